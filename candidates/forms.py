@@ -1,0 +1,137 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from candidates.models import RATING_MAX, RATING_MIN, SCORECARD_TRAITS, Recommendation, Scorecard
+from candidates.normalize import normalize_email, normalize_phone
+from hiring.models import TERMINAL_KINDS, Requisition, Stage
+from hiring.validators import time_zone_choices
+
+User = get_user_model()
+
+
+def _split_lines(value: str) -> list[str]:
+    return [part.strip() for part in value.replace(",", "\n").splitlines() if part.strip()]
+
+
+class ApplicationCreateForm(forms.Form):
+    first_name = forms.CharField(max_length=100)
+    last_name = forms.CharField(max_length=100, required=False)
+    emails = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line; the first is the primary address.",
+    )
+    phones = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line. National numbers are read as the requisition's country.",
+    )
+    time_zone = forms.ChoiceField(
+        required=False, label="Candidate's time zone", help_text="Optional."
+    )
+    linkedin_url = forms.URLField(required=False, label="LinkedIn URL")
+    source = forms.CharField(max_length=100, required=False, help_text="Referral, job board, …")
+    stage = forms.ModelChoiceField(queryset=Stage.objects.none(), empty_label=None)
+
+    def __init__(self, *args, requisition: Requisition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.requisition = requisition
+        self.fields["stage"].queryset = (
+            Stage.objects.filter(pipeline_id=requisition.pipeline_id)
+            .exclude(kind__in=TERMINAL_KINDS)
+            .order_by("order")
+        )
+        self.fields["time_zone"].choices = [("", "Unknown"), *time_zone_choices()]
+
+    def clean_emails(self) -> list[str]:
+        addresses, errors = [], []
+        for raw in _split_lines(self.cleaned_data["emails"]):
+            try:
+                addresses.append(normalize_email(raw))
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+        return list(dict.fromkeys(addresses))
+
+    def clean_phones(self) -> list[str]:
+        numbers, errors = [], []
+        for raw in _split_lines(self.cleaned_data["phones"]):
+            try:
+                numbers.append(normalize_phone(raw, region=self.requisition.country))
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+        return list(dict.fromkeys(numbers))
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("emails") and not cleaned.get("phones"):
+            raise ValidationError(
+                "Give at least one email address or phone number: follow-ups are matched on them."
+            )
+        return cleaned
+
+
+class MoveStageForm(forms.Form):
+    to_stage = forms.ModelChoiceField(
+        queryset=Stage.objects.none(), label="Move to", empty_label=None
+    )
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when rejecting, withdrawing, hiring or reopening.",
+    )
+
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_stage"].queryset = (
+            Stage.objects.filter(pipeline_id=application.requisition.pipeline_id)
+            .exclude(pk=application.stage_id)
+            .order_by("order")
+        )
+
+
+class InterviewRoundForm(forms.Form):
+    title = forms.CharField(max_length=100, initial="Interview")
+    scheduled_at = forms.DateTimeField(
+        required=False,
+        label="Scheduled at (your time zone)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    interviewers = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, requisition: Requisition, **kwargs):
+        super().__init__(*args, **kwargs)
+        team = User.objects.filter(is_active=True).filter(
+            pk__in=[
+                requisition.hiring_manager_id,
+                *requisition.recruiters.values_list("pk", flat=True),
+            ]
+        )
+        self.fields["interviewers"].queryset = team.order_by("first_name", "username")
+        self.fields["interviewers"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+RATING_CHOICES = [(value, str(value)) for value in range(RATING_MIN, RATING_MAX + 1)]
+
+
+class ScorecardForm(forms.ModelForm):
+    class Meta:
+        model = Scorecard
+        fields = [name for name, _label in SCORECARD_TRAITS] + ["recommendation", "notes"]
+        widgets = {
+            **{
+                name: forms.RadioSelect(choices=RATING_CHOICES, attrs={"class": "rating"})
+                for name, _label in SCORECARD_TRAITS
+            },
+            "recommendation": forms.RadioSelect(choices=Recommendation.choices),
+            "notes": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def ratings(self) -> dict[str, int]:
+        return {name: self.cleaned_data[name] for name, _label in SCORECARD_TRAITS}

@@ -1,0 +1,257 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+
+from candidates.normalize import format_phone
+from candidates.querysets import ApplicationQuerySet, CandidateQuerySet
+from hiring.validators import validate_time_zone
+
+E164_REGEX = r"^\+[1-9][0-9]{6,14}$"
+
+
+class Candidate(models.Model):
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100, blank=True)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="Where the candidate lives, if known (shown next to deadlines).",
+    )
+    linkedin_url = models.URLField(blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = CandidateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class CandidateEmail(models.Model):
+    """One of a candidate's addresses, stored lower-cased so matching is a plain equality."""
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="emails")
+    address = models.EmailField(max_length=254)
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-is_primary", "address"]
+        constraints = [
+            models.UniqueConstraint(fields=["candidate", "address"], name="candidate_email_unique"),
+            models.UniqueConstraint(
+                fields=["candidate"],
+                condition=Q(is_primary=True),
+                name="candidate_email_one_primary",
+            ),
+            models.CheckConstraint(
+                condition=Q(address=Lower(F("address"))), name="candidate_email_lowercase"
+            ),
+        ]
+        indexes = [models.Index(fields=["address"], name="candidate_email_address_idx")]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class PhoneLabel(models.TextChoices):
+    MOBILE = "mobile", "Mobile"
+    WORK = "work", "Work"
+    HOME = "home", "Home"
+    OTHER = "other", "Other"
+
+
+class CandidatePhone(models.Model):
+    """One of a candidate's numbers, in E.164 so calls and texts match regardless of format."""
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(max_length=16, help_text="E.164, e.g. +14155550100")
+    label = models.CharField(max_length=10, choices=PhoneLabel.choices, default=PhoneLabel.MOBILE)
+
+    class Meta:
+        ordering = ["label", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["candidate", "number"], name="candidate_phone_unique"),
+            models.CheckConstraint(
+                condition=Q(number__regex=E164_REGEX), name="candidate_phone_e164"
+            ),
+        ]
+        indexes = [models.Index(fields=["number"], name="candidate_phone_number_idx")]
+
+    def __str__(self) -> str:
+        return format_phone(self.number)
+
+    @property
+    def display(self) -> str:
+        return format_phone(self.number)
+
+
+class Application(models.Model):
+    """A candidate in one requisition's pipeline."""
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="applications")
+    requisition = models.ForeignKey(
+        "hiring.Requisition", on_delete=models.CASCADE, related_name="applications"
+    )
+    stage = models.ForeignKey("hiring.Stage", on_delete=models.PROTECT, related_name="+")
+    stage_entered_at = models.DateTimeField()
+    source = models.CharField(max_length=100, blank=True, help_text="Referral, job board, …")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate", "requisition"], name="application_unique_candidate_requisition"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["requisition", "stage"], name="application_req_stage_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.candidate} → {self.requisition}"
+
+
+class StageTransition(models.Model):
+    """Audit trail of every stage change: append-only, written by ``application_move``."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_stage = models.ForeignKey(
+        "hiring.Stage", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_stage = models.ForeignKey("hiring.Stage", on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty when the system moved the application (e.g. a silence-test outcome).",
+    )
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(from_stage__isnull=True) | ~Q(from_stage=F("to_stage")),
+                name="transition_changes_stage",
+            ),
+        ]
+        indexes = [models.Index(fields=["application", "-at"], name="transition_app_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+
+class InterviewRound(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="rounds")
+    sequence = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=100)
+    stage = models.ForeignKey(
+        "hiring.Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    interviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["application", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "sequence"], name="interview_round_unique_sequence"
+            ),
+            models.CheckConstraint(condition=Q(sequence__gte=1), name="interview_round_seq_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Round {self.sequence}: {self.title}"
+
+
+class Recommendation(models.TextChoices):
+    STRONG_NO = "strong_no", "Strong no"
+    NO = "no", "No"
+    YES = "yes", "Yes"
+    STRONG_YES = "strong_yes", "Strong yes"
+
+
+RATING_MIN, RATING_MAX = 1, 5
+#: Traits every scorecard rates, in display order: (field name, label).
+SCORECARD_TRAITS = (
+    ("tenacity", "Tenacity"),
+    ("trust", "Trust"),
+    ("follow_up", "Follow-up"),
+    ("coachability", "Coachability"),
+    ("closing", "Closing"),
+)
+
+
+def _rating_field(label: str) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        label,
+        validators=[MinValueValidator(RATING_MIN), MaxValueValidator(RATING_MAX)],
+        help_text=f"{RATING_MIN} (weak) to {RATING_MAX} (outstanding)",
+    )
+
+
+class Scorecard(models.Model):
+    """One interviewer's ratings for one round."""
+
+    round = models.ForeignKey(InterviewRound, on_delete=models.CASCADE, related_name="scorecards")
+    interviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="scorecards"
+    )
+    tenacity = _rating_field("Tenacity")
+    trust = _rating_field("Trust")
+    follow_up = _rating_field("Follow-up")
+    coachability = _rating_field("Coachability")
+    closing = _rating_field("Closing")
+    recommendation = models.CharField(max_length=12, choices=Recommendation.choices)
+    notes = models.TextField(blank=True)
+    submitted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["round", "submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "interviewer"], name="scorecard_one_per_interviewer"
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__gte": RATING_MIN, f"{name}__lte": RATING_MAX}),
+                    name=f"scorecard_{name}_range",
+                )
+                for name, _label in SCORECARD_TRAITS
+            ),
+            models.CheckConstraint(
+                condition=Q(recommendation__in=Recommendation.values),
+                name="scorecard_recommendation_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.interviewer} on {self.round}"
+
+    @property
+    def average(self) -> float:
+        values = [getattr(self, name) for name, _label in SCORECARD_TRAITS]
+        return sum(values) / len(values)

@@ -1,0 +1,191 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from candidates import selectors, services
+from candidates.forms import (
+    ApplicationCreateForm,
+    InterviewRoundForm,
+    MoveStageForm,
+    ScorecardForm,
+)
+from candidates.models import SCORECARD_TRAITS, Candidate, CandidateEmail, InterviewRound
+from hiring.models import Requisition
+
+
+def _application_page(
+    request, application, *, move_form=None, round_form=None, status=200, partial=None
+):
+    template = "candidates/application_detail.html"
+    return render(
+        request,
+        f"{template}#{partial}" if partial else template,
+        {
+            "application": application,
+            "candidate": application.candidate,
+            "requisition": application.requisition,
+            "move_form": move_form or MoveStageForm(application=application),
+            "round_form": round_form or InterviewRoundForm(requisition=application.requisition),
+            "other_applications": selectors.other_applications(
+                user=request.user, application=application
+            ),
+            "traits": SCORECARD_TRAITS,
+        },
+        status=status,
+    )
+
+
+def application_detail(request, pk: int):
+    application = selectors.application_for_page(user=request.user, pk=pk)
+    return _application_page(request, application)
+
+
+@require_POST
+def application_move(request, pk: int):
+    application = selectors.application_for_page(user=request.user, pk=pk)
+    form = MoveStageForm(request.POST, application=application)
+    status = 422
+    if form.is_valid():
+        try:
+            services.application_move(
+                application=application,
+                to_stage=form.cleaned_data["to_stage"],
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+            status = 403
+        else:
+            messages.success(
+                request,
+                f"{application.candidate.full_name} moved to {form.cleaned_data['to_stage'].name}.",
+            )
+            if not request.htmx:
+                return redirect("candidates:application_detail", pk=application.pk)
+            # HTMX swaps just the stage panel: reload it so the history shows the new entry.
+            application = selectors.application_for_page(user=request.user, pk=pk)
+            form, status = None, 200
+    if request.htmx:
+        # htmx does not swap error responses by default; the errors are in the fragment.
+        return _application_page(
+            request, application, move_form=form, status=200, partial="stage-panel"
+        )
+    return _application_page(request, application, move_form=form, status=status)
+
+
+@require_POST
+def interview_round_create(request, pk: int):
+    application = selectors.application_for_page(user=request.user, pk=pk)
+    form = InterviewRoundForm(request.POST, requisition=application.requisition)
+    if form.is_valid():
+        interview_round = services.interview_round_create(
+            application=application,
+            title=form.cleaned_data["title"],
+            scheduled_at=form.cleaned_data["scheduled_at"],
+            interviewers=form.cleaned_data["interviewers"],
+        )
+        messages.success(request, f"{interview_round} added.")
+        return redirect("candidates:application_detail", pk=application.pk)
+    return _application_page(request, application, round_form=form, status=422)
+
+
+@require_http_methods(["GET", "POST"])
+def scorecard_submit(request, pk: int, round_pk: int):
+    application = selectors.application_for_page(user=request.user, pk=pk)
+    interview_round = get_object_or_404(InterviewRound, pk=round_pk, application=application)
+    existing = interview_round.scorecards.filter(interviewer=request.user).first()
+    form = ScorecardForm(request.POST or None, instance=existing)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.scorecard_submit(
+                interview_round=interview_round,
+                interviewer=request.user,
+                ratings=form.ratings(),
+                recommendation=form.cleaned_data["recommendation"],
+                notes=form.cleaned_data["notes"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Scorecard for {interview_round} saved.")
+            return redirect("candidates:application_detail", pk=application.pk)
+    return render(
+        request,
+        "candidates/scorecard_form.html",
+        {
+            "application": application,
+            "interview_round": interview_round,
+            "form": form,
+            "traits": SCORECARD_TRAITS,
+            "replacing": existing is not None,
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+def _existing_candidate_for(emails: list[str]) -> Candidate | None:
+    """The one candidate already known by one of these addresses, if exactly one is."""
+    matches = set(
+        CandidateEmail.objects.filter(address__in=emails).values_list("candidate_id", flat=True)
+    )
+    if len(matches) > 1:
+        raise ValidationError(
+            "These addresses belong to different existing candidates; ask an admin to merge "
+            "them before adding an application."
+        )
+    return Candidate.objects.get(pk=matches.pop()) if matches else None
+
+
+@require_http_methods(["GET", "POST"])
+def application_create(request, requisition_pk: int):
+    requisition = get_object_or_404(
+        Requisition.objects.visible_to(request.user).select_related("pipeline"),
+        pk=requisition_pk,
+    )
+    form = ApplicationCreateForm(request.POST or None, requisition=requisition)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                candidate = _existing_candidate_for(data["emails"])
+                if candidate is None:
+                    candidate = services.candidate_create(
+                        first_name=data["first_name"],
+                        last_name=data["last_name"],
+                        emails=data["emails"],
+                        phones=data["phones"],
+                        phone_region=requisition.country,
+                        time_zone=data["time_zone"],
+                        linkedin_url=data["linkedin_url"],
+                        created_by=request.user,
+                    )
+                else:
+                    for address in data["emails"]:
+                        services.candidate_email_add(candidate=candidate, address=address)
+                    for number in data["phones"]:
+                        services.candidate_phone_add(
+                            candidate=candidate, number=number, region=requisition.country
+                        )
+                application = services.application_create(
+                    candidate=candidate,
+                    requisition=requisition,
+                    actor=request.user,
+                    stage=data["stage"],
+                    source=data["source"],
+                )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{candidate.full_name} added to {requisition.title}.")
+            return redirect("candidates:application_detail", pk=application.pk)
+    return render(
+        request,
+        "candidates/application_form.html",
+        {"requisition": requisition, "form": form},
+        status=422 if form.errors else 200,
+    )

@@ -1,0 +1,288 @@
+"""Deterministic, idempotent demo data for ``manage.py seed_demo``."""
+
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from candidates import services as candidate_services
+from candidates.models import Application, CandidateEmail, Recommendation
+from hiring import services as hiring_services
+from hiring.models import Pipeline, Requisition, Stage, StageKind
+from hiring.roles import ADMINS, HIRING_MANAGERS, RECRUITERS
+
+User = get_user_model()
+
+PIPELINE_NAME = "Sales (silence test)"
+PIPELINE_STAGES = (
+    ("Applied", StageKind.APPLIED, 5),
+    ("Phone screen", StageKind.SCREEN, 5),
+    ("Interview 1", StageKind.INTERVIEW, 7),
+    ("Interview 2", StageKind.INTERVIEW, 7),
+    ("Silence test", StageKind.SILENCE_TEST, None),
+    ("Final", StageKind.FINAL, 7),
+    ("Offer", StageKind.OFFER, 5),
+    ("Hired", StageKind.HIRED, None),
+    ("Rejected", StageKind.REJECTED, None),
+    ("Withdrawn", StageKind.WITHDRAWN, None),
+)
+
+# (username, first, last, role, time zone)
+DEMO_USERS = (
+    ("admin", "Alex", "Admin", ADMINS, "UTC"),
+    ("manager", "Morgan", "Reyes", HIRING_MANAGERS, "America/New_York"),
+    ("recruiter", "Riley", "Chen", RECRUITERS, "Europe/Berlin"),
+    ("manager2", "Sam", "Okafor", HIRING_MANAGERS, "Australia/Sydney"),
+)
+
+# (title, time zone, country, manager username, recruiter usernames, phone prefix for demo numbers)
+DEMO_REQUISITIONS = (
+    ("Account Executive, Mid-Market East", "America/New_York", "US", "manager", ("recruiter",)),
+    ("Sales Development Rep, DACH", "Europe/Berlin", "DE", "manager", ("recruiter",)),
+    ("Enterprise Account Executive, ANZ", "Australia/Sydney", "AU", "manager2", ("recruiter",)),
+)
+
+# Valid national-format demo numbers per country: the country's default region parses them.
+PHONE_FORMATS = {"US": "(212) 555-{:04d}", "DE": "030 1234{:04d}", "AU": "02 9876 {:04d}"}
+
+FIRST_NAMES = [
+    "Avery",
+    "Jordan",
+    "Taylor",
+    "Casey",
+    "Quinn",
+    "Harper",
+    "Rowan",
+    "Emerson",
+    "Finley",
+    "Reese",
+    "Skyler",
+    "Dakota",
+    "Hayden",
+    "Parker",
+    "Sawyer",
+    "Logan",
+    "Elliot",
+    "Blake",
+    "Cameron",
+    "Drew",
+    "Jamie",
+    "Kendall",
+    "Marley",
+    "Peyton",
+]
+LAST_NAMES = [
+    "Nguyen",
+    "Schmidt",
+    "Patel",
+    "Garcia",
+    "Müller",
+    "Kowalski",
+    "Okoye",
+    "Larsen",
+    "Rossi",
+    "Tanaka",
+    "Fischer",
+    "Murphy",
+    "Silva",
+    "Novak",
+    "Haddad",
+    "Brennan",
+    "Weber",
+    "Ivanova",
+    "Dubois",
+    "Moreau",
+    "Lindqvist",
+    "Costa",
+    "Yamada",
+    "Walsh",
+]
+CANDIDATES_PER_REQUISITION = 16
+# Where the 16 candidates of each requisition sit (stage names, repeated as needed).
+STAGE_SPREAD = (
+    *["Applied"] * 3,
+    *["Phone screen"] * 2,
+    *["Interview 1"] * 2,
+    *["Interview 2"] * 2,
+    *["Silence test"] * 3,
+    "Final",
+    "Offer",
+    "Rejected",
+    "Withdrawn",
+)
+TERMINAL_REASONS = {
+    "Rejected": "Not enough closing experience for the segment.",
+    "Withdrawn": "Accepted another offer.",
+    "Hired": "Offer accepted.",
+    "Offer": "Strong interviews; silence test: reached out Monday morning with a plan.",
+}
+
+
+@dataclass
+class SeedReport:
+    created_users: dict[str, str] = field(default_factory=dict)  # username -> password
+    existing_users: list[str] = field(default_factory=list)
+    requisitions: int = 0
+    candidates: int = 0
+    applications_created: int = 0
+
+
+def _users(*, password: str | None, reset_passwords: bool, report: SeedReport) -> dict:
+    users = {}
+    for username, first, last, role, time_zone in DEMO_USERS:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{username}@persist.example",
+                "is_staff": role == ADMINS,
+                "is_superuser": role == ADMINS,
+            },
+        )
+        user.groups.add(Group.objects.get(name=role))
+        hiring_services.user_time_zone_set(user=user, time_zone=time_zone)
+        if created or reset_passwords:
+            chosen = password or secrets.token_urlsafe(12)
+            user.set_password(chosen)
+            user.save(update_fields=["password"])
+            report.created_users[username] = chosen
+        else:
+            report.existing_users.append(username)
+        users[username] = user
+    return users
+
+
+def _pipeline() -> Pipeline:
+    existing = Pipeline.objects.filter(name=PIPELINE_NAME).first()
+    return existing or hiring_services.pipeline_create(name=PIPELINE_NAME, stages=PIPELINE_STAGES)
+
+
+def _requisitions(pipeline: Pipeline, users: dict) -> list[Requisition]:
+    requisitions = []
+    for title, time_zone, country, manager, recruiters in DEMO_REQUISITIONS:
+        requisition = Requisition.objects.filter(title=title).first()
+        if requisition is None:
+            requisition = hiring_services.requisition_create(
+                title=title,
+                pipeline=pipeline,
+                hiring_manager=users[manager],
+                recruiters=[users[name] for name in recruiters],
+                time_zone=time_zone,
+                country=country,
+            )
+        requisitions.append(requisition)
+    return requisitions
+
+
+def _seed_application(
+    *, requisition, index: int, target: Stage, stages: list[Stage], users, rng, now, report
+) -> None:
+    first = FIRST_NAMES[(index * 7 + requisition.pk) % len(FIRST_NAMES)]
+    last = LAST_NAMES[(index * 5 + requisition.pk * 3) % len(LAST_NAMES)]
+    slug = f"{first}.{last}".lower().replace("ü", "ue")
+    address = f"{slug}.{requisition.pk}{index:02d}@candidates.example"
+    email = CandidateEmail.objects.filter(address=address).select_related("candidate").first()
+    if email is None:
+        candidate = candidate_services.candidate_create(
+            first_name=first,
+            last_name=last,
+            emails=[address],
+            phones=[PHONE_FORMATS[requisition.country].format(requisition.pk * 100 + index)],
+            phone_region=requisition.country,
+            time_zone=requisition.time_zone,
+        )
+        report.candidates += 1
+    else:
+        candidate = email.candidate
+    if Application.objects.filter(candidate=candidate, requisition=requisition).exists():
+        return
+    recruiter = requisition.recruiters.first()
+    manager = requisition.hiring_manager
+    path = [s for s in stages if s.kind not in {StageKind.REJECTED, StageKind.WITHDRAWN}]
+    if target.kind in {StageKind.REJECTED, StageKind.WITHDRAWN}:
+        steps = [*path[: rng.randint(2, 4)], target]
+    else:
+        steps = path[: path.index(target) + 1]
+    at = now - timedelta(days=3 * len(steps) + rng.randint(1, 6), hours=rng.randint(0, 9))
+    application = candidate_services.application_create(
+        candidate=candidate,
+        requisition=requisition,
+        actor=recruiter,
+        stage=steps[0],
+        source=rng.choice(["Referral", "LinkedIn", "Careers page", "Job board"]),
+        at=at,
+    )
+    report.applications_created += 1
+    for stage in steps[1:]:
+        at += timedelta(days=rng.randint(1, 4), hours=rng.randint(0, 6))
+        at = min(at, now - timedelta(hours=1))
+        if stage.kind == StageKind.INTERVIEW:
+            interview_round = candidate_services.interview_round_create(
+                application=application,
+                title=stage.name,
+                scheduled_at=at,
+                interviewers=[manager],
+            )
+            score = rng.randint(2, 5)
+            candidate_services.scorecard_submit(
+                interview_round=interview_round,
+                interviewer=manager,
+                ratings={
+                    "tenacity": score,
+                    "trust": rng.randint(3, 5),
+                    "follow_up": max(1, score - rng.randint(0, 1)),
+                    "coachability": rng.randint(2, 5),
+                    "closing": rng.randint(2, 5),
+                },
+                recommendation=Recommendation.YES if score >= 3 else Recommendation.NO,
+                notes=rng.choice(
+                    [
+                        "Strong discovery questions; asked about our ICP unprompted.",
+                        "Good energy, needs coaching on qualification.",
+                        "Clear story about a lost deal and what they changed afterwards.",
+                        "Talked more than listened; closing attempt felt scripted.",
+                    ]
+                ),
+                at=at + timedelta(hours=2),
+            )
+        actor = manager if stage.kind in {StageKind.OFFER, StageKind.HIRED} else recruiter
+        candidate_services.application_move(
+            application=application,
+            to_stage=stage,
+            actor=actor,
+            reason=TERMINAL_REASONS.get(stage.name, ""),
+            at=at,
+        )
+
+
+@transaction.atomic
+def seed_demo(
+    *, now: datetime, password: str | None = None, reset_passwords: bool = False
+) -> SeedReport:
+    """Create the demo pipeline, users, requisitions and candidates; safe to run repeatedly."""
+    report = SeedReport()
+    users = _users(password=password, reset_passwords=reset_passwords, report=report)
+    pipeline = _pipeline()
+    stages = list(pipeline.stages.order_by("order"))
+    by_name = {stage.name: stage for stage in stages}
+    requisitions = _requisitions(pipeline, users)
+    report.requisitions = len(requisitions)
+    for requisition in requisitions:
+        rng = random.Random(f"persist-demo-{requisition.title}")
+        for index in range(CANDIDATES_PER_REQUISITION):
+            _seed_application(
+                requisition=requisition,
+                index=index,
+                target=by_name[STAGE_SPREAD[index % len(STAGE_SPREAD)]],
+                stages=stages,
+                users=users,
+                rng=rng,
+                now=now,
+                report=report,
+            )
+    return report

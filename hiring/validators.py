@@ -1,0 +1,42 @@
+"""Validators shared by models and forms. Pure: no ORM."""
+
+import zoneinfo
+from functools import cache
+
+import holidays
+import phonenumbers
+from django.core.exceptions import ValidationError
+
+
+@cache
+def available_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_time_zones():
+        raise ValidationError(
+            "%(value)s is not an IANA time zone (for example Europe/Berlin or America/New_York).",
+            code="invalid_time_zone",
+            params={"value": value},
+        )
+
+
+@cache
+def supported_countries() -> frozenset[str]:
+    return frozenset(holidays.list_supported_countries())
+
+
+def validate_country(value: str) -> None:
+    # The country drives both the public-holiday calendar and the default phone region, so it
+    # must be known to both libraries.
+    if value not in supported_countries() or value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(
+            "%(value)s is not a supported ISO 3166 country code (for example US, DE or AU).",
+            code="invalid_country",
+            params={"value": value},
+        )
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(tz, tz) for tz in sorted(available_time_zones())]

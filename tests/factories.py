@@ -1,0 +1,212 @@
+"""All test factories in one module. Traits name the situations tests talk about."""
+
+import datetime as dt
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from candidates.models import (
+    Application,
+    Candidate,
+    CandidateEmail,
+    CandidatePhone,
+    InterviewRound,
+    Recommendation,
+    Scorecard,
+    StageTransition,
+)
+from hiring.models import Pipeline, Requisition, Stage, StageKind
+from hiring.roles import ADMINS, HIRING_MANAGERS, RECRUITERS
+
+User = get_user_model()
+
+DEFAULT_STAGES = (
+    ("Applied", StageKind.APPLIED, 7),
+    ("Phone screen", StageKind.SCREEN, 5),
+    ("Interview 1", StageKind.INTERVIEW, 7),
+    ("Interview 2", StageKind.INTERVIEW, 7),
+    ("Silence test", StageKind.SILENCE_TEST, None),
+    ("Final", StageKind.FINAL, 7),
+    ("Offer", StageKind.OFFER, 5),
+    ("Hired", StageKind.HIRED, None),
+    ("Rejected", StageKind.REJECTED, None),
+    ("Withdrawn", StageKind.WITHDRAWN, None),
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@team.example")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.django.Password("correct horse battery staple")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(*Group.objects.filter(name__in=extracted))
+
+    class Params:
+        admin = factory.Trait(
+            is_staff=True, roles=factory.PostGeneration(lambda u, c, e: _add_role(u, ADMINS))
+        )
+        hiring_manager = factory.Trait(
+            roles=factory.PostGeneration(lambda u, c, e: _add_role(u, HIRING_MANAGERS))
+        )
+        recruiter = factory.Trait(
+            roles=factory.PostGeneration(lambda u, c, e: _add_role(u, RECRUITERS))
+        )
+
+
+def _add_role(user, name):
+    user.groups.add(Group.objects.get(name=name))
+
+
+class PipelineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Pipeline
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Sales pipeline {n}")
+
+    @factory.post_generation
+    def stages(self, create, extracted, **kwargs):
+        if not create:
+            return
+        # ``stages=()`` means "no stages" (StageFactory relies on it); omitted means the defaults.
+        stages = DEFAULT_STAGES if extracted is None else extracted
+        for order, (name, kind, stuck) in enumerate(stages, start=1):
+            Stage.objects.create(
+                pipeline=self, name=name, kind=kind, order=order * 10, stuck_after_days=stuck
+            )
+
+
+class StageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Stage
+
+    pipeline = factory.SubFactory(PipelineFactory, stages=())
+    name = factory.Sequence(lambda n: f"Stage {n}")
+    order = factory.Sequence(lambda n: n + 1)
+    kind = StageKind.INTERVIEW
+
+
+class RequisitionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Requisition
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Account Executive {n}")
+    pipeline = factory.SubFactory(PipelineFactory)
+    hiring_manager = factory.SubFactory(UserFactory, hiring_manager=True)
+    time_zone = "America/New_York"
+    country = "US"
+
+    @factory.post_generation
+    def recruiters(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.recruiters.set(extracted)
+
+    class Params:
+        berlin = factory.Trait(time_zone="Europe/Berlin", country="DE")
+        sydney = factory.Trait(time_zone="Australia/Sydney", country="AU")
+        los_angeles = factory.Trait(time_zone="America/Los_Angeles", country="US")
+
+
+class CandidateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Candidate
+        skip_postgeneration_save = True
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+
+    @factory.post_generation
+    def email(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            address = extracted or f"{self.first_name}.{self.last_name}.{self.pk}@mail.example"
+            CandidateEmail.objects.create(candidate=self, address=address.lower(), is_primary=True)
+
+
+class CandidateEmailFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CandidateEmail
+
+    candidate = factory.SubFactory(CandidateFactory, email=False)
+    address = factory.Sequence(lambda n: f"candidate{n}@mail.example")
+
+
+class CandidatePhoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CandidatePhone
+
+    candidate = factory.SubFactory(CandidateFactory)
+    number = factory.Sequence(lambda n: f"+1415555{n % 10000:04d}")
+
+
+def stage_of(requisition: Requisition, kind: str) -> Stage:
+    return requisition.pipeline.stages.filter(kind=kind).order_by("order").first()
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """An application; ``stage_kind`` picks the requisition's first stage of that kind."""
+
+    class Meta:
+        model = Application
+        exclude = ("stage_kind",)
+
+    candidate = factory.SubFactory(CandidateFactory)
+    requisition = factory.SubFactory(RequisitionFactory)
+    stage_kind = StageKind.APPLIED
+    stage = factory.LazyAttribute(lambda a: stage_of(a.requisition, a.stage_kind))
+    stage_entered_at = factory.LazyFunction(timezone.now)
+
+    class Params:
+        at_silence_test = factory.Trait(stage_kind=StageKind.SILENCE_TEST)
+        interviewing = factory.Trait(stage_kind=StageKind.INTERVIEW)
+        rejected = factory.Trait(stage_kind=StageKind.REJECTED)
+        stuck = factory.Trait(
+            stage_kind=StageKind.SCREEN,
+            stage_entered_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=30)),
+        )
+
+
+class StageTransitionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StageTransition
+
+    application = factory.SubFactory(ApplicationFactory)
+    from_stage = None
+    to_stage = factory.SelfAttribute("application.stage")
+    at = factory.LazyFunction(timezone.now)
+
+
+class InterviewRoundFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InterviewRound
+
+    application = factory.SubFactory(ApplicationFactory, interviewing=True)
+    sequence = factory.Sequence(lambda n: n + 1)
+    title = factory.LazyAttribute(lambda r: f"Interview {r.sequence}")
+
+
+class ScorecardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Scorecard
+
+    round = factory.SubFactory(InterviewRoundFactory)
+    interviewer = factory.SubFactory(UserFactory)
+    tenacity = 4
+    trust = 4
+    follow_up = 4
+    coachability = 4
+    closing = 4
+    recommendation = Recommendation.YES
+    submitted_at = factory.LazyFunction(timezone.now)
