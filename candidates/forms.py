@@ -30,7 +30,7 @@ class ApplicationCreateForm(forms.Form):
     time_zone = forms.ChoiceField(
         required=False, label="Candidate's time zone", help_text="Optional."
     )
-    linkedin_url = forms.URLField(required=False, label="LinkedIn URL")
+    linkedin_url = forms.URLField(required=False, label="LinkedIn URL", assume_scheme="https")
     source = forms.CharField(max_length=100, required=False, help_text="Referral, job board, …")
     stage = forms.ModelChoiceField(queryset=Stage.objects.none(), empty_label=None)
 

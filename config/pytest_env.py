@@ -11,3 +11,6 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/persis
 os.environ.setdefault("DEBUG", "false")
 # Tests must never try to redirect the test client to https.
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# Static files come from the source tree: no collectstatic step before the suite.
+os.environ.setdefault("STATIC_MANIFEST", "false")
+os.environ.setdefault("WHITENOISE_USE_FINDERS", "true")

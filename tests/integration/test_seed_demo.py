@@ -1,0 +1,67 @@
+from django.core.management import call_command
+
+from candidates.models import (
+    Application,
+    Candidate,
+    InterviewRound,
+    Scorecard,
+    StageTransition,
+)
+from hiring.models import Pipeline, Requisition, StageKind
+
+
+def _counts():
+    return {
+        model.__name__: model.objects.count()
+        for model in (
+            Pipeline,
+            Requisition,
+            Candidate,
+            Application,
+            StageTransition,
+            InterviewRound,
+            Scorecard,
+        )
+    }
+
+
+def test_seed_demo_is_idempotent_and_realistic(capsys):
+    call_command("seed_demo")
+    first = _counts()
+    out = capsys.readouterr().out
+    assert "Demo users (shown once" in out
+    for username in ("admin", "manager", "recruiter"):
+        assert f"  {username} " in out
+
+    call_command("seed_demo")
+    assert _counts() == first
+    assert "kept their passwords" in capsys.readouterr().out
+
+    assert first["Candidate"] >= 40
+    pipeline = Pipeline.objects.get()
+    assert pipeline.stages.count() >= 7
+    assert pipeline.stages.filter(kind=StageKind.SILENCE_TEST).exists()
+    assert set(Requisition.objects.values_list("time_zone", flat=True)) == {
+        "America/New_York",
+        "Europe/Berlin",
+        "Australia/Sydney",
+    }
+    # Spread over the pipeline, with scorecards behind the interview stages.
+    assert Application.objects.values("stage").distinct().count() >= 7
+    assert first["Scorecard"] > 0
+
+
+def test_seed_demo_users_have_their_roles_and_can_log_in(client, monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-password-for-tests")
+    call_command("seed_demo")
+    assert client.login(username="manager", password="demo-password-for-tests")
+    response = client.get("/requisitions/")
+    assert "Account Executive, Mid-Market East" in response.text
+    assert "Enterprise Account Executive, ANZ" not in response.text
+
+
+def test_seed_demo_reset_passwords_prints_new_ones(capsys):
+    call_command("seed_demo")
+    capsys.readouterr()
+    call_command("seed_demo", "--reset-passwords")
+    assert "Demo users (shown once" in capsys.readouterr().out
