@@ -4,11 +4,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
-from candidates.normalize import format_phone
+from candidates.normalize import E164_REGEX, format_phone
 from candidates.querysets import ApplicationQuerySet, CandidateQuerySet
 from hiring.validators import validate_time_zone
-
-E164_REGEX = r"^\+[1-9][0-9]{6,14}$"
 
 
 class Candidate(models.Model):

@@ -1,8 +1,13 @@
 """Normalisation of candidate identifiers. Pure functions: no ORM, no clock."""
 
+import re
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+
+#: What the database accepts (the candidate_phone_e164 check): ITU-T E.164, 7 to 15 digits.
+E164_REGEX = r"^\+[1-9][0-9]{6,14}$"
 
 
 def normalize_email(value: str) -> str:
@@ -35,7 +40,15 @@ def normalize_phone(value: str, *, region: str | None = None) -> str:
             code="invalid_phone",
             params={"value": value},
         )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    # libphonenumber accepts some numbers that E.164 (and so the database) does not.
+    if not re.fullmatch(E164_REGEX, e164):
+        raise ValidationError(
+            "%(value)s is not a valid phone number for its country.",
+            code="invalid_phone",
+            params={"value": value},
+        )
+    return e164
 
 
 def format_phone(e164: str) -> str:

@@ -11,9 +11,15 @@ def _visible_requisitions(user):
 
 class CandidateQuerySet(models.QuerySet):
     def visible_to(self, user) -> "CandidateQuerySet":
-        """Candidates with at least one application on a requisition the user may open."""
-        from candidates.models import Application
+        """Candidates with at least one application on a requisition the user may open.
 
+        Admins see every candidate, including those without an application.
+        """
+        from candidates.models import Application
+        from hiring.roles import is_admin
+
+        if user.is_authenticated and user.is_active and is_admin(user):
+            return self.all()
         applications = Application.objects.filter(
             candidate_id=OuterRef("pk"), requisition__in=_visible_requisitions(user)
         )

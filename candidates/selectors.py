@@ -2,6 +2,8 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 
 from candidates.models import Application, InterviewRound, Scorecard, StageTransition
+from followups.models import Contact
+from hiring.models import SilenceTest
 
 
 def application_for_page(*, user, pk: int) -> Application:
@@ -28,6 +30,18 @@ def application_for_page(*, user, pk: int) -> Application:
                             "submitted_at"
                         ),
                     ),
+                ),
+            ),
+            Prefetch(
+                "silence_tests",
+                queryset=SilenceTest.objects.select_related("announced_by").order_by(
+                    "-announced_at", "-id"
+                ),
+            ),
+            Prefetch(
+                "contacts",
+                queryset=Contact.objects.select_related("logged_by").order_by(
+                    "-occurred_at", "-id"
                 ),
             ),
             Prefetch(

@@ -182,6 +182,12 @@ def application_move(
     locked.stage = to_stage
     locked.stage_entered_at = at
     locked.save(update_fields=["stage", "stage_entered_at", "updated_at"])
+    if to_stage.kind in TERMINAL_KINDS:
+        from hiring.services import silence_tests_cancel_open
+
+        silence_tests_cancel_open(
+            application_id=locked.pk, reason=f"Moved to {to_stage.name}: {reason}", now=at
+        )
     application.stage, application.stage_entered_at = to_stage, at
     return StageTransition.objects.create(
         application=locked,

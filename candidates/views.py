@@ -12,13 +12,27 @@ from candidates.forms import (
     ScorecardForm,
 )
 from candidates.models import SCORECARD_TRAITS, Candidate, CandidateEmail, InterviewRound
-from hiring.models import Requisition
+from followups.forms import ContactLogForm
+from hiring.forms import AnnounceForm
+from hiring.models import Requisition, SilenceTestState, StageKind
 
 
-def _application_page(
-    request, application, *, move_form=None, round_form=None, status=200, partial=None
+def render_application_page(
+    request,
+    application,
+    *,
+    move_form=None,
+    round_form=None,
+    announce_form=None,
+    contact_form=None,
+    contact_warning=None,
+    status=200,
+    partial=None,
 ):
+    """The application page, with any of its forms bound (errors) or fresh."""
     template = "candidates/application_detail.html"
+    silence_tests = list(application.silence_tests.all())
+    open_test = next((t for t in silence_tests if t.is_open), None)
     return render(
         request,
         f"{template}#{partial}" if partial else template,
@@ -28,6 +42,14 @@ def _application_page(
             "requisition": application.requisition,
             "move_form": move_form or MoveStageForm(application=application),
             "round_form": round_form or InterviewRoundForm(requisition=application.requisition),
+            "announce_form": announce_form
+            or AnnounceForm(requisition=application.requisition, user=request.user),
+            "contact_form": contact_form or ContactLogForm(),
+            "contact_warning": contact_warning,
+            "silence_tests": silence_tests,
+            "open_test": open_test,
+            "can_announce": application.stage.kind == StageKind.SILENCE_TEST
+            and (open_test is None or open_test.state == SilenceTestState.WAITING),
             "other_applications": selectors.other_applications(
                 user=request.user, application=application
             ),
@@ -39,7 +61,7 @@ def _application_page(
 
 def application_detail(request, pk: int):
     application = selectors.application_for_page(user=request.user, pk=pk)
-    return _application_page(request, application)
+    return render_application_page(request, application)
 
 
 @require_POST
@@ -72,10 +94,10 @@ def application_move(request, pk: int):
             form, status = None, 200
     if request.htmx:
         # htmx does not swap error responses by default; the errors are in the fragment.
-        return _application_page(
+        return render_application_page(
             request, application, move_form=form, status=200, partial="stage-panel"
         )
-    return _application_page(request, application, move_form=form, status=status)
+    return render_application_page(request, application, move_form=form, status=status)
 
 
 @require_POST
@@ -91,7 +113,7 @@ def interview_round_create(request, pk: int):
         )
         messages.success(request, f"{interview_round} added.")
         return redirect("candidates:application_detail", pk=application.pk)
-    return _application_page(request, application, round_form=form, status=422)
+    return render_application_page(request, application, round_form=form, status=422)
 
 
 @require_http_methods(["GET", "POST"])

@@ -15,5 +15,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", login_not_required(healthz), name="healthz"),
     path("", include("candidates.urls")),
+    path("", include("followups.urls")),
     path("", include("hiring.urls")),
 ]

@@ -180,19 +180,29 @@ def _requisitions(pipeline: Pipeline, users: dict) -> list[Requisition]:
 
 
 def _seed_application(
-    *, requisition, index: int, target: Stage, stages: list[Stage], users, rng, now, report
+    *,
+    requisition,
+    req_index: int,
+    index: int,
+    target: Stage,
+    stages: list[Stage],
+    users,
+    rng,
+    now,
+    report,
 ) -> None:
-    first = FIRST_NAMES[(index * 7 + requisition.pk) % len(FIRST_NAMES)]
-    last = LAST_NAMES[(index * 5 + requisition.pk * 3) % len(LAST_NAMES)]
+    # Everything derives from positions, not database ids, so every run builds the same people.
+    first = FIRST_NAMES[(index * 7 + req_index) % len(FIRST_NAMES)]
+    last = LAST_NAMES[(index * 5 + req_index * 3) % len(LAST_NAMES)]
     slug = f"{first}.{last}".lower().replace("ü", "ue")
-    address = f"{slug}.{requisition.pk}{index:02d}@candidates.example"
+    address = f"{slug}.{req_index}{index:02d}@candidates.example"
     email = CandidateEmail.objects.filter(address=address).select_related("candidate").first()
     if email is None:
         candidate = candidate_services.candidate_create(
             first_name=first,
             last_name=last,
             emails=[address],
-            phones=[PHONE_FORMATS[requisition.country].format(requisition.pk * 100 + index)],
+            phones=[PHONE_FORMATS[requisition.country].format(req_index * 100 + index)],
             phone_region=requisition.country,
             time_zone=requisition.time_zone,
         )
@@ -272,11 +282,12 @@ def seed_demo(
     by_name = {stage.name: stage for stage in stages}
     requisitions = _requisitions(pipeline, users)
     report.requisitions = len(requisitions)
-    for requisition in requisitions:
+    for req_index, requisition in enumerate(requisitions):
         rng = random.Random(f"persist-demo-{requisition.title}")
         for index in range(CANDIDATES_PER_REQUISITION):
             _seed_application(
                 requisition=requisition,
+                req_index=req_index,
                 index=index,
                 target=by_name[STAGE_SPREAD[index % len(STAGE_SPREAD)]],
                 stages=stages,

@@ -1,4 +1,7 @@
+import datetime as dt
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
@@ -38,6 +41,21 @@ TERMINAL_KINDS = frozenset({StageKind.HIRED, StageKind.REJECTED, StageKind.WITHD
 DECISION_KINDS = frozenset({StageKind.OFFER, StageKind.HIRED})
 
 
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class SilenceAction(models.TextChoices):
+    RECOMMEND_NO = "recommend_no", "Recommend “No” to the hiring manager"
+    AUTO_REJECT = "auto_reject", "Move the application to Rejected"
+
+
 class Stage(models.Model):
     pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
     name = models.CharField(max_length=100)
@@ -48,6 +66,43 @@ class Stage(models.Model):
         blank=True,
         help_text="An application that stays longer than this in the stage is flagged as stuck. "
         "Leave empty for never.",
+    )
+    # Silence-test configuration: used when kind is "silence test".
+    silence_weekday = models.PositiveSmallIntegerField(
+        "deadline weekday",
+        choices=Weekday.choices,
+        default=Weekday.FRIDAY,
+        help_text="The candidate hears “you'll hear from us by <weekday> <time>”.",
+    )
+    silence_local_time = models.TimeField(
+        "deadline time",
+        default=dt.time(17, 0),
+        help_text="Wall-clock time in the requisition's time zone.",
+    )
+    silence_lead_hours = models.PositiveSmallIntegerField(
+        "minimum lead time (hours)",
+        default=48,
+        validators=[MaxValueValidator(24 * 28)],
+        help_text="The deadline is the first such weekday at least this long after the "
+        "announcement.",
+    )
+    silence_window_business_days = models.PositiveSmallIntegerField(
+        "observation window (business days)",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="The window closes at the end of this many business days after the deadline "
+        "(weekends and the requisition country's public holidays are skipped).",
+    )
+    silence_action = models.CharField(
+        "when the candidate stays silent",
+        max_length=20,
+        choices=SilenceAction.choices,
+        default=SilenceAction.RECOMMEND_NO,
+    )
+    silence_show_candidate_zone = models.BooleanField(
+        "show the candidate's time zone",
+        default=True,
+        help_text="Show the deadline in the candidate's own zone next to the manager's.",
     )
 
     class Meta:
@@ -135,3 +190,136 @@ class UserProfile(models.Model):
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
+
+
+class SilenceTestState(models.TextChoices):
+    WAITING = "waiting", "Waiting for the deadline"
+    OBSERVING = "observing", "Observing"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_SILENCE_STATES = (SilenceTestState.WAITING, SilenceTestState.OBSERVING)
+
+
+class SilenceOutcome(models.TextChoices):
+    REACHED_OUT = "reached_out", "Reached out"
+    SILENT = "silent", "Silent"
+
+
+class SilenceDigest(models.Model):
+    """One email per requisition and window close, listing who reached out and who stayed silent.
+
+    Unique per (requisition, window close) so that retried or concurrent sweeps create it once.
+    """
+
+    requisition = models.ForeignKey(
+        Requisition, on_delete=models.CASCADE, related_name="silence_digests"
+    )
+    window_closes_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipient = models.EmailField(blank=True)
+    failure = models.TextField(blank=True, help_text="Why the digest could not be sent.")
+
+    class Meta:
+        ordering = ["-window_closes_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requisition", "window_closes_at"], name="silence_digest_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest for {self.requisition} ({self.window_closes_at:%Y-%m-%d})"
+
+
+class SilenceTest(models.Model):
+    """The team told the candidate "you'll hear from us by <deadline>" and now stays silent."""
+
+    application = models.ForeignKey(
+        "candidates.Application", on_delete=models.CASCADE, related_name="silence_tests"
+    )
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    announced_at = models.DateTimeField(help_text="When the candidate was told.")
+    announced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who told the candidate.",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    time_zone = models.CharField(max_length=64, help_text="The requisition's zone when announced.")
+    deadline_at = models.DateTimeField()
+    window_closes_at = models.DateTimeField()
+    state = models.CharField(
+        max_length=12, choices=SilenceTestState.choices, default=SilenceTestState.WAITING
+    )
+    observing_since = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=SilenceOutcome.choices, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    contaminated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The team contacted the candidate while observing: not comparable.",
+    )
+    contaminated_by = models.ForeignKey(
+        "followups.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    digest = models.ForeignKey(
+        SilenceDigest, null=True, blank=True, on_delete=models.SET_NULL, related_name="tests"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-announced_at", "-id"]
+        constraints = [
+            # Re-announcing replaces the open test; there is never a second one.
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(state__in=["waiting", "observing"]),
+                name="silence_test_one_open_per_application",
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline_at__gte=models.F("announced_at"))
+                & Q(window_closes_at__gt=models.F("deadline_at")),
+                name="silence_test_instants_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=SilenceTestState.values), name="silence_test_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(state="closed") & Q(outcome__in=SilenceOutcome.values))
+                | (~Q(state="closed") & Q(outcome="")),
+                name="silence_test_outcome_iff_closed",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["deadline_at", "id"],
+                condition=Q(state="waiting"),
+                name="silence_test_due_start_idx",
+            ),
+            models.Index(
+                fields=["window_closes_at", "id"],
+                condition=Q(state="observing"),
+                name="silence_test_due_close_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Silence test of application {self.application_id} ({self.get_state_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_SILENCE_STATES
+
+    @property
+    def is_contaminated(self) -> bool:
+        return self.contaminated_at is not None

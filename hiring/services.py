@@ -1,9 +1,32 @@
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django_q.tasks import async_task
 
-from hiring.models import Pipeline, Requisition, RequisitionStatus, Stage, StageKind, UserProfile
+from hiring.calendars import business_calendar
+from hiring.deadlines import SilenceSchedule, silence_deadline, window_close
+from hiring.models import (
+    OPEN_SILENCE_STATES,
+    Pipeline,
+    Requisition,
+    RequisitionStatus,
+    SilenceAction,
+    SilenceDigest,
+    SilenceOutcome,
+    SilenceTest,
+    SilenceTestState,
+    Stage,
+    StageKind,
+    UserProfile,
+)
 
 User = get_user_model()
 
@@ -19,7 +42,7 @@ def pipeline_create(*, name: str, stages: Iterable[tuple[str, str, int | None]])
             pipeline=pipeline,
             name=stage_name,
             order=order * 10,  # gaps let admins insert a stage without renumbering
-            kind=StageKind(kind),
+            kind=kind,
             stuck_after_days=stuck_after_days,
         )
         stage.full_clean()
@@ -63,3 +86,321 @@ def user_time_zone_set(*, user, time_zone: str) -> UserProfile:
     profile.full_clean()
     profile.save(update_fields=["time_zone"])
     return profile
+
+
+# --- Silence tests ------------------------------------------------------------------------------
+
+#: Rows advanced per transaction by the sweeper: bounded lock time, steady progress on catch-up.
+SWEEP_BATCH_SIZE = 1000
+#: Clock skew tolerated when someone records an announcement "now" from another device.
+ANNOUNCEMENT_FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def silence_schedule_for(stage: Stage) -> SilenceSchedule:
+    return SilenceSchedule(
+        weekday=stage.silence_weekday,
+        local_time=stage.silence_local_time,
+        lead=timedelta(hours=stage.silence_lead_hours),
+        window_business_days=stage.silence_window_business_days,
+    )
+
+
+def silence_instants(
+    *, announced_at: datetime, stage: Stage, time_zone: str, country: str
+) -> tuple[datetime, datetime]:
+    """``(deadline, window close)`` for an announcement, in UTC."""
+    tz = ZoneInfo(time_zone)
+    schedule = silence_schedule_for(stage)
+    weekend, holiday_dates = business_calendar(country, announced_at.astimezone(tz).date())
+    deadline = silence_deadline(
+        announced_at=announced_at,
+        tz=tz,
+        schedule=schedule,
+        weekend=weekend,
+        holidays=holiday_dates,
+    )
+    weekend, holiday_dates = business_calendar(country, deadline.astimezone(tz).date())
+    closes = window_close(
+        deadline=deadline, tz=tz, schedule=schedule, weekend=weekend, holidays=holiday_dates
+    )
+    return deadline, closes
+
+
+@transaction.atomic
+def silence_test_announce(
+    *,
+    application,
+    announced_by,
+    recorded_by,
+    announced_at: datetime,
+    now: datetime,
+) -> SilenceTest:
+    """Record that the candidate was told "you'll hear from us by …" and start the test.
+
+    Re-announcing replaces a test that is still waiting; a running (observing) test cannot be
+    restarted, because the candidate may already be following up.
+    """
+    from candidates.models import Application
+
+    if announced_at.tzinfo is None:
+        raise ValidationError("The announcement time needs a time zone.")
+    if announced_at > now + ANNOUNCEMENT_FUTURE_TOLERANCE:
+        raise ValidationError("The announcement cannot be in the future: record it once it's said.")
+    locked = (
+        Application.objects.select_for_update()
+        .select_related("stage", "requisition")
+        .get(pk=application.pk)
+    )
+    stage = locked.stage
+    if stage.kind != StageKind.SILENCE_TEST:
+        raise ValidationError(
+            f"“{stage.name}” does not run a silence test; move the application to the silence-test "
+            "stage first.",
+            code="not_silence_stage",
+        )
+    requisition = locked.requisition
+    deadline, closes = silence_instants(
+        announced_at=announced_at,
+        stage=stage,
+        time_zone=requisition.time_zone,
+        country=requisition.country,
+    )
+    if deadline <= now:
+        raise ValidationError(
+            "That announcement's deadline has already passed; record the announcement when it "
+            "happens.",
+            code="deadline_passed",
+        )
+    test = SilenceTest.objects.filter(application=locked, state__in=OPEN_SILENCE_STATES).first()
+    if test is not None and test.state == SilenceTestState.OBSERVING:
+        raise ValidationError(
+            "The silence test is already running (the deadline has passed); it cannot be "
+            "re-announced.",
+            code="already_observing",
+        )
+    test = test or SilenceTest(application=locked)
+    test.stage = stage
+    test.announced_at = announced_at
+    test.announced_by = announced_by
+    test.recorded_by = recorded_by
+    test.time_zone = requisition.time_zone
+    test.deadline_at = deadline
+    test.window_closes_at = closes
+    test.save()
+    return test
+
+
+def silence_tests_cancel_open(*, application_id: int, reason: str, now: datetime) -> int:
+    """Cancel the application's open test (candidate withdrew or was rejected)."""
+    return SilenceTest.objects.filter(
+        application_id=application_id, state__in=OPEN_SILENCE_STATES
+    ).update(
+        state=SilenceTestState.CANCELLED,
+        cancelled_at=now,
+        cancel_reason=reason[:200],
+        updated_at=now,
+    )
+
+
+def silence_test_contaminate(*, application_id: int, contact, now: datetime) -> SilenceTest | None:
+    """Mark an observing test contaminated by a team contact (first contact wins)."""
+    test = (
+        SilenceTest.objects.select_for_update()
+        .filter(application_id=application_id, state=SilenceTestState.OBSERVING)
+        .first()
+    )
+    if test is None:
+        return None
+    if test.contaminated_at is None:
+        test.contaminated_at = contact.occurred_at
+        test.contaminated_by = contact
+        test.save(update_fields=["contaminated_at", "contaminated_by", "updated_at"])
+    return test
+
+
+@dataclass
+class SweepResult:
+    started: int = 0
+    closed: int = 0
+    auto_rejected: int = 0
+    digests: list[int] = field(default_factory=list)
+
+
+def _claim_batch(queryset, order_field: str, batch_size: int) -> list[int]:
+    # SKIP LOCKED: a concurrent sweeper (another cluster, a retried task) takes other rows or none,
+    # so no row is ever advanced twice.
+    return list(
+        queryset.select_for_update(skip_locked=True, of=("self",))
+        .order_by(order_field, "id")
+        .values_list("id", flat=True)[:batch_size]
+    )
+
+
+def _reached_out():
+    """EXISTS: an unprompted, human follow-up from the candidate inside the window."""
+    from followups.models import Contact, Direction
+
+    return Exists(
+        Contact.objects.filter(
+            application_id=OuterRef("application_id"),
+            direction=Direction.INBOUND,
+            is_prompted=False,
+            is_automated=False,
+            occurred_at__gt=OuterRef("deadline_at"),
+            occurred_at__lte=OuterRef("window_closes_at"),
+        )
+    )
+
+
+def _auto_reject(test_ids: list[int], now: datetime) -> int:
+    """Move silent candidates of auto-rejecting stages to Rejected, set-based, with history."""
+    from candidates.models import Application, StageTransition
+
+    rows = list(
+        SilenceTest.objects.filter(
+            id__in=test_ids,
+            outcome=SilenceOutcome.SILENT,
+            stage__silence_action=SilenceAction.AUTO_REJECT,
+            # Only while the candidate still sits in the test's stage: a manual move wins.
+            application__stage_id=F("stage_id"),
+        ).values_list("application_id", "stage_id", "stage__pipeline_id", "deadline_at")
+    )
+    if not rows:
+        return 0
+    rejected = dict(
+        Stage.objects.filter(
+            pipeline_id__in={pipeline for _a, _s, pipeline, _d in rows}, kind=StageKind.REJECTED
+        )
+        .order_by("pipeline_id", "-order")
+        .values_list("pipeline_id", "id")
+    )
+    moves = [
+        (app, stage, rejected[pipeline], d)
+        for app, stage, pipeline, d in rows
+        if pipeline in rejected
+    ]
+    StageTransition.objects.bulk_create(
+        StageTransition(
+            application_id=app,
+            from_stage_id=stage,
+            to_stage_id=target,
+            actor=None,
+            reason=f"Silent after the silence test (deadline {deadline:%Y-%m-%d %H:%M} UTC): "
+            "did not reach out. Don't chase.",
+            at=now,
+        )
+        for app, stage, target, deadline in moves
+    )
+    for target in {target for _a, _s, target, _d in moves}:
+        Application.objects.filter(id__in=[app for app, _s, t, _d in moves if t == target]).update(
+            stage_id=target, stage_entered_at=now, updated_at=now
+        )
+    return len(moves)
+
+
+def _create_digests(now: datetime) -> list[int]:
+    """One digest per (requisition, window close) once every test of that group is closed."""
+    pending = (
+        SilenceTest.objects.filter(state=SilenceTestState.CLOSED, digest__isnull=True)
+        .order_by()  # the model's default ordering would defeat DISTINCT
+        .values_list("application__requisition_id", "window_closes_at")
+        .distinct()
+    )
+    created_ids = []
+    for requisition_id, closes_at in pending:
+        group = SilenceTest.objects.filter(
+            application__requisition_id=requisition_id, window_closes_at=closes_at
+        )
+        # A concurrent sweeper still holds some of the group: it will create the digest when it
+        # commits, so the email lists everyone.
+        if group.filter(state=SilenceTestState.OBSERVING).exists():
+            continue
+        with transaction.atomic():
+            digest, created = SilenceDigest.objects.get_or_create(
+                requisition_id=requisition_id, window_closes_at=closes_at
+            )
+            group.filter(state=SilenceTestState.CLOSED, digest__isnull=True).update(digest=digest)
+            if created:
+                created_ids.append(digest.pk)
+                transaction.on_commit(partial(_enqueue_digest, digest.pk))
+    return created_ids
+
+
+def _enqueue_digest(digest_id: int) -> None:
+    async_task(
+        "hiring.tasks.send_silence_digest", digest_id, task_name=f"silence-digest-{digest_id}"
+    )
+
+
+def silence_tests_sweep(*, now: datetime, batch_size: int = SWEEP_BATCH_SIZE) -> SweepResult:
+    """Advance every due silence test: waiting → observing at the deadline, observing → closed
+    (reached out / silent) when the window closes; then create the digests.
+
+    Set-based and batched; each batch claims its rows with SKIP LOCKED and changes them with a
+    conditional UPDATE, so re-delivery, catch-up after downtime (oldest first) and concurrent
+    clusters never double-process.
+    """
+    result = SweepResult()
+    while True:
+        with transaction.atomic():
+            due = SilenceTest.objects.filter(state=SilenceTestState.WAITING, deadline_at__lte=now)
+            ids = _claim_batch(due, "deadline_at", batch_size)
+            if not ids:
+                break
+            result.started += SilenceTest.objects.filter(
+                id__in=ids, state=SilenceTestState.WAITING
+            ).update(
+                state=SilenceTestState.OBSERVING, observing_since=F("deadline_at"), updated_at=now
+            )
+    while True:
+        with transaction.atomic():
+            due = SilenceTest.objects.filter(
+                state=SilenceTestState.OBSERVING, window_closes_at__lte=now
+            )
+            ids = _claim_batch(due, "window_closes_at", batch_size)
+            if not ids:
+                break
+            result.closed += SilenceTest.objects.filter(
+                id__in=ids, state=SilenceTestState.OBSERVING
+            ).update(
+                state=SilenceTestState.CLOSED,
+                closed_at=now,
+                outcome=Case(
+                    When(_reached_out(), then=Value(SilenceOutcome.REACHED_OUT)),
+                    default=Value(SilenceOutcome.SILENT),
+                ),
+                updated_at=now,
+            )
+            result.auto_rejected += _auto_reject(ids, now)
+    result.digests = _create_digests(now)
+    return result
+
+
+def silence_digest_send(*, digest_id: int, now: datetime) -> bool:
+    """Send a digest once: the row is claimed with a conditional UPDATE before sending."""
+    from hiring.selectors import silence_digest_content
+
+    claimed = SilenceDigest.objects.filter(pk=digest_id, sent_at__isnull=True).update(sent_at=now)
+    if not claimed:
+        return False
+    digest = SilenceDigest.objects.select_related("requisition__hiring_manager").get(pk=digest_id)
+    recipient = digest.requisition.hiring_manager.email
+    if not recipient:
+        SilenceDigest.objects.filter(pk=digest_id).update(
+            failure="The hiring manager has no email address; the digest is on the silence board."
+        )
+        return False
+    content = silence_digest_content(digest=digest)
+    try:
+        send_mail(
+            subject=content.subject,
+            message=content.text,
+            from_email=None,
+            recipient_list=[recipient],
+        )
+    except Exception:
+        # Release the claim so django-q's retry sends it; nothing is lost.
+        SilenceDigest.objects.filter(pk=digest_id).update(sent_at=None)
+        raise
+    SilenceDigest.objects.filter(pk=digest_id).update(recipient=recipient, failure="")
+    return True

@@ -7,10 +7,14 @@ import holidays
 import phonenumbers
 from django.core.exceptions import ValidationError
 
+#: Names the system zoneinfo database may carry that are not IANA zones: "localtime" is whatever
+#: the server happens to be set to, so deadlines would depend on the machine.
+NOT_IANA_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
 
 @cache
 def available_time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(zoneinfo.available_timezones()) - NOT_IANA_ZONES
 
 
 def validate_time_zone(value: str) -> None:

@@ -11,6 +11,7 @@ PY=.venv/bin/python
 
 $PY manage.py migrate --no-input
 $PY manage.py seed_demo
+$PY manage.py setup_schedules
 
 pids=()
 STOP_GRACE_SECONDS=15

@@ -2,11 +2,13 @@ import pytest
 from django.db import connection
 
 
-def pytest_collection_modifyitems(config, items):
-    # Tests under tests/unit are pure; everything else is allowed the database by its own marks.
-    for item in items:
-        if "/integration/" in str(item.fspath) or "/browser/" in str(item.fspath):
-            item.add_marker(pytest.mark.django_db)
+def pytest_itemcollected(item):
+    # Integration and browser tests get the database. Marked as they are collected, because
+    # pytest-django reorders the tests from these marks (transactional ones last: they flush
+    # the tables, including the rows data migrations created).
+    marked = item.get_closest_marker("django_db") is not None
+    if not marked and ("/integration/" in str(item.fspath) or "/browser/" in str(item.fspath)):
+        item.add_marker(pytest.mark.django_db)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -16,3 +18,9 @@ def _require_postgresql(request):
         assert connection.vendor == "postgresql", (
             f"Tests must run on PostgreSQL, not {connection.vendor}: set DATABASE_URL."
         )
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # UserFactory hashes a password per user; PBKDF2 would dominate the suite's run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

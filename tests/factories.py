@@ -17,7 +17,8 @@ from candidates.models import (
     Scorecard,
     StageTransition,
 )
-from hiring.models import Pipeline, Requisition, Stage, StageKind
+from followups.models import Channel, Contact, ContactSource, Direction
+from hiring.models import Pipeline, Requisition, SilenceTest, SilenceTestState, Stage, StageKind
 from hiring.roles import ADMINS, HIRING_MANAGERS, RECRUITERS
 
 User = get_user_model()
@@ -66,7 +67,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 def _add_role(user, name):
-    user.groups.add(Group.objects.get(name=name))
+    # get_or_create: transactional tests flush the groups the data migration created.
+    user.groups.add(Group.objects.get_or_create(name=name)[0])
 
 
 class PipelineFactory(factory.django.DjangoModelFactory):
@@ -210,3 +212,62 @@ class ScorecardFactory(factory.django.DjangoModelFactory):
     closing = 4
     recommendation = Recommendation.YES
     submitted_at = factory.LazyFunction(timezone.now)
+
+
+# --- Silence tests and contacts ---------------------------------------------------------------
+
+
+class SilenceTestFactory(factory.django.DjangoModelFactory):
+    """A waiting test whose deadline is two days ahead; traits move it along."""
+
+    class Meta:
+        model = SilenceTest
+
+    application = factory.SubFactory(ApplicationFactory, at_silence_test=True)
+    stage = factory.SelfAttribute("application.stage")
+    announced_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(hours=1))
+    deadline_at = factory.LazyAttribute(lambda t: t.announced_at + dt.timedelta(days=2))
+    window_closes_at = factory.LazyAttribute(lambda t: t.deadline_at + dt.timedelta(days=3))
+    time_zone = factory.SelfAttribute("application.requisition.time_zone")
+    state = SilenceTestState.WAITING
+
+    class Params:
+        due = factory.Trait(
+            announced_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=3)),
+            deadline_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(minutes=1)),
+        )
+        observing = factory.Trait(
+            state=SilenceTestState.OBSERVING,
+            announced_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=3)),
+            deadline_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1)),
+            observing_since=factory.SelfAttribute("deadline_at"),
+        )
+        closing = factory.Trait(
+            state=SilenceTestState.OBSERVING,
+            announced_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=9)),
+            deadline_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=6)),
+            window_closes_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(minutes=1)),
+            observing_since=factory.SelfAttribute("deadline_at"),
+        )
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    """An unprompted inbound phone call from the candidate, just now."""
+
+    class Meta:
+        model = Contact
+
+    application = factory.SubFactory(ApplicationFactory)
+    candidate = factory.SelfAttribute("application.candidate")
+    channel = Channel.PHONE
+    direction = Direction.INBOUND
+    occurred_at = factory.LazyFunction(timezone.now)
+    source = ContactSource.MANUAL
+    summary = "Called to follow up."
+
+    class Params:
+        outbound = factory.Trait(direction=Direction.OUTBOUND, summary="We called them.")
+        prompted = factory.Trait(is_prompted=True)
+        auto_reply = factory.Trait(
+            channel=Channel.EMAIL, is_automated=True, summary="Out of office until Monday"
+        )

@@ -1,0 +1,32 @@
+"""The django-q2 schedules the app relies on, created idempotently by name.
+
+One global minutely sweeper, never a schedule per requisition: django-q2 has a single time zone,
+and deadlines live as UTC instants on the silence tests themselves.
+"""
+
+SILENCE_SWEEPER = "silence-test-sweeper"
+
+SCHEDULES = {
+    SILENCE_SWEEPER: {
+        "func": "hiring.tasks.sweep_silence_tests",
+        "schedule_type": "I",  # Schedule.MINUTES
+        "minutes": 1,
+        "repeats": -1,
+    },
+}
+
+
+def schedules_ensure(schedule_model, now) -> list[str]:
+    """Create or update every named schedule; returns the names created. Safe to repeat.
+
+    Takes the model class so the same code serves a data migration (historical model) and the
+    ``setup_schedules`` command.
+    """
+    created_names = []
+    for name, fields in SCHEDULES.items():
+        _schedule, created = schedule_model.objects.update_or_create(
+            name=name, defaults=fields, create_defaults={**fields, "next_run": now}
+        )
+        if created:
+            created_names.append(name)
+    return created_names

@@ -1,0 +1,15 @@
+"""django-q2 entry points: one-line wrappers around services. Arguments are ids only."""
+
+from dataclasses import asdict
+
+from django.utils import timezone
+
+from hiring import services
+
+
+def sweep_silence_tests() -> dict:
+    return asdict(services.silence_tests_sweep(now=timezone.now()))
+
+
+def send_silence_digest(digest_id: int) -> bool:
+    return services.silence_digest_send(digest_id=digest_id, now=timezone.now())

@@ -1,0 +1,501 @@
+"""Silence tests: announcing, the sweep (idempotent, concurrent-safe), outcomes, digest,
+contamination, and the pages that show them."""
+
+import datetime as dt
+import html
+import threading
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import connections
+from django.urls import reverse
+from django.utils import timezone
+from django_q.models import OrmQ
+
+from candidates.models import StageTransition
+from candidates.services import application_move
+from followups.models import Contact, Direction
+from hiring.models import (
+    SilenceAction,
+    SilenceDigest,
+    SilenceOutcome,
+    SilenceTest,
+    SilenceTestState,
+    StageKind,
+)
+from hiring.services import (
+    silence_digest_send,
+    silence_test_announce,
+    silence_tests_sweep,
+)
+from tests.factories import (
+    ApplicationFactory,
+    ContactFactory,
+    RequisitionFactory,
+    SilenceTestFactory,
+    UserFactory,
+    stage_of,
+)
+
+LA = ZoneInfo("America/Los_Angeles")
+UTC = dt.UTC
+
+
+def _state(test):
+    test.refresh_from_db()
+    return test.state, test.outcome
+
+
+# --- announcing -----------------------------------------------------------------------------
+
+
+def test_announcing_on_wednesday_sets_the_deadline_to_friday_five_pm_local():
+    req = RequisitionFactory(los_angeles=True)
+    app = ApplicationFactory(requisition=req, at_silence_test=True)
+    announced = dt.datetime(2026, 11, 18, 11, 0, tzinfo=LA)
+    test = silence_test_announce(
+        application=app,
+        announced_by=req.hiring_manager,
+        recorded_by=req.hiring_manager,
+        announced_at=announced,
+        now=announced,
+    )
+    assert test.deadline_at == dt.datetime(2026, 11, 20, 17, 0, tzinfo=LA)
+    # Window: Mon 23, Tue 24, Wed 25 → closes at the start of Thanksgiving, Thu 26.
+    assert test.window_closes_at == dt.datetime(2026, 11, 26, 0, 0, tzinfo=LA)
+    assert test.state == SilenceTestState.WAITING
+    assert test.time_zone == "America/Los_Angeles"
+
+
+def test_deadline_uses_the_stage_configuration():
+    req = RequisitionFactory(berlin=True)
+    app = ApplicationFactory(requisition=req, at_silence_test=True)
+    stage = app.stage
+    stage.silence_weekday = 0  # Monday
+    stage.silence_local_time = dt.time(9, 30)
+    stage.silence_lead_hours = 24
+    stage.save()
+    berlin = ZoneInfo("Europe/Berlin")
+    announced = dt.datetime(2026, 11, 19, 15, 0, tzinfo=berlin)  # Thursday
+    test = silence_test_announce(
+        application=app,
+        announced_by=None,
+        recorded_by=req.hiring_manager,
+        announced_at=announced,
+        now=announced,
+    )
+    assert test.deadline_at == dt.datetime(2026, 11, 23, 9, 30, tzinfo=berlin)
+
+
+def test_reannouncing_a_waiting_test_replaces_it():
+    req = RequisitionFactory(los_angeles=True)
+    app = ApplicationFactory(requisition=req, at_silence_test=True)
+    first = dt.datetime(2026, 11, 16, 10, 0, tzinfo=LA)  # Monday
+    second = dt.datetime(2026, 11, 19, 10, 0, tzinfo=LA)  # Thursday: < 48 h → next Friday
+    kwargs = {"application": app, "announced_by": None, "recorded_by": req.hiring_manager}
+    silence_test_announce(**kwargs, announced_at=first, now=first)
+    test = silence_test_announce(**kwargs, announced_at=second, now=second)
+    assert SilenceTest.objects.filter(application=app).count() == 1
+    assert test.deadline_at == dt.datetime(2026, 11, 27, 17, 0, tzinfo=LA)
+
+
+def test_an_observing_test_cannot_be_reannounced():
+    test = SilenceTestFactory(observing=True)
+    with pytest.raises(ValidationError, match="already running"):
+        silence_test_announce(
+            application=test.application,
+            announced_by=None,
+            recorded_by=None,
+            announced_at=timezone.now(),
+            now=timezone.now(),
+        )
+
+
+def test_announcing_outside_the_silence_stage_is_refused():
+    app = ApplicationFactory(interviewing=True)
+    with pytest.raises(ValidationError, match="does not run a silence test"):
+        silence_test_announce(
+            application=app,
+            announced_by=None,
+            recorded_by=None,
+            announced_at=timezone.now(),
+            now=timezone.now(),
+        )
+
+
+def test_announcing_in_the_future_is_refused():
+    app = ApplicationFactory(at_silence_test=True)
+    now = timezone.now()
+    with pytest.raises(ValidationError, match="future"):
+        silence_test_announce(
+            application=app,
+            announced_by=None,
+            recorded_by=None,
+            announced_at=now + dt.timedelta(days=1),
+            now=now,
+        )
+
+
+def test_database_refuses_a_second_open_test_for_one_application():
+    from django.db import IntegrityError, transaction
+
+    test = SilenceTestFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SilenceTestFactory(application=test.application)
+
+
+def test_rejecting_the_candidate_cancels_the_open_test():
+    test = SilenceTestFactory(observing=True)
+    req = test.application.requisition
+    application_move(
+        application=test.application,
+        to_stage=stage_of(req, StageKind.REJECTED),
+        actor=req.hiring_manager,
+        reason="Took another job",
+    )
+    test.refresh_from_db()
+    assert test.state == SilenceTestState.CANCELLED
+    assert "Took another job" in test.cancel_reason
+
+
+# --- the sweep ------------------------------------------------------------------------------
+
+
+def test_sweep_starts_observing_at_the_deadline_and_not_before():
+    due = SilenceTestFactory(due=True)
+    later = SilenceTestFactory()
+    result = silence_tests_sweep(now=timezone.now())
+    assert result.started == 1
+    assert _state(due) == (SilenceTestState.OBSERVING, "")
+    assert _state(later) == (SilenceTestState.WAITING, "")
+    due.refresh_from_db()
+    assert due.observing_since == due.deadline_at
+
+
+def test_candidate_with_unprompted_follow_up_ends_reached_out():
+    test = SilenceTestFactory(closing=True)
+    ContactFactory(
+        application=test.application, occurred_at=test.deadline_at + dt.timedelta(hours=17)
+    )
+    silence_tests_sweep(now=timezone.now())
+    assert _state(test) == (SilenceTestState.CLOSED, SilenceOutcome.REACHED_OUT)
+
+
+@pytest.mark.parametrize(
+    "contact_kwargs",
+    [
+        pytest.param({"prompted": True}, id="prompted reply"),
+        pytest.param({"auto_reply": True}, id="auto-reply"),
+        pytest.param({"outbound": True}, id="team's own call"),
+        pytest.param({"before_deadline": True}, id="before the deadline"),
+        pytest.param({"after_window": True}, id="after the window"),
+    ],
+)
+def test_contacts_that_are_not_persistence_leave_the_candidate_silent(contact_kwargs):
+    test = SilenceTestFactory(closing=True)
+    before = contact_kwargs.pop("before_deadline", False)
+    after = contact_kwargs.pop("after_window", False)
+    when = test.deadline_at + dt.timedelta(hours=2)
+    if before:
+        when = test.deadline_at - dt.timedelta(hours=2)
+    if after:
+        when = test.window_closes_at + dt.timedelta(seconds=1)
+    ContactFactory(application=test.application, occurred_at=when, **contact_kwargs)
+    silence_tests_sweep(now=timezone.now() + dt.timedelta(minutes=5))
+    assert _state(test) == (SilenceTestState.CLOSED, SilenceOutcome.SILENT)
+
+
+def test_silent_candidate_is_recommended_no_and_stays_in_stage_by_default():
+    test = SilenceTestFactory(closing=True)
+    silence_tests_sweep(now=timezone.now())
+    test.application.refresh_from_db()
+    assert test.application.stage.kind == StageKind.SILENCE_TEST
+    assert _state(test) == (SilenceTestState.CLOSED, SilenceOutcome.SILENT)
+
+
+def test_silent_candidate_is_auto_rejected_with_history_when_the_stage_says_so():
+    test = SilenceTestFactory(closing=True)
+    test.stage.silence_action = SilenceAction.AUTO_REJECT
+    test.stage.save()
+    reached = SilenceTestFactory(
+        closing=True, application__requisition=test.application.requisition
+    )
+    ContactFactory(
+        application=reached.application, occurred_at=reached.deadline_at + dt.timedelta(hours=1)
+    )
+    result = silence_tests_sweep(now=timezone.now())
+    assert result.auto_rejected == 1
+    test.application.refresh_from_db()
+    assert test.application.stage.kind == StageKind.REJECTED
+    transition = StageTransition.objects.get(application=test.application)
+    assert transition.actor is None
+    assert "did not reach out" in transition.reason
+    reached.application.refresh_from_db()
+    assert reached.application.stage.kind == StageKind.SILENCE_TEST
+
+
+def test_catch_up_after_downtime_advances_overdue_tests_straight_to_closed():
+    test = SilenceTestFactory(
+        announced_at=timezone.now() - dt.timedelta(days=12),
+        deadline_at=timezone.now() - dt.timedelta(days=10),
+        window_closes_at=timezone.now() - dt.timedelta(days=6),
+    )
+    result = silence_tests_sweep(now=timezone.now())
+    assert (result.started, result.closed) == (1, 1)
+    assert _state(test) == (SilenceTestState.CLOSED, SilenceOutcome.SILENT)
+
+
+def test_sweep_in_small_batches_processes_everything(django_assert_max_num_queries):
+    tests = SilenceTestFactory.create_batch(7, closing=True)
+    result = silence_tests_sweep(now=timezone.now(), batch_size=3)
+    assert result.closed == 7
+    assert {_state(t) for t in tests} == {(SilenceTestState.CLOSED, SilenceOutcome.SILENT)}
+
+
+def test_sweep_query_count_does_not_depend_on_the_number_of_due_tests(
+    django_assert_max_num_queries,
+):
+    req = RequisitionFactory()
+    closes = timezone.now() - dt.timedelta(minutes=1)
+    SilenceTestFactory.create_batch(
+        40, closing=True, window_closes_at=closes, application__requisition=req
+    )
+    # Two claim/update rounds plus one digest group, whatever the number of rows.
+    with django_assert_max_num_queries(20):
+        result = silence_tests_sweep(now=timezone.now())
+    assert result.closed == 40
+
+
+def test_running_the_sweep_twice_changes_nothing_the_second_time():
+    req = RequisitionFactory()
+    closes = timezone.now() - dt.timedelta(minutes=1)
+    SilenceTestFactory.create_batch(
+        3, closing=True, window_closes_at=closes, application__requisition=req
+    )
+    SilenceTestFactory.create_batch(2, due=True, application__requisition=req)
+    now = timezone.now()
+    first = silence_tests_sweep(now=now)
+    snapshot = list(SilenceTest.objects.order_by("id").values())
+    second = silence_tests_sweep(now=now)
+    assert (first.started, first.closed, len(first.digests)) == (2, 3, 1)
+    assert (second.started, second.closed, second.digests) == (0, 0, [])
+    assert list(SilenceTest.objects.order_by("id").values()) == snapshot
+    assert SilenceDigest.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_sweeps_from_two_connections_process_each_test_once():
+    req = RequisitionFactory()
+    closes = timezone.now() - dt.timedelta(minutes=1)
+    SilenceTestFactory.create_batch(
+        30, closing=True, window_closes_at=closes, application__requisition=req
+    )
+    SilenceTestFactory.create_batch(30, due=True, application__requisition=req)
+    now = timezone.now()
+    results, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def sweep():
+        try:
+            barrier.wait()
+            results.append(silence_tests_sweep(now=now, batch_size=5))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sum(r.started for r in results) == 30
+    assert sum(r.closed for r in results) == 30
+    assert sum(len(r.digests) for r in results) == 1
+    assert SilenceDigest.objects.count() == 1
+    assert SilenceTest.objects.filter(state=SilenceTestState.OBSERVING).count() == 30
+    assert OrmQ.objects.count() == 1  # one digest task queued
+
+
+# --- digest -----------------------------------------------------------------------------------
+
+
+def test_one_digest_per_requisition_lists_reached_out_and_silent(
+    django_capture_on_commit_callbacks,
+):
+    manager = UserFactory(hiring_manager=True, email="morgan@team.example")
+    req = RequisitionFactory(hiring_manager=manager, los_angeles=True)
+    closes = timezone.now() - dt.timedelta(minutes=1)
+    reached = SilenceTestFactory(
+        closing=True, window_closes_at=closes, application__requisition=req
+    )
+    silent = SilenceTestFactory(closing=True, window_closes_at=closes, application__requisition=req)
+    ContactFactory(
+        application=reached.application, occurred_at=reached.deadline_at + dt.timedelta(hours=19)
+    )
+    other_req_test = SilenceTestFactory(closing=True)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        result = silence_tests_sweep(now=timezone.now())
+    assert len(result.digests) == 2
+    assert len(callbacks) == 2  # one queued send per digest, on commit
+
+    digest = SilenceDigest.objects.get(requisition=req)
+    assert silence_digest_send(digest_id=digest.pk, now=timezone.now()) is True
+    assert silence_digest_send(digest_id=digest.pk, now=timezone.now()) is False  # retried task
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["morgan@team.example"]
+    assert "1 reached out, 1 silent" in message.subject
+    body = message.body
+    assert reached.application.candidate.full_name in body.split("Stayed silent")[0]
+    assert "19 h after the deadline" in body
+    assert silent.application.candidate.full_name in body.split("Stayed silent")[1]
+    assert "Don't chase" in body
+    assert f"/requisitions/{req.pk}/silence/" in body
+    assert other_req_test.application.candidate.full_name not in body
+
+
+def test_digest_without_a_manager_email_records_why(django_capture_on_commit_callbacks):
+    req = RequisitionFactory(hiring_manager=UserFactory(email=""))
+    SilenceTestFactory(closing=True, application__requisition=req)
+    result = silence_tests_sweep(now=timezone.now())
+    assert silence_digest_send(digest_id=result.digests[0], now=timezone.now()) is False
+    assert "no email address" in SilenceDigest.objects.get().failure
+    assert mail.outbox == []
+
+
+def test_failed_digest_send_releases_the_claim_for_a_retry(monkeypatch):
+    SilenceTestFactory(closing=True)
+    digest_id = silence_tests_sweep(now=timezone.now()).digests[0]
+
+    def broken(**kwargs):
+        raise ConnectionRefusedError("SMTP down")
+
+    monkeypatch.setattr("hiring.services.send_mail", broken)
+    with pytest.raises(ConnectionRefusedError):
+        silence_digest_send(digest_id=digest_id, now=timezone.now())
+    assert SilenceDigest.objects.get().sent_at is None
+    monkeypatch.undo()
+    assert silence_digest_send(digest_id=digest_id, now=timezone.now()) is True
+    assert len(mail.outbox) == 1
+
+
+# --- don't chase ------------------------------------------------------------------------------
+
+
+def _contact_post(direction, confirm=False):
+    local = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    data = {"channel": "phone", "direction": direction, "occurred_at": local, "summary": "Hi"}
+    if confirm:
+        data["confirm_contamination"] = "true"
+    return data
+
+
+def test_logging_an_outbound_contact_while_observing_warns_first(client):
+    test = SilenceTestFactory(observing=True)
+    req = test.application.requisition
+    client.force_login(req.hiring_manager)
+    url = reverse("followups:contact_log", args=[test.application.pk])
+    response = client.post(url, _contact_post("outbound"))
+    assert response.status_code == 200
+    assert "Don't chase — the silence test is running" in html.unescape(response.text)
+    assert "Log it anyway" in response.text
+    assert Contact.objects.count() == 0
+    test.refresh_from_db()
+    assert not test.is_contaminated
+
+    response = client.post(url, _contact_post("outbound", confirm=True), follow=True)
+    assert response.status_code == 200
+    test.refresh_from_db()
+    assert test.is_contaminated
+    assert test.contaminated_by.direction == Direction.OUTBOUND
+    assert "Contaminated — not comparable" in response.text
+    board = client.get(reverse("hiring:silence_board", args=[req.pk]))
+    assert "Contaminated" in board.text
+
+
+def test_inbound_contact_while_observing_is_logged_without_warning(client):
+    test = SilenceTestFactory(observing=True)
+    client.force_login(test.application.requisition.hiring_manager)
+    response = client.post(
+        reverse("followups:contact_log", args=[test.application.pk]), _contact_post("inbound")
+    )
+    assert response.status_code == 302
+    assert Contact.objects.get().direction == Direction.INBOUND
+    test.refresh_from_db()
+    assert not test.is_contaminated
+
+
+def test_outbound_contact_while_waiting_does_not_contaminate(client):
+    test = SilenceTestFactory()
+    client.force_login(test.application.requisition.hiring_manager)
+    response = client.post(
+        reverse("followups:contact_log", args=[test.application.pk]), _contact_post("outbound")
+    )
+    assert response.status_code == 302
+    test.refresh_from_db()
+    assert not test.is_contaminated
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+def test_announce_page_flow_shows_deadline_in_three_zones(client):
+    manager = UserFactory(hiring_manager=True)
+    req = RequisitionFactory(hiring_manager=manager, los_angeles=True)
+    app = ApplicationFactory(requisition=req, at_silence_test=True)
+    app.candidate.time_zone = "Asia/Kolkata"
+    app.candidate.save()
+    client.force_login(manager)
+    client.post(reverse("hiring:profile"), {"time_zone": "Europe/Berlin"})
+    now_local = timezone.now().astimezone(ZoneInfo("Europe/Berlin"))
+    response = client.post(
+        reverse("hiring:silence_announce", args=[app.pk]),
+        {"announced_at": now_local.strftime("%Y-%m-%dT%H:%M"), "announced_by": manager.pk},
+        follow=True,
+    )
+    assert response.status_code == 200
+    test = SilenceTest.objects.get(application=app)
+    assert "Silence test started" in response.text
+    text = response.text
+    assert test.deadline_at.astimezone(ZoneInfo("Europe/Berlin")).strftime("%H:%M") in text
+    assert "17:00 PST" in text or "17:00 PDT" in text
+    assert "(candidate)" in text
+    assert "IST" in text
+
+
+def test_announce_for_another_teams_application_is_404(client):
+    app = ApplicationFactory(at_silence_test=True)
+    client.force_login(UserFactory(hiring_manager=True))
+    response = client.post(
+        reverse("hiring:silence_announce", args=[app.pk]),
+        {"announced_at": "2026-11-18T10:00", "announced_by": app.requisition.hiring_manager_id},
+    )
+    assert response.status_code == 404
+    assert not SilenceTest.objects.exists()
+
+
+def test_silence_board_groups_tests_by_state(client, django_assert_max_num_queries):
+    req = RequisitionFactory()
+    waiting = SilenceTestFactory(application__requisition=req)
+    observing = SilenceTestFactory(observing=True, application__requisition=req)
+    closed = SilenceTestFactory(
+        closing=True,
+        application__requisition=req,
+        state=SilenceTestState.CLOSED,
+        outcome=SilenceOutcome.SILENT,
+    )
+    client.force_login(req.hiring_manager)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("hiring:silence_board", args=[req.pk]))
+    text = response.text
+    waiting_part, rest = text.split("Observing", 1)
+    observing_part, closed_part = rest.split("Closed", 1)
+    assert waiting.application.candidate.full_name in waiting_part
+    assert observing.application.candidate.full_name in observing_part
+    assert closed.application.candidate.full_name in closed_part
+    assert "Recommendation: <strong>No</strong>" in closed_part
