@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from hiring.models import Pipeline, Requisition, Stage, UserProfile
+from hiring.models import (
+    Pipeline,
+    Requisition,
+    SilenceDigest,
+    SilenceTest,
+    Stage,
+    UserProfile,
+)
 
 
 class StageInline(admin.TabularInline):
@@ -33,6 +40,24 @@ class StageAdmin(admin.ModelAdmin):
     list_editable = ["order", "stuck_after_days"]
     list_select_related = ["pipeline"]
     ordering = ["pipeline", "order"]
+    fieldsets = [
+        (None, {"fields": ["pipeline", "name", "order", "kind", "stuck_after_days"]}),
+        (
+            "Silence test (used when the kind is “Silence test”)",
+            {
+                "fields": [
+                    ("silence_weekday", "silence_local_time"),
+                    "silence_lead_hours",
+                    "silence_window_business_days",
+                    "silence_action",
+                    "silence_show_candidate_zone",
+                ],
+                "description": "Deadline = the first such weekday and time in the requisition's "
+                "zone at least the lead time after the announcement (moved to the previous "
+                "business day when it falls on a public holiday).",
+            },
+        ),
+    ]
 
 
 @admin.register(Requisition)
@@ -49,3 +74,31 @@ class RequisitionAdmin(admin.ModelAdmin):
 class UserProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "time_zone"]
     search_fields = ["user__username", "user__email"]
+
+
+@admin.register(SilenceTest)
+class SilenceTestAdmin(admin.ModelAdmin):
+    """Read-only: tests change through the announce action and the sweeper only."""
+
+    list_display = ["application", "state", "outcome", "deadline_at", "window_closes_at"]
+    list_filter = ["state", "outcome", "application__requisition"]
+    list_select_related = ["application__candidate", "application__requisition"]
+    date_hierarchy = "deadline_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SilenceDigest)
+class SilenceDigestAdmin(admin.ModelAdmin):
+    list_display = ["requisition", "window_closes_at", "sent_at", "recipient", "failure"]
+    list_select_related = ["requisition"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -11,8 +11,9 @@ from django.db import transaction
 
 from candidates import services as candidate_services
 from candidates.models import Application, CandidateEmail, Recommendation
+from followups.models import Channel, Contact, Direction
 from hiring import services as hiring_services
-from hiring.models import Pipeline, Requisition, Stage, StageKind
+from hiring.models import Pipeline, Requisition, SilenceTest, Stage, StageKind
 from hiring.roles import ADMINS, HIRING_MANAGERS, RECRUITERS
 
 User = get_user_model()
@@ -179,6 +180,50 @@ def _requisitions(pipeline: Pipeline, users: dict) -> list[Requisition]:
     return requisitions
 
 
+#: Demo silence tests, by how long ago the candidate was told (days): still waiting; reached out
+#: with a follow-up call; stayed silent.
+SILENCE_STORIES = (
+    (0.5, None),
+    (16, "Called the morning after the deadline with a 30-60-90 day plan."),
+    (16, None),
+)
+
+
+def _seed_silence_test(*, application, story: int, manager, now) -> None:
+    if application.silence_tests.exists():
+        return
+    days_ago, follow_up = SILENCE_STORIES[story % len(SILENCE_STORIES)]
+    announced_at = now - timedelta(days=days_ago)
+    requisition = application.requisition
+    deadline, closes = hiring_services.silence_instants(
+        announced_at=announced_at,
+        stage=application.stage,
+        time_zone=requisition.time_zone,
+        country=requisition.country,
+    )
+    SilenceTest.objects.create(
+        application=application,
+        stage=application.stage,
+        announced_at=announced_at,
+        announced_by=manager,
+        recorded_by=manager,
+        time_zone=requisition.time_zone,
+        deadline_at=deadline,
+        window_closes_at=closes,
+    )
+    called_at = deadline + timedelta(hours=16)
+    if follow_up and called_at < now:
+        Contact.objects.create(
+            candidate=application.candidate,
+            application=application,
+            channel=Channel.PHONE,
+            direction=Direction.INBOUND,
+            occurred_at=called_at,
+            summary=follow_up,
+            logged_by=requisition.recruiters.first(),
+        )
+
+
 def _seed_application(
     *,
     requisition,
@@ -268,6 +313,8 @@ def _seed_application(
             reason=TERMINAL_REASONS.get(stage.name, ""),
             at=at,
         )
+    if target.kind == StageKind.SILENCE_TEST:
+        _seed_silence_test(application=application, story=index, manager=manager, now=now)
 
 
 @transaction.atomic
@@ -296,4 +343,6 @@ def seed_demo(
                 now=now,
                 report=report,
             )
+    # Bring the demo's silence tests to where the clock says they are, as the sweeper would.
+    hiring_services.silence_tests_sweep(now=now)
     return report
