@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format clean screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,3 +32,8 @@ format: install
 
 clean:
 	rm -rf $(VENV) var
+
+## Screenshots of the main pages (desktop + phone) into ./screenshots; needs `make run`
+## started with DEMO_PASSWORD set, and Debian's chromium.
+screenshots: install
+	$(BIN)/python scripts/screenshots.py

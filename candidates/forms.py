@@ -43,6 +43,7 @@ class ApplicationCreateForm(forms.Form):
             .order_by("order")
         )
         self.fields["time_zone"].choices = [("", "Unknown"), *time_zone_choices()]
+        self.fields["stage"].label_from_instance = lambda stage: stage.name
 
     def clean_emails(self) -> list[str]:
         addresses, errors = [], []
@@ -92,6 +93,7 @@ class MoveStageForm(forms.Form):
             .exclude(pk=application.stage_id)
             .order_by("order")
         )
+        self.fields["to_stage"].label_from_instance = lambda stage: stage.name
 
 
 class InterviewRoundForm(forms.Form):

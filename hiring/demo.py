@@ -8,9 +8,16 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import F
 
 from candidates import services as candidate_services
-from candidates.models import Application, CandidateEmail, Recommendation
+from candidates.models import (
+    Application,
+    CandidateEmail,
+    InterviewRound,
+    Recommendation,
+    Scorecard,
+)
 from followups.models import Channel, Contact, Direction
 from hiring import services as hiring_services
 from hiring.models import Pipeline, Requisition, SilenceTest, Stage, StageKind
@@ -195,6 +202,20 @@ def _seed_silence_test(*, application, story: int, manager, now) -> None:
     days_ago, follow_up = SILENCE_STORIES[story % len(SILENCE_STORIES)]
     announced_at = now - timedelta(days=days_ago)
     requisition = application.requisition
+    # The story needs the candidate in the stage before they were told: shift the whole history
+    # back so it stays in order.
+    shift = application.stage_entered_at - (announced_at - timedelta(hours=2))
+    if shift > timedelta(0):
+        Application.objects.filter(pk=application.pk).update(
+            stage_entered_at=F("stage_entered_at") - shift
+        )
+        application.transitions.update(at=F("at") - shift)
+        InterviewRound.objects.filter(application=application).update(
+            scheduled_at=F("scheduled_at") - shift
+        )
+        Scorecard.objects.filter(round__application=application).update(
+            submitted_at=F("submitted_at") - shift
+        )
     deadline, closes = hiring_services.silence_instants(
         announced_at=announced_at,
         stage=application.stage,
