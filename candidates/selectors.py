@@ -40,9 +40,9 @@ def application_for_page(*, user, pk: int) -> Application:
             ),
             Prefetch(
                 "contacts",
-                queryset=Contact.objects.select_related("logged_by").order_by(
-                    "-occurred_at", "-id"
-                ),
+                queryset=Contact.objects.select_related("logged_by")
+                .prefetch_related("attachments")
+                .order_by("-occurred_at", "-id"),
             ),
             Prefetch(
                 "transitions",

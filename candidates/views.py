@@ -12,7 +12,7 @@ from candidates.forms import (
     ScorecardForm,
 )
 from candidates.models import SCORECARD_TRAITS, Candidate, CandidateEmail, InterviewRound
-from followups.forms import ContactLogForm
+from followups.forms import ContactLogForm, EmailSendForm
 from hiring.forms import AnnounceForm
 from hiring.models import Requisition, SilenceTestState, StageKind
 
@@ -26,6 +26,8 @@ def render_application_page(
     announce_form=None,
     contact_form=None,
     contact_warning=None,
+    email_form=None,
+    email_warning=None,
     status=200,
     partial=None,
 ):
@@ -46,6 +48,8 @@ def render_application_page(
             or AnnounceForm(requisition=application.requisition, user=request.user),
             "contact_form": contact_form or ContactLogForm(),
             "contact_warning": contact_warning,
+            "email_form": email_form or EmailSendForm(),
+            "email_warning": email_warning,
             "silence_tests": silence_tests,
             "open_test": open_test,
             "can_announce": application.stage.kind == StageKind.SILENCE_TEST

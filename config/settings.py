@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_q",
+    "anymail",
     "hiring",
     "candidates",
     "followups",
@@ -187,6 +188,29 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+# Replies to email sent from the app go to reply+<token>@REPLY_DOMAIN (routed to the capture
+# mailbox or an ESP inbound webhook) and are matched to the application precisely.
+REPLY_DOMAIN = os.environ.get("REPLY_DOMAIN", "persist.example").lower()
+# Mail from these domains (and from any user's address) is the team's own, never persistence.
+TEAM_EMAIL_DOMAINS = frozenset(d.lower() for d in env_list("TEAM_EMAIL_DOMAINS", []))
+
+# ESP inbound webhooks (/webhooks/email/<mailgun|sendgrid|postmark>/) through django-anymail.
+# Refused until a secret is set: the ESP must send it as HTTP basic auth (user:password).
+ANYMAIL = {
+    "WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", ""),
+    "MAILGUN_WEBHOOK_SIGNING_KEY": os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", ""),
+}
+
+# The capture mailbox polled every minute (leave IMAP_HOST empty to disable polling).
+IMAP_HOST = os.environ.get("IMAP_HOST", "")
+IMAP_PORT = env_int("IMAP_PORT", 993)
+IMAP_SSL = env_bool("IMAP_SSL", True)
+IMAP_USER = os.environ.get("IMAP_USER", "")
+IMAP_PASSWORD = os.environ.get("IMAP_PASSWORD", "")
+IMAP_FOLDER = os.environ.get("IMAP_FOLDER", "INBOX")
+if IMAP_HOST and not (IMAP_USER and IMAP_PASSWORD):
+    raise ImproperlyConfigured("IMAP_HOST is set: IMAP_USER and IMAP_PASSWORD are required too.")
+
 # Absolute base URL used in links inside emails (digests) sent outside a request.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

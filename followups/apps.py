@@ -5,3 +5,8 @@ class FollowupsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "followups"
     verbose_name = "Follow-ups: contacts and persistence signals"
+
+    def ready(self) -> None:
+        from followups.webhooks import connect_signals
+
+        connect_signals()

@@ -21,3 +21,11 @@ class ContactLogForm(forms.Form):
             "occurred_at", timezone.localtime().replace(second=0, microsecond=0)
         )
         super().__init__(*args, **kwargs)
+
+
+class EmailSendForm(forms.Form):
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 5}))
+    confirm_contamination = forms.BooleanField(
+        required=False, widget=forms.HiddenInput, initial=False
+    )

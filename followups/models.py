@@ -26,6 +26,48 @@ class ContactSource(models.TextChoices):
     CSV = "csv", "CSV import"
 
 
+class MatchStatus(models.TextChoices):
+    MATCHED = "matched", "Matched"
+    UNMATCHED = "unmatched", "No matching candidate"
+    AMBIGUOUS = "ambiguous", "Several matching candidates"
+    DISMISSED = "dismissed", "Dismissed: not a candidate"
+
+
+#: Statuses that put a contact in the unmatched queue for a recruiter to resolve.
+QUEUE_STATUSES = (MatchStatus.UNMATCHED, MatchStatus.AMBIGUOUS)
+
+
+class InboundMessage(models.Model):
+    """A raw email as received, kept for audit and re-processing.
+
+    Stored once: the same Message-ID, or the same bytes when there is none, is a duplicate
+    delivery (enforced by unique constraints, so concurrent deliveries cannot both insert).
+    """
+
+    message_id = models.CharField(max_length=998, blank=True)
+    fingerprint = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the bytes.")
+    source = models.CharField(max_length=10, choices=ContactSource.choices)
+    received_at = models.DateTimeField()
+    size = models.PositiveIntegerField()
+    raw = models.BinaryField()
+    parse_error = models.TextField(
+        blank=True, help_text="Why the bytes could not be read as an email (kept, not dropped)."
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id"],
+                condition=~Q(message_id=""),
+                name="inbound_message_unique_message_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.message_id or f"sha256:{self.fingerprint[:12]}"
+
+
 class Contact(models.Model):
     """One touch between a candidate and the team.
 
@@ -72,6 +114,22 @@ class Contact(models.Model):
     is_automated = models.BooleanField(
         default=False, help_text="Auto-reply, bounce or receipt: never a persistence signal."
     )
+    automated_reason = models.CharField(max_length=200, blank=True)
+    match_status = models.CharField(
+        max_length=10, choices=MatchStatus.choices, default=MatchStatus.MATCHED
+    )
+    match_note = models.CharField(max_length=300, blank=True)
+    # Email specifics (empty for other channels).
+    subject = models.CharField(max_length=998, blank=True)
+    body_text = models.TextField(blank=True, help_text="Sanitised plain text, never raw HTML.")
+    from_header = models.CharField(max_length=998, blank=True)
+    message = models.OneToOneField(
+        InboundMessage,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contact",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -87,6 +145,11 @@ class Contact(models.Model):
                 name="contact_application_needs_candidate",
             ),
             models.CheckConstraint(
+                condition=Q(match_status="matched", candidate__isnull=False)
+                | (~Q(match_status="matched") & Q(candidate__isnull=True)),
+                name="contact_matched_iff_candidate",
+            ),
+            models.CheckConstraint(
                 condition=Q(channel__in=Channel.values), name="contact_channel_valid"
             ),
             models.CheckConstraint(
@@ -94,6 +157,11 @@ class Contact(models.Model):
             ),
         ]
         indexes = [
+            models.Index(
+                fields=["match_status", "-occurred_at"],
+                condition=Q(match_status__in=["unmatched", "ambiguous"]),
+                name="contact_unmatched_queue_idx",
+            ),
             models.Index(
                 fields=["application", "occurred_at"],
                 condition=Q(direction="inbound", is_prompted=False, is_automated=False),
@@ -109,3 +177,48 @@ class Contact(models.Model):
         return (
             self.direction == Direction.INBOUND and not self.is_prompted and not self.is_automated
         )
+
+
+class EmailAttachment(models.Model):
+    """What an email carried: name, type and size (the bytes stay in the raw message)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=255)
+    size = models.PositiveIntegerField()
+    oversized = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return self.filename or self.content_type
+
+
+class ReplyToken(models.Model):
+    """The token in ``reply+<token>@<reply domain>`` of an email the team sent from the app.
+
+    A reply to that address is matched to the application precisely and is known to be
+    prompted.
+    """
+
+    token = models.CharField(max_length=64, unique=True)
+    application = models.ForeignKey(
+        "candidates.Application", on_delete=models.CASCADE, related_name="reply_tokens"
+    )
+    contact = models.OneToOneField(
+        Contact, on_delete=models.CASCADE, related_name="reply_token", help_text="The sent email."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.token
+
+
+class ImapCheckpoint(models.Model):
+    """How far the IMAP poller got in one mailbox folder (UIDVALIDITY + last committed UID)."""
+
+    mailbox = models.CharField(max_length=500, unique=True, help_text="user@host:port/folder")
+    uidvalidity = models.BigIntegerField()
+    last_uid = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.mailbox} @ {self.uidvalidity}:{self.last_uid}"

@@ -1,9 +1,33 @@
+import hashlib
+import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import formataddr, make_msgid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django_q.tasks import async_task
 
-from followups.models import Channel, Contact, ContactSource, Direction
+from followups.email_parsing import ParsedEmail, parse_email, reply_token
+from followups.models import (
+    Channel,
+    Contact,
+    ContactSource,
+    Direction,
+    EmailAttachment,
+    InboundMessage,
+    MatchStatus,
+    ReplyToken,
+)
+
+#: Local part of the app's reply address: reply+<token>@REPLY_DOMAIN.
+REPLY_LOCAL_PART = "reply"
+#: Random bytes in a reply token: 32 lower-case hex characters (addresses are compared
+#: lower-cased, so the token must survive case folding).
+REPLY_TOKEN_BYTES = 16
 
 #: Contacts logged by hand may be back-dated, but not into the future beyond clock skew.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -17,6 +41,28 @@ DONT_CHASE_MESSAGE = (
     "Don't chase — the silence test is running. Contacting the candidate now makes the test "
     "not comparable. Confirm only if the contact really happened."
 )
+
+
+def _check_dont_chase(
+    *, application, direction: str, occurred_at: datetime, confirm_contamination: bool
+) -> bool:
+    """True when an outbound contact at ``occurred_at`` falls in a running silence test.
+
+    Raises ``WouldContaminate`` unless the user confirmed: the team must not chase.
+    """
+    from hiring.models import SilenceTest, SilenceTestState
+
+    observing = (
+        direction == Direction.OUTBOUND
+        and SilenceTest.objects.filter(
+            application_id=application.pk,
+            state=SilenceTestState.OBSERVING,
+            deadline_at__lte=occurred_at,
+        ).exists()
+    )
+    if observing and not confirm_contamination:
+        raise WouldContaminate(DONT_CHASE_MESSAGE, code="would_contaminate")
+    return observing
 
 
 @transaction.atomic
@@ -37,7 +83,6 @@ def contact_log(
     ``WouldContaminate`` unless ``confirm_contamination``; once confirmed, the test is marked
     contaminated (and shows so everywhere).
     """
-    from hiring.models import SilenceTest, SilenceTestState
     from hiring.services import silence_test_contaminate
 
     if occurred_at.tzinfo is None:
@@ -46,16 +91,12 @@ def contact_log(
         raise ValidationError("A contact cannot be logged in the future.", code="future")
     Channel(channel)
     Direction(direction)
-    observing = (
-        direction == Direction.OUTBOUND
-        and SilenceTest.objects.filter(
-            application_id=application.pk,
-            state=SilenceTestState.OBSERVING,
-            deadline_at__lte=occurred_at,
-        ).exists()
+    contaminates = _check_dont_chase(
+        application=application,
+        direction=direction,
+        occurred_at=occurred_at,
+        confirm_contamination=confirm_contamination,
     )
-    if observing and not confirm_contamination:
-        raise WouldContaminate(DONT_CHASE_MESSAGE, code="would_contaminate")
     contact = Contact.objects.create(
         candidate_id=application.candidate_id,
         application=application,
@@ -66,6 +107,309 @@ def contact_log(
         logged_by=logged_by,
         source=ContactSource.MANUAL,
     )
-    if observing:
+    if contaminates:
         silence_test_contaminate(application_id=application.pk, contact=contact, now=now)
+    return contact
+
+
+@transaction.atomic
+def email_send(
+    *,
+    application,
+    sender,
+    subject: str,
+    body: str,
+    now: datetime,
+    confirm_contamination: bool = False,
+) -> Contact:
+    """Email the candidate from the app with a tokenised Reply-To, so the answer is matched
+    to this application and known to be prompted. Sent by a task after the commit."""
+    from candidates.models import CandidateEmail
+    from hiring.services import silence_test_contaminate
+
+    address = (
+        CandidateEmail.objects.filter(candidate_id=application.candidate_id)
+        .order_by("-is_primary", "address")
+        .values_list("address", flat=True)
+        .first()
+    )
+    if not address:
+        raise ValidationError("The candidate has no email address.", code="no_address")
+    if not subject.strip() or not body.strip():
+        raise ValidationError("Write a subject and a message.", code="empty")
+    contaminates = _check_dont_chase(
+        application=application,
+        direction=Direction.OUTBOUND,
+        occurred_at=now,
+        confirm_contamination=confirm_contamination,
+    )
+    message_id = make_msgid(domain=settings.REPLY_DOMAIN).strip("<>")
+    contact = Contact.objects.create(
+        candidate_id=application.candidate_id,
+        application=application,
+        channel=Channel.EMAIL,
+        direction=Direction.OUTBOUND,
+        occurred_at=now,
+        summary=subject.strip()[:200],
+        subject=subject.strip()[:998],
+        body_text=body.strip(),
+        logged_by=sender,
+        source=ContactSource.MANUAL,
+        external_id=message_id,
+    )
+    ReplyToken.objects.create(
+        token=secrets.token_hex(REPLY_TOKEN_BYTES), application=application, contact=contact
+    )
+    if contaminates:
+        silence_test_contaminate(application_id=application.pk, contact=contact, now=now)
+    transaction.on_commit(lambda: async_task("followups.tasks.send_candidate_email", contact.pk))
+    return contact
+
+
+def candidate_email_deliver(*, contact_id: int) -> bool:
+    """Send an email logged by ``email_send`` (the task body). Returns False if already sent."""
+    from candidates.models import CandidateEmail
+
+    contact = Contact.objects.select_related("reply_token", "logged_by").get(pk=contact_id)
+    address = (
+        CandidateEmail.objects.filter(candidate_id=contact.candidate_id)
+        .order_by("-is_primary", "address")
+        .values_list("address", flat=True)
+        .first()
+    )
+    sender_name = contact.logged_by.get_full_name() if contact.logged_by else ""
+    message = EmailMessage(
+        subject=contact.subject,
+        body=contact.body_text,
+        from_email=formataddr((sender_name, settings.DEFAULT_FROM_EMAIL))
+        if sender_name
+        else settings.DEFAULT_FROM_EMAIL,
+        to=[address],
+        reply_to=[f"{REPLY_LOCAL_PART}+{contact.reply_token.token}@{settings.REPLY_DOMAIN}"],
+        headers={"Message-ID": f"<{contact.external_id}>"},
+    )
+    message.send()
+    return True
+
+
+# --- Email capture ------------------------------------------------------------------------------
+
+#: A Date header further back than this before receipt is not trusted as the contact time.
+MAX_TRUSTED_SEND_DELAY = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    status: str  # "stored" | "duplicate" | "rejected"
+    contact_id: int | None = None
+    message_id: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class _Match:
+    status: str
+    candidate_id: int | None = None
+    application_id: int | None = None
+    note: str = ""
+    prompted_by_token: bool = False
+
+
+def _team_addresses() -> set[str]:
+    from django.contrib.auth import get_user_model
+
+    return {
+        address.lower()
+        for address in get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    }
+
+
+def _is_team_address(address: str, team: set[str]) -> bool:
+    domain = address.rpartition("@")[2]
+    return address in team or domain in settings.TEAM_EMAIL_DOMAINS
+
+
+def _application_for_candidate(candidate_id: int) -> int | None:
+    """The application a contact belongs to: the one whose silence test is open, else the most
+    recently active one (a recruiter can move it)."""
+    from candidates.models import Application
+    from hiring.models import OPEN_SILENCE_STATES, SilenceTest
+
+    open_test = Exists(
+        SilenceTest.objects.filter(application_id=OuterRef("pk"), state__in=OPEN_SILENCE_STATES)
+    )
+    return (
+        Application.objects.filter(candidate_id=candidate_id)
+        .annotate(has_open_test=open_test)
+        .order_by("-has_open_test", "-updated_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _match_candidate(addresses: list[str], *, what: str) -> _Match:
+    from candidates.models import CandidateEmail
+
+    if not addresses:
+        return _Match(MatchStatus.UNMATCHED, note=f"No readable {what} address.")
+    candidate_ids = sorted(
+        set(
+            CandidateEmail.objects.filter(address__in=addresses).values_list(
+                "candidate_id", flat=True
+            )
+        )
+    )
+    if not candidate_ids:
+        return _Match(
+            MatchStatus.UNMATCHED, note=f"No candidate has the {what} address {addresses[0]}."
+        )
+    if len(candidate_ids) > 1:
+        return _Match(
+            MatchStatus.AMBIGUOUS,
+            note=f"{len(candidate_ids)} candidates share the {what} address {addresses[0]}.",
+        )
+    return _Match(
+        MatchStatus.MATCHED,
+        candidate_id=candidate_ids[0],
+        application_id=_application_for_candidate(candidate_ids[0]),
+    )
+
+
+def _match_email(parsed: ParsedEmail, *, outbound: bool, team: set[str]) -> _Match:
+    token = reply_token(
+        parsed.recipients, reply_local=REPLY_LOCAL_PART, reply_domain=settings.REPLY_DOMAIN
+    )
+    if token and not outbound:
+        found = (
+            ReplyToken.objects.filter(token=token.lower())
+            .values_list("application_id", "application__candidate_id")
+            .first()
+        )
+        if found:
+            return _Match(
+                MatchStatus.MATCHED,
+                candidate_id=found[1],
+                application_id=found[0],
+                prompted_by_token=True,
+            )
+    if outbound:
+        others = [a for a in parsed.recipients if not _is_team_address(a, team)]
+        return _match_candidate(others, what="recipient")
+    if not parsed.from_address:
+        return _Match(
+            MatchStatus.UNMATCHED,
+            note="The From header could not be read as exactly one address; it is never "
+            "matched automatically.",
+        )
+    return _match_candidate([parsed.from_address], what="sender")
+
+
+def _contact_time(parsed: ParsedEmail, received_at: datetime) -> datetime:
+    # The Date header is the sender's claim: trust it only when it is plausible next to the
+    # receipt time (never after it, not days before it).
+    sent = parsed.sent_at
+    if sent and received_at - MAX_TRUSTED_SEND_DELAY <= sent <= received_at + FUTURE_TOLERANCE:
+        return min(sent, received_at)
+    return received_at
+
+
+def _is_prompted(parsed: ParsedEmail) -> bool:
+    referenced = {*parsed.in_reply_to, *parsed.references}
+    if not referenced:
+        return False
+    return Contact.objects.filter(
+        channel=Channel.EMAIL, direction=Direction.OUTBOUND, external_id__in=referenced
+    ).exists()
+
+
+def email_ingest(
+    *, raw: bytes, source: str, now: datetime, received_at: datetime | None = None
+) -> IngestOutcome:
+    """Store one email exactly once and put it on the right timeline (or the unmatched queue).
+
+    Raises ``NotAnEmail`` for bytes that are not a message (nothing is stored; callers decide
+    whether to keep them with ``email_reject``). Re-delivery of the same message returns
+    ``duplicate`` and changes nothing.
+    """
+    parsed = parse_email(raw)
+    received_at = received_at or now
+    try:
+        with transaction.atomic():
+            message = InboundMessage.objects.create(
+                message_id=parsed.message_id,
+                fingerprint=parsed.fingerprint,
+                source=source,
+                received_at=received_at,
+                size=len(raw),
+                raw=raw,
+            )
+            contact = _email_contact_create(parsed=parsed, message=message, received_at=now)
+    except IntegrityError:
+        # The unique Message-ID / fingerprint (or the contact's external id) already exists:
+        # a repeated delivery. A concurrent twin blocks on the index until the first commits.
+        return IngestOutcome("duplicate", message_id=parsed.message_id)
+    return IngestOutcome("stored", contact_id=contact.pk, message_id=parsed.message_id)
+
+
+def email_reject(*, raw: bytes, source: str, now: datetime, reason: str) -> IngestOutcome:
+    """Keep bytes that are not an email (from a mailbox or webhook) for a person to look at."""
+    fingerprint = hashlib.sha256(raw).hexdigest()
+    _message, created = InboundMessage.objects.get_or_create(
+        fingerprint=fingerprint,
+        defaults={
+            "source": source,
+            "received_at": now,
+            "size": len(raw),
+            "raw": raw,
+            "parse_error": reason[:1000],
+        },
+    )
+    return IngestOutcome("rejected" if created else "duplicate", detail=reason)
+
+
+def _email_contact_create(*, parsed: ParsedEmail, message: InboundMessage, received_at) -> Contact:
+    from hiring.services import silence_test_contaminate
+
+    team = _team_addresses()
+    outbound = bool(parsed.from_address) and _is_team_address(parsed.from_address, team)
+    match = _match_email(parsed, outbound=outbound, team=team)
+    occurred_at = _contact_time(parsed, received_at)
+    contact = Contact.objects.create(
+        candidate_id=match.candidate_id,
+        application_id=match.application_id,
+        channel=Channel.EMAIL,
+        direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
+        occurred_at=occurred_at,
+        source=message.source,
+        summary=parsed.subject[:200],
+        external_id=parsed.message_id or f"sha256:{parsed.fingerprint}",
+        is_prompted=not outbound and (match.prompted_by_token or _is_prompted(parsed)),
+        is_automated=parsed.is_automated,
+        automated_reason=parsed.automated_reason[:200],
+        match_status=match.status,
+        match_note=match.note[:300],
+        subject=parsed.subject[:998],
+        body_text=parsed.text,
+        from_header=parsed.from_header[:998],
+        message=message,
+    )
+    EmailAttachment.objects.bulk_create(
+        EmailAttachment(
+            contact=contact,
+            filename=a.filename[:255],
+            content_type=a.content_type[:255],
+            size=min(a.size, 2**31 - 1),
+            oversized=a.oversized,
+        )
+        for a in parsed.attachments
+    )
+    if outbound and match.application_id:
+        # The team wrote to the candidate (e.g. CC'd the capture mailbox): it already
+        # happened, so a running silence test is contaminated without asking.
+        silence_test_contaminate(
+            application_id=match.application_id, contact=contact, now=received_at
+        )
     return contact

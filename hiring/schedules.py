@@ -5,11 +5,19 @@ and deadlines live as UTC instants on the silence tests themselves.
 """
 
 SILENCE_SWEEPER = "silence-test-sweeper"
+IMAP_POLLER = "imap-poller"
 
 SCHEDULES = {
     SILENCE_SWEEPER: {
         "func": "hiring.tasks.sweep_silence_tests",
         "schedule_type": "I",  # Schedule.MINUTES
+        "minutes": 1,
+        "repeats": -1,
+    },
+    # A no-op until IMAP_HOST is configured.
+    IMAP_POLLER: {
+        "func": "followups.tasks.poll_imap",
+        "schedule_type": "I",
         "minutes": 1,
         "repeats": -1,
     },

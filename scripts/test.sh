@@ -11,6 +11,7 @@ PY=.venv/bin/python
 if ! $PY scripts/check_database.py; then
     exit 1
 fi
+bash scripts/os-packages.sh
 
 .venv/bin/ruff check --quiet .
 .venv/bin/ruff format --check --quiet .

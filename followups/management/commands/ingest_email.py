@@ -1,0 +1,85 @@
+"""`manage.py ingest_email [FILE ...]`: store RFC 5322 messages from files or standard input.
+
+The MTA pipe contract (sysexits.h): 0 when every message is stored or recognised as a
+duplicate; 65 (EX_DATAERR) when an input is not a message; 75 (EX_TEMPFAIL) when the database
+is unavailable, so the MTA keeps the message and retries — nothing is lost.
+"""
+
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
+
+from followups.email_parsing import NotAnEmail
+from followups.models import ContactSource
+from followups.services import email_ingest
+
+EX_OK = 0
+EX_DATAERR = 65
+EX_NOINPUT = 66
+EX_TEMPFAIL = 75
+#: A pipe delivery larger than this is refused as data error rather than read into memory.
+MAX_MESSAGE_BYTES = 50 * 1024 * 1024
+
+
+class Command(BaseCommand):
+    help = (
+        "Store emails from files (or one message on standard input, as an MTA pipe delivers "
+        "it). Exit 0 stored/duplicate, 65 not a message, 75 database unavailable (retry)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="*", help="RFC 5322 files; none = read stdin")
+
+    def handle(self, *args, files: list[str], verbosity: int, **options):
+        inputs = [(path, None) for path in files] or [("<stdin>", sys.stdin.buffer)]
+        worst = EX_OK
+        counts = {"stored": 0, "duplicate": 0, "not a message": 0}
+        for name, stream in inputs:
+            try:
+                raw = self._read(name, stream)
+            except OSError as exc:
+                self.stderr.write(f"{name}: cannot read ({exc.strerror or exc})")
+                worst = max(worst, EX_NOINPUT)
+                continue
+            if len(raw) > MAX_MESSAGE_BYTES:
+                self.stderr.write(f"{name}: larger than {MAX_MESSAGE_BYTES} bytes; refused")
+                worst = max(worst, EX_DATAERR)
+                continue
+            try:
+                outcome = email_ingest(
+                    raw=raw,
+                    source=ContactSource.PIPE,
+                    now=timezone.now(),
+                )
+            except NotAnEmail as exc:
+                self.stderr.write(f"{name}: not an email message ({exc})")
+                counts["not a message"] += 1
+                worst = max(worst, EX_DATAERR)
+                continue
+            except (OperationalError, InterfaceError) as exc:
+                # The MTA keeps the message and retries later; report and stop here.
+                first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                self.stderr.write(f"{name}: database unavailable, try again later ({first_line})")
+                self._exit(EX_TEMPFAIL)
+            counts[outcome.status] += 1
+            if verbosity >= 2 or len(inputs) > 1:
+                self.stdout.write(f"{name}: {outcome.status} {outcome.message_id}".rstrip())
+        if len(inputs) > 1 or verbosity >= 2:
+            self.stdout.write(", ".join(f"{n} {label}" for label, n in counts.items()))
+        self._exit(worst)
+
+    @staticmethod
+    def _read(name, stream) -> bytes:
+        if stream is not None:
+            return stream.read(MAX_MESSAGE_BYTES + 1)
+        return Path(name).read_bytes()
+
+    def _exit(self, code: int):
+        # The contract is the process exit status (read by the MTA), so exit explicitly.
+        self.stdout.flush()
+        self.stderr.flush()
+        if code:
+            raise SystemExit(code)

@@ -1,0 +1,17 @@
+"""django-q2 entry points: one-line wrappers around services. Arguments are ids only."""
+
+from dataclasses import asdict
+
+from followups.imap import ImapConfig, imap_poll
+from followups.services import candidate_email_deliver
+
+
+def poll_imap() -> dict | str:
+    config = ImapConfig.from_settings()
+    if config is None:
+        return "IMAP polling is not configured (IMAP_HOST is empty)"
+    return asdict(imap_poll(config=config))
+
+
+def send_candidate_email(contact_id: int) -> bool:
+    return candidate_email_deliver(contact_id=contact_id)
