@@ -201,6 +201,15 @@ ANYMAIL = {
     "MAILGUN_WEBHOOK_SIGNING_KEY": os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", ""),
 }
 
+# Calls and texts: an inbound call or text within this many hours after the team's outbound
+# contact answers it (prompted); later ones are the candidate's own initiative.
+CALLBACK_WINDOW_HOURS = env_int("CALLBACK_WINDOW_HOURS", 24)
+# Twilio webhooks (/webhooks/twilio/sms/ and /webhooks/twilio/voice-status/) are refused until
+# the auth token is set. Signatures are computed over the public URL Twilio called: set
+# PUBLIC_BASE_URL (e.g. https://persist.example.com) when behind a proxy.
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+
 # The capture mailbox polled every minute (leave IMAP_HOST empty to disable polling).
 IMAP_HOST = os.environ.get("IMAP_HOST", "")
 IMAP_PORT = env_int("IMAP_PORT", 993)

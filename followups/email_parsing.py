@@ -344,7 +344,7 @@ def _first_token(value: str | None) -> str:
     """``auto-replied; owner=...`` / ``bulk (comment)`` -> ``auto-replied`` / ``bulk``."""
     if value is None:
         return ""
-    value = re.sub(r"\([^)]*\)", " ", _desurrogate(value))
+    value = re.sub(r"\([^)]*\)", " ", _clean_line(_desurrogate(value), MAX_HEADER_CHARS))
     tokens = value.replace(";", " ").split()
     return tokens[0].lower() if tokens else ""
 
@@ -960,7 +960,9 @@ def _parse(raw: bytes) -> ParsedEmail:
         is_auto_reply=bool(auto_reasons),
         is_bounce=bool(bounce_reasons),
         is_read_receipt=bool(receipt_reasons),
-        automated_reason="; ".join(bounce_reasons + receipt_reasons + auto_reasons),
+        automated_reason=_clean_line(
+            "; ".join(bounce_reasons + receipt_reasons + auto_reasons), 500
+        ),
         defects=tuple(defects),
     )
 

@@ -130,6 +130,18 @@ class Contact(models.Model):
         on_delete=models.SET_NULL,
         related_name="contact",
     )
+    # Calls and texts.
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    phone_number = models.CharField(
+        max_length=16, blank=True, help_text="The candidate's side, E.164 (calls and texts)."
+    )
+    import_batch = models.ForeignKey(
+        "followups.ImportBatch",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -222,3 +234,158 @@ class ImapCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mailbox} @ {self.uidvalidity}:{self.last_uid}"
+
+
+class QualityTag(models.TextChoices):
+    ADDS_VALUE = "adds_value", "Adds value"
+    JUST_CHECKING_IN = "just_checking_in", "Just checking in"
+    PROFESSIONAL = "professional", "Professional"
+    PUSHY = "pushy", "Pushy"
+    INAPPROPRIATE = "inappropriate", "Inappropriate"
+    PROMISE_MADE = "promise_made", "Promise made"
+    PROMISE_KEPT = "promise_kept", "Promise kept"
+    PROMISE_BROKEN = "promise_broken", "Promise broken"
+    OPT_OUT = "opt_out", "Opt-out (withdraws politely)"
+
+
+class ContactTag(models.Model):
+    """A quality tag on a contact, added by a recruiter or suggested by a rule."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="tags")
+    tag = models.CharField(max_length=20, choices=QualityTag.choices)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "tag"], name="contact_tag_unique"),
+            models.CheckConstraint(
+                condition=Q(tag__in=QualityTag.values), name="contact_tag_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_tag_display()
+
+
+class PromiseStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    KEPT = "kept", "Kept"
+    BROKEN = "broken", "Broken"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Promise(models.Model):
+    """ "I'll call you Monday": what the candidate promised, and whether they kept it."""
+
+    application = models.ForeignKey(
+        "candidates.Application", on_delete=models.CASCADE, related_name="promises"
+    )
+    made_in = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="promises_made"
+    )
+    description = models.CharField(max_length=300)
+    channel = models.CharField(
+        max_length=20, choices=Channel.choices, blank=True, help_text="Empty: any channel."
+    )
+    due_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=PromiseStatus.choices, default=PromiseStatus.OPEN
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    kept_by = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="promises_kept"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=PromiseStatus.values), name="promise_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", resolved_at__isnull=True)
+                | (~Q(status="open") & Q(resolved_at__isnull=False)),
+                name="promise_resolved_iff_not_open",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=Q(status="open"), name="promise_open_due_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to start"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ImportBatch(models.Model):
+    """One uploaded call-log CSV, processed in the background with per-row results."""
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    preset = models.CharField(max_length=30)
+    default_region = models.CharField(max_length=2, blank=True)
+    content = models.BinaryField()
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    unmatched = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    failure = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+
+class RowOutcome(models.TextChoices):
+    IMPORTED = "imported", "Imported"
+    DUPLICATE = "duplicate", "Duplicate"
+    UNMATCHED = "unmatched", "Unmatched (in the queue)"
+    ERROR = "error", "Error"
+
+
+class ImportRow(models.Model):
+    """What happened to one CSV row: nothing is skipped silently."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    row_number = models.PositiveIntegerField(help_text="1-based, header excluded")
+    outcome = models.CharField(max_length=10, choices=RowOutcome.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    data = models.JSONField(default=dict, help_text="The row as read, for the error download.")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["batch", "row_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "row_number"], name="import_row_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Row {self.row_number}: {self.outcome}"
