@@ -2,7 +2,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 
 from candidates.models import Application, InterviewRound, Scorecard, StageTransition
-from followups.models import Contact
+from followups.models import Contact, Promise
 from hiring.models import SilenceTest
 
 
@@ -41,9 +41,10 @@ def application_for_page(*, user, pk: int) -> Application:
             Prefetch(
                 "contacts",
                 queryset=Contact.objects.select_related("logged_by")
-                .prefetch_related("attachments")
+                .prefetch_related("attachments", "tags")
                 .order_by("-occurred_at", "-id"),
             ),
+            Prefetch("promises", queryset=Promise.objects.order_by("due_at", "id")),
             Prefetch(
                 "transitions",
                 queryset=StageTransition.objects.select_related(

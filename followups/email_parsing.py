@@ -49,6 +49,13 @@ Rules decided here (the design's "Contacts" section is the contract):
   ``MAX_MESSAGE_ID_CHARS`` is treated as missing (``message_id == ""``, defect
   ``MessageIdTooLong``) so callers fall back to the ``fingerprint``. The fingerprint hashes the
   raw bytes exactly as given.
+* **Hostile structure**: more than ``2 * MAX_MIME_PARTS`` boundary-like lines, or nesting deep
+  enough to exhaust the stdlib parser's recursion, is parsed header-only: sender, ids and
+  automation markers are kept, body and attachments are empty, and the defect says why
+  (``TooManyMimeParts`` / ``MimeNestingTooDeep``). The walk itself stops at ``MAX_MIME_DEPTH``.
+* ``recipients`` are lower-cased, so a reply token read from them is lower-case too: store and
+  look up tokens case-insensitively. ``Precedence: list`` is also added by mailing-list
+  software such as Google Groups: the capture address must be a plain mailbox, not a group.
 * The caps below are module globals read at call time, so tests may monkeypatch them.
 """
 
@@ -654,9 +661,13 @@ def _body_pieces(part: Message, depth: int = 0) -> list[tuple[str, str]]:
             children = children[:1]
         elif ctype == "multipart/encrypted":
             return []
-        pieces = []
+        pieces, length = [], 0
         for child in children:
-            pieces.extend(_body_pieces(child, depth + 1))
+            found = _body_pieces(child, depth + 1)
+            pieces.extend(found)
+            length += sum(len(text) for _, text in found)
+            if length > MAX_TEXT_CHARS:  # the rest would be cut anyway
+                break
         return pieces
     kind = _body_kind(ctype)
     if kind is None or _is_attachment(part, ctype):

@@ -1,4 +1,7 @@
-from django.db.models import Q
+import re
+
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models.functions import Concat
 
 from followups.models import QUEUE_STATUSES, Contact
 from hiring.roles import is_admin, is_recruiter
@@ -16,3 +19,52 @@ def contacts_visible_to(user):
     if is_recruiter(user):
         visible |= Q(candidate__isnull=True, match_status__in=QUEUE_STATUSES)
     return Contact.objects.filter(visible)
+
+
+#: Results shown while typing in the quick-log search.
+QUICK_SEARCH_LIMIT = 10
+#: Digits needed before a search also looks at phone numbers.
+MIN_PHONE_DIGITS = 4
+
+
+def applications_matching(*, user, query: str):
+    """Applications the user may see whose candidate matches a name, address or number."""
+    from candidates.models import Application, CandidateEmail, CandidatePhone
+    from hiring.models import TERMINAL_KINDS
+
+    query = query.strip()
+    if len(query) < 2:
+        return Application.objects.none()
+    by_email = CandidateEmail.objects.filter(
+        candidate_id=OuterRef("candidate_id"), address__icontains=query
+    )
+    condition = Q(full_name__icontains=query) | Exists(by_email)
+    digits = re.sub(r"\D", "", query)
+    if len(digits) >= MIN_PHONE_DIGITS:
+        by_phone = CandidatePhone.objects.filter(
+            candidate_id=OuterRef("candidate_id"), number__contains=digits
+        )
+        condition |= Exists(by_phone)
+    return (
+        Application.objects.visible_to(user)
+        .annotate(
+            full_name=Concat("candidate__first_name", Value(" "), "candidate__last_name"),
+            finished=Case(
+                When(stage__kind__in=TERMINAL_KINDS, then=Value(True)),
+                default=Value(False),
+            ),
+        )
+        .filter(condition)
+        .select_related("candidate", "requisition", "stage")
+        .annotate_primary_email()
+        .order_by("finished", "-updated_at", "id")[:QUICK_SEARCH_LIMIT]
+    )
+
+
+def unmatched_queue(*, user):
+    """Inbound contacts waiting for a person to attach or dismiss, newest first."""
+    return (
+        contacts_visible_to(user)
+        .filter(candidate__isnull=True, match_status__in=QUEUE_STATUSES)
+        .order_by("-occurred_at", "-id")
+    )

@@ -97,6 +97,16 @@ def contact_log(
         occurred_at=occurred_at,
         confirm_contamination=confirm_contamination,
     )
+    # --- Calls and texts (issue 5): an inbound one within the callback window after the
+    # team's outreach is the candidate calling back, not persistence.
+    from followups.phone import PHONE_CHANNELS, is_callback
+
+    is_prompted = (
+        direction == Direction.INBOUND
+        and channel in PHONE_CHANNELS
+        and is_callback(candidate_id=application.candidate_id, occurred_at=occurred_at)
+    )
+    # --- end calls and texts
     contact = Contact.objects.create(
         candidate_id=application.candidate_id,
         application=application,
@@ -106,6 +116,7 @@ def contact_log(
         summary=summary.strip(),
         logged_by=logged_by,
         source=ContactSource.MANUAL,
+        is_prompted=is_prompted,
     )
     if contaminates:
         silence_test_contaminate(application_id=application.pk, contact=contact, now=now)

@@ -2,7 +2,10 @@
 
 from dataclasses import asdict
 
+from django.utils import timezone
+
 from followups.imap import ImapConfig, imap_poll
+from followups.quality import promises_sweep
 from followups.services import candidate_email_deliver
 
 
@@ -15,3 +18,16 @@ def poll_imap() -> dict | str:
 
 def send_candidate_email(contact_id: int) -> bool:
     return candidate_email_deliver(contact_id=contact_id)
+
+
+def sweep_promises() -> dict:
+    return promises_sweep(now=timezone.now())
+
+
+def run_call_import(batch_id: int) -> dict:
+    from django.utils import timezone
+
+    from followups.imports import call_import_run
+
+    batch = call_import_run(batch_id=batch_id, now=timezone.now())
+    return {"status": batch.status, "imported": batch.imported, "errors": batch.errors}

@@ -1,14 +1,21 @@
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from candidates.selectors import application_for_page
-from followups import services
+from followups import quality, selectors, services, triage
 from followups.forms import ContactLogForm, EmailSendForm
+from followups.models import Channel
 from followups.selectors import contacts_visible_to
+from hiring.roles import is_admin, is_recruiter
+
+#: Queue rows per page.
+QUEUE_PAGE_SIZE = 50
 
 
 @require_POST
@@ -20,7 +27,7 @@ def contact_log(request, application_pk: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.contact_log(
+            quality.contact_record(
                 application=application,
                 channel=data["channel"],
                 direction=data["direction"],
@@ -28,6 +35,10 @@ def contact_log(request, application_pk: int):
                 summary=data["summary"],
                 logged_by=request.user,
                 now=timezone.now(),
+                duration_seconds=data["duration"],
+                tags=data["tags"],
+                promise=data["promise"],
+                promise_due=data["promise_due"],
                 confirm_contamination=data["confirm_contamination"],
             )
         except services.WouldContaminate as exc:
@@ -40,7 +51,13 @@ def contact_log(request, application_pk: int):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "Contact logged.")
+            messages.success(
+                request,
+                f"{Channel(data['channel']).label} with {application.candidate.full_name} logged.",
+            )
+            next_url = request.POST.get("next", "")
+            if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+                return redirect(next_url)
             return redirect("candidates:application_detail", pk=application.pk)
     return render_application_page(request, application, contact_form=form, status=422)
 
@@ -85,3 +102,99 @@ def contact_raw(request, pk: int):
     response["Content-Disposition"] = f'attachment; filename="contact-{contact.pk}.eml"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _require_recruiter_or_admin(user) -> None:
+    if not (is_recruiter(user) or is_admin(user)):
+        raise PermissionDenied("The unmatched queue is for recruiters and admins.")
+
+
+def quick_log(request):
+    """Log a contact fast: find the candidate as you type, then the form for that application."""
+    application, form = None, None
+    if request.GET.get("application", "").isdigit():
+        application = application_for_page(user=request.user, pk=request.GET["application"])
+        form = ContactLogForm()
+        # Keyboard flow: the form opens with the focus on its first field.
+        form.fields["channel"].widget.attrs["autofocus"] = True
+    return render(
+        request,
+        "followups/quick_log.html",
+        {
+            "application": application,
+            "form": form,
+            "query": request.GET.get("q", ""),
+            "results": selectors.applications_matching(
+                user=request.user, query=request.GET.get("q", "")
+            ),
+        },
+    )
+
+
+def quick_log_search(request):
+    results = selectors.applications_matching(user=request.user, query=request.GET.get("q", ""))
+    return render(
+        request,
+        "followups/quick_log.html#results",
+        {"results": results, "query": request.GET.get("q", "")},
+    )
+
+
+def unmatched_queue(request):
+    _require_recruiter_or_admin(request.user)
+    page = Paginator(selectors.unmatched_queue(user=request.user), QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    attach_to = None
+    if request.GET.get("attach"):
+        attach_to = get_object_or_404(
+            selectors.unmatched_queue(user=request.user), pk=request.GET["attach"]
+        )
+    query = request.GET.get("q", "")
+    return render(
+        request,
+        "followups/unmatched_queue.html",
+        {
+            "page": page,
+            "attach_to": attach_to,
+            "query": query,
+            "results": selectors.applications_matching(user=request.user, query=query)
+            if attach_to
+            else [],
+        },
+    )
+
+
+@require_POST
+def unmatched_attach(request, pk: int):
+    _require_recruiter_or_admin(request.user)
+    contact = get_object_or_404(selectors.unmatched_queue(user=request.user), pk=pk)
+    application = application_for_page(user=request.user, pk=request.POST.get("application", 0))
+    try:
+        triage.contact_attach(
+            contact_id=contact.pk,
+            application=application,
+            add_identifier=request.POST.get("add_identifier") == "on",
+            actor=request.user,
+            now=timezone.now(),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"Attached to {application.candidate.full_name} ({application.requisition})."
+        )
+    return redirect("followups:unmatched_queue")
+
+
+@require_POST
+def unmatched_dismiss(request, pk: int):
+    _require_recruiter_or_admin(request.user)
+    contact = get_object_or_404(selectors.unmatched_queue(user=request.user), pk=pk)
+    try:
+        triage.contact_dismiss(contact_id=contact.pk, actor=request.user, now=timezone.now())
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Dismissed: kept, but out of the queue.")
+    return redirect("followups:unmatched_queue")

@@ -6,6 +6,7 @@ and deadlines live as UTC instants on the silence tests themselves.
 
 SILENCE_SWEEPER = "silence-test-sweeper"
 IMAP_POLLER = "imap-poller"
+PROMISE_SWEEPER = "promise-sweeper"
 
 SCHEDULES = {
     SILENCE_SWEEPER: {
@@ -17,6 +18,13 @@ SCHEDULES = {
     # A no-op until IMAP_HOST is configured.
     IMAP_POLLER: {
         "func": "followups.tasks.poll_imap",
+        "schedule_type": "I",
+        "minutes": 1,
+        "repeats": -1,
+    },
+    # Marks candidates' promises ("I'll call Monday") kept or broken.
+    PROMISE_SWEEPER: {
+        "func": "followups.tasks.sweep_promises",
         "schedule_type": "I",
         "minutes": 1,
         "repeats": -1,

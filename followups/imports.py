@@ -1,0 +1,451 @@
+"""Call-log CSV import: create a batch from an upload, then process it in chunks.
+
+``call_import_create`` checks the file (readable CSV, the preset's columns) and stores it;
+``call_import_run`` (a django-q2 task after the commit) does the work, ``CHUNK_SIZE`` rows per
+transaction with a fixed number of queries per chunk, so the batch's counters show progress.
+Every row gets an ``ImportRow``: imported, duplicate, unmatched (the contact waits in the
+unmatched queue) or error, with the reason and the row as read.
+
+Re-importing is idempotent: a call is identified by its call id, or by a hash of its
+normalised fields when the file has none, and the unique ``(channel, external_id)`` constraint
+makes a repeated call a duplicate even when two imports of the same file run at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from followups import call_import
+from followups.models import (
+    Channel,
+    Contact,
+    ContactSource,
+    Direction,
+    ImportBatch,
+    ImportRow,
+    ImportStatus,
+    MatchStatus,
+    RowOutcome,
+)
+
+#: Rows processed per transaction (the progress step and the query-count unit).
+CHUNK_SIZE = 500
+#: Largest file accepted (a 10 000-row call log is about 1 MB).
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+#: A call further in the future than this (clock skew) is an error.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+#: Channels whose inbound contacts an imported outbound call can make prompted retroactively
+#: (the calls-and-texts rule of ``followups.phone``).
+CALLBACK_CHANNELS = (Channel.PHONE, Channel.VOICEMAIL, Channel.SMS)
+#: A call id already stored on either of these channels (e.g. a Twilio status callback that
+#: recorded the call as a voicemail) is the same call.
+CALL_CHANNELS = (Channel.PHONE, Channel.VOICEMAIL)
+MAX_FILENAME = 255
+MAX_REASON = 500
+
+
+def call_import_create(
+    *,
+    uploaded_by,
+    filename: str,
+    content: bytes,
+    preset: str,
+    default_region: str,
+    enqueue: bool = True,
+) -> ImportBatch:
+    """Check and store an uploaded call log; its rows are imported by a task after the commit.
+
+    Raises ``ValidationError`` for an unknown preset or region, an unreadable file, or a header
+    missing the preset's columns (named in the message). ``enqueue=False`` leaves running it to
+    the caller (the management command runs it synchronously).
+    """
+    try:
+        preset_obj = call_import.get_preset(preset)
+    except ValueError as exc:
+        raise ValidationError(str(exc), code="preset") from None
+    region = (default_region or "").strip().upper()
+    if region and region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(
+            "%(region)s is not a country code phone numbers can be read for (e.g. US, DE).",
+            code="region",
+            params={"region": default_region},
+        )
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ValidationError(
+            f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; split it.",
+            code="too_large",
+        )
+    try:
+        table = call_import.read_csv(content)
+        call_import.resolve_columns(table.header, preset_obj)
+    except (call_import.CsvUnreadable, call_import.MissingColumns) as exc:
+        raise ValidationError(str(exc), code="unreadable") from None
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            uploaded_by=uploaded_by,
+            filename=(filename or "upload.csv")[-MAX_FILENAME:],
+            preset=preset_obj.name,
+            default_region=region,
+            content=content,
+            total_rows=len(table.rows),
+        )
+        if enqueue:
+            transaction.on_commit(lambda: async_task("followups.tasks.run_call_import", batch.pk))
+    return batch
+
+
+def default_time_zone(batch: ImportBatch) -> str:
+    """Zone of times written without one: the uploader's own zone, else the server's."""
+    from hiring.models import UserProfile
+
+    if batch.uploaded_by_id:
+        zone = (
+            UserProfile.objects.filter(user_id=batch.uploaded_by_id)
+            .values_list("time_zone", flat=True)
+            .first()
+        )
+        if zone:
+            return zone
+    return settings.TIME_ZONE
+
+
+def call_import_run(*, batch_id: int, now: datetime, time_zone: str | None = None) -> ImportBatch:
+    """Import a batch's rows, ``CHUNK_SIZE`` per transaction; returns the finished batch.
+
+    Safe to run again (a retried task): committed chunks are not redone, a finished batch is
+    left alone. Naive times are read in ``time_zone`` (default: ``default_time_zone``). An
+    unexpected error marks the batch failed (rows already committed stay) and is re-raised.
+    """
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.status == ImportStatus.DONE:
+        return batch
+    ImportBatch.objects.filter(pk=batch_id).update(status=ImportStatus.RUNNING, failure="")
+    try:
+        table = call_import.read_csv(bytes(batch.content))
+        columns = call_import.resolve_columns(table.header, call_import.get_preset(batch.preset))
+        context = _RunContext(
+            batch_id=batch.pk,
+            logged_by_id=batch.uploaded_by_id,
+            header=table.header,
+            columns=columns,
+            region=batch.default_region or None,
+            zone=time_zone or default_time_zone(batch),
+            now=now,
+        )
+        call_import.parse_zone(context.zone)  # an invalid override fails the batch up front
+        rows = table.rows
+        for start in range(0, len(rows), CHUNK_SIZE):
+            _import_chunk(context, start=start, rows=rows[start : start + CHUNK_SIZE])
+        _classify_callbacks_of_batch(batch_id=batch.pk)
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportStatus.DONE, finished_at=timezone.now()
+        )
+    except Exception as exc:
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportStatus.FAILED,
+            failure=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=timezone.now(),
+        )
+        raise
+    batch.refresh_from_db()
+    return batch
+
+
+# --- One chunk ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _RunContext:
+    batch_id: int
+    logged_by_id: int | None
+    header: list[str]
+    columns: call_import.ColumnMap
+    region: str | None
+    zone: str
+    now: datetime
+
+
+@dataclass
+class _Row:
+    index: int  # 0-based position among the file's non-blank rows
+    number: int  # row number shown to people
+    data: dict
+    parsed: call_import.ParsedCall | None = None
+    outcome: str = ""
+    reason: str = ""
+    contact: Contact | None = None
+    contact_id: int | None = None
+
+
+@transaction.atomic
+def _import_chunk(context: _RunContext, *, start: int, rows: list[tuple[int, list[str]]]):
+    # The batch row lock serialises concurrent runs of the same batch (a retried task next to
+    # a slow one): rows another run committed meanwhile are not redone.
+    batch = ImportBatch.objects.select_for_update().get(pk=context.batch_id)
+    todo = [
+        _Row(index=start + i, number=number, data=call_import.row_data(context.header, cells))
+        for i, (number, cells) in enumerate(rows)
+        if start + i >= batch.processed_rows
+    ]
+    if not todo:
+        return
+    cells_by_index = {start + i: cells for i, (_number, cells) in enumerate(rows)}
+    for row in todo:
+        result = call_import.parse_row(
+            cells_by_index[row.index],
+            columns=context.columns,
+            default_region=context.region,
+            default_tz=context.zone,
+        )
+        if isinstance(result, call_import.RowError):
+            row.outcome, row.reason = RowOutcome.ERROR, result.reason
+        elif result.occurred_at > context.now + FUTURE_TOLERANCE:
+            row.outcome = RowOutcome.ERROR
+            row.reason = f"The call time {result.occurred_at.isoformat()} is in the future."
+        else:
+            row.parsed = result
+    # Inserting can collide with a concurrent import of the same calls: the unique external id
+    # blocks until the other commits, then the retry sees its contacts as duplicates.
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                _store_calls(context, [r for r in todo if r.parsed])
+            break
+        except IntegrityError:
+            if attempt:
+                raise
+            for row in todo:
+                if row.parsed:
+                    row.outcome, row.reason, row.contact, row.contact_id = "", "", None, None
+    ImportRow.objects.bulk_create(
+        ImportRow(
+            batch_id=context.batch_id,
+            row_number=row.number,
+            outcome=row.outcome,
+            reason=row.reason[:MAX_REASON],
+            data=row.data,
+            contact_id=row.contact.pk if row.contact else row.contact_id,
+        )
+        for row in todo
+    )
+    counts = {outcome: 0 for outcome in RowOutcome.values}
+    for row in todo:
+        counts[row.outcome] += 1
+    ImportBatch.objects.filter(pk=context.batch_id).update(
+        processed_rows=F("processed_rows") + len(todo),
+        imported=F("imported") + counts[RowOutcome.IMPORTED],
+        duplicates=F("duplicates") + counts[RowOutcome.DUPLICATE],
+        unmatched=F("unmatched") + counts[RowOutcome.UNMATCHED],
+        errors=F("errors") + counts[RowOutcome.ERROR],
+    )
+
+
+def _store_calls(context: _RunContext, rows: list[_Row]) -> None:
+    """Duplicates, matching, contacts and their classification: a fixed number of queries."""
+    if not rows:
+        return
+    existing = dict(
+        Contact.objects.filter(
+            channel__in=CALL_CHANNELS, external_id__in={r.parsed.external_id for r in rows}
+        ).values_list("external_id", "pk")
+    )
+    first_row_of: dict[str, int] = {}
+    fresh: list[_Row] = []
+    for row in rows:
+        external_id = row.parsed.external_id
+        if external_id in existing:
+            row.outcome, row.contact_id = RowOutcome.DUPLICATE, existing[external_id]
+            row.reason = _duplicate_reason(external_id, f"contact #{existing[external_id]}")
+        elif external_id in first_row_of:
+            row.outcome = RowOutcome.DUPLICATE
+            row.reason = _duplicate_reason(external_id, f"row {first_row_of[external_id]}")
+        else:
+            first_row_of[external_id] = row.number
+            fresh.append(row)
+    if not fresh:
+        return
+
+    candidates_of = _candidates_by_number({r.parsed.phone_number for r in fresh})
+    matched_ids = {ids[0] for ids in candidates_of.values() if len(ids) == 1}
+    application_of = applications_for_candidates(matched_ids)
+    for row in fresh:
+        call = row.parsed
+        ids = candidates_of.get(call.phone_number, [])
+        candidate_id = application_id = None
+        if len(ids) == 1:
+            status, note = MatchStatus.MATCHED, ""
+            candidate_id, application_id = ids[0], application_of.get(ids[0])
+            row.outcome = RowOutcome.IMPORTED
+        elif not ids:
+            status = MatchStatus.UNMATCHED
+            note = f"No candidate has the number {call.phone_number}."
+            row.outcome, row.reason = RowOutcome.UNMATCHED, note
+        else:
+            status = MatchStatus.AMBIGUOUS
+            note = f"{len(ids)} candidates share the number {call.phone_number}."
+            row.outcome, row.reason = RowOutcome.UNMATCHED, note
+        row.contact = Contact(
+            candidate_id=candidate_id,
+            application_id=application_id,
+            channel=Channel.PHONE,
+            direction=call.direction,  # the parser's values are Direction's
+            occurred_at=call.occurred_at,
+            source=ContactSource.CSV,
+            logged_by_id=context.logged_by_id,
+            summary=call.summary,
+            external_id=call.external_id,
+            match_status=status,
+            match_note=note[:300],
+            duration_seconds=call.duration_seconds,
+            phone_number=call.phone_number,
+            import_batch_id=context.batch_id,
+        )
+    created = Contact.objects.bulk_create([r.contact for r in fresh])
+    _classify_callbacks(
+        [c.pk for c in created if c.direction == Direction.INBOUND and c.candidate_id]
+    )
+    _contaminate_silence_tests(
+        [c for c in created if c.direction == Direction.OUTBOUND and c.application_id],
+        now=context.now,
+    )
+
+
+def _duplicate_reason(external_id: str, where: str) -> str:
+    if external_id.startswith(call_import.HASH_ID_PREFIX):
+        return f"Already imported ({where}): same time, direction, numbers and duration."
+    return f"Already imported ({where}): call id {external_id}."
+
+
+def _candidates_by_number(numbers: set[str]) -> dict[str, list[int]]:
+    """E.164 number -> ids of the candidates who have it (one query)."""
+    from candidates.models import CandidatePhone
+
+    result: dict[str, set[int]] = {}
+    for number, candidate_id in CandidatePhone.objects.filter(number__in=numbers).values_list(
+        "number", "candidate_id"
+    ):
+        result.setdefault(number, set()).add(candidate_id)
+    return {number: sorted(ids) for number, ids in result.items()}
+
+
+def applications_for_candidates(candidate_ids: set[int]) -> dict[int, int]:
+    """Candidate id -> the application a contact of theirs belongs to, in one query.
+
+    The set-based form of ``followups.services._application_for_candidate`` (the application
+    whose silence test is open, else the most recently active one); a test checks they agree.
+    """
+    from candidates.models import Application
+    from hiring.models import OPEN_SILENCE_STATES, SilenceTest
+
+    if not candidate_ids:
+        return {}
+    open_test = Exists(
+        SilenceTest.objects.filter(application_id=OuterRef("pk"), state__in=OPEN_SILENCE_STATES)
+    )
+    result: dict[int, int] = {}
+    for candidate_id, application_id in (
+        Application.objects.filter(candidate_id__in=candidate_ids)
+        .annotate(has_open_test=open_test)
+        .order_by("candidate_id", "-has_open_test", "-updated_at", "-id")
+        .values_list("candidate_id", "pk")
+    ):
+        result.setdefault(candidate_id, application_id)
+    return result
+
+
+def _earlier_outbound(**filters):
+    """EXISTS: an outbound contact with the same candidate inside the callback window before
+    (bounds inclusive, as ``followups.phone.is_callback``)."""
+    window = timedelta(hours=settings.CALLBACK_WINDOW_HOURS)
+    return Exists(
+        Contact.objects.filter(
+            candidate_id=OuterRef("candidate_id"),
+            direction=Direction.OUTBOUND,
+            occurred_at__lte=OuterRef("occurred_at"),
+            occurred_at__gte=OuterRef("occurred_at") - window,
+            **filters,
+        )
+    )
+
+
+def _classify_callbacks(contact_ids: list[int]) -> None:
+    """Inbound calls answering the team's outreach (any channel) are prompted: one UPDATE."""
+    if contact_ids:
+        Contact.objects.filter(pk__in=contact_ids).filter(_earlier_outbound()).update(
+            is_prompted=True
+        )
+
+
+def _classify_callbacks_of_batch(*, batch_id: int) -> None:
+    """After the last chunk: outbound calls of this batch answered by inbound calls or texts
+    that were classified before them (a file not in time order, or contacts already
+    stored) make those prompted. One UPDATE."""
+    batch_candidates = Contact.objects.filter(
+        import_batch_id=batch_id, direction=Direction.OUTBOUND, candidate__isnull=False
+    ).values("candidate_id")
+    Contact.objects.filter(
+        candidate_id__in=batch_candidates,
+        direction=Direction.INBOUND,
+        is_prompted=False,
+        channel__in=CALLBACK_CHANNELS,
+    ).filter(_earlier_outbound(import_batch_id=batch_id)).update(is_prompted=True)
+
+
+def _contaminate_silence_tests(outbound: list[Contact], *, now: datetime) -> None:
+    """An imported outbound call during an observing silence test already happened: the test
+    is contaminated (one query; a call per affected test, which is rare)."""
+    from hiring.models import SilenceTest, SilenceTestState
+    from hiring.services import silence_test_contaminate
+
+    if not outbound:
+        return
+    deadlines = dict(
+        SilenceTest.objects.filter(
+            application_id__in={c.application_id for c in outbound},
+            state=SilenceTestState.OBSERVING,
+        ).values_list("application_id", "deadline_at")
+    )
+    first: dict[int, Contact] = {}
+    for contact in sorted(outbound, key=lambda c: c.occurred_at):
+        deadline = deadlines.get(contact.application_id)
+        if deadline is not None and contact.occurred_at >= deadline:
+            first.setdefault(contact.application_id, contact)
+    for application_id, contact in first.items():
+        silence_test_contaminate(application_id=application_id, contact=contact, now=now)
+
+
+# --- Reading results ------------------------------------------------------------------------
+
+
+def call_import_rows_csv(*, batch: ImportBatch, outcomes=(RowOutcome.ERROR,)):
+    """Rows for a CSV download of a batch's rows with ``outcomes``: the file's own columns
+    (so the fixed file can be imported again), then the row number and the reason."""
+    try:
+        header = call_import.read_csv(bytes(batch.content)).header
+    except call_import.CsvUnreadable:
+        header = []
+    rows = list(
+        ImportRow.objects.filter(batch=batch, outcome__in=outcomes)
+        .order_by("row_number")
+        .values_list("row_number", "data", "reason")
+    )
+    known = set(header)
+    extras: list[str] = []
+    for _number, data, _reason in rows:
+        extras.extend(k for k in data if k not in known and k not in extras)
+    columns = header + extras
+    lowered = {c.lower() for c in columns}
+    row_column = "import_row" if "row" in lowered else "row"
+    reason_column = "import_reason" if "reason" in lowered else "reason"
+    yield [*columns, row_column, reason_column]
+    for number, data, reason in rows:
+        yield [*(data.get(c, "") for c in columns), number, reason]
