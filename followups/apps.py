@@ -7,6 +7,8 @@ class FollowupsConfig(AppConfig):
     verbose_name = "Follow-ups: contacts and persistence signals"
 
     def ready(self) -> None:
+        from followups import signals
         from followups.webhooks import connect_signals
 
         connect_signals()
+        signals.connect()

@@ -72,6 +72,7 @@ phone system as an inbound call and is imported as one.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import re
@@ -512,12 +513,21 @@ def hash_id(
 
 def normalize_number(value: str, *, region: str | None) -> str:
     """E.164 of a phone number. Raises ``ValueError`` with the end of a sentence."""
+    return _normalize_number(value, region or None)
+
+
+@functools.lru_cache(maxsize=8192)
+def _normalize_number(value: str, region: str | None) -> str:
+    # Cached: a call log repeats the same few numbers, and phonenumbers is the parser's
+    # slowest step. Failures are not cached (they raise), which only costs time.
+    hint = "" if region else " (no default country: numbers need their +country code)"
     try:
         number = phonenumbers.parse(value, region or None)
-    except phonenumbers.NumberParseException:
+    except phonenumbers.NumberParseException as exc:
+        if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+            raise ValueError(f"is not a phone number{hint}.") from None
         raise ValueError("is not a phone number.") from None
     if not phonenumbers.is_valid_number(number):
-        hint = "" if region else " (no default country: numbers need their +country code)"
         raise ValueError(f"is not a valid phone number{hint}.")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if not re.fullmatch(E164_REGEX, e164):

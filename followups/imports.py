@@ -145,10 +145,12 @@ def call_import_run(*, batch_id: int, now: datetime, time_zone: str | None = Non
         rows = table.rows
         for start in range(0, len(rows), CHUNK_SIZE):
             _import_chunk(context, start=start, rows=rows[start : start + CHUNK_SIZE])
-        _classify_callbacks_of_batch(batch_id=batch.pk)
-        ImportBatch.objects.filter(pk=batch_id).update(
-            status=ImportStatus.DONE, finished_at=timezone.now()
-        )
+        with transaction.atomic():
+            reclassified = _classify_callbacks_of_batch(batch_id=batch.pk)
+            ImportBatch.objects.filter(pk=batch_id).update(
+                status=ImportStatus.DONE, finished_at=timezone.now()
+            )
+            _refresh_scores(batch_id=batch.pk, also=reclassified)
     except Exception as exc:
         ImportBatch.objects.filter(pk=batch_id).update(
             status=ImportStatus.FAILED,
@@ -156,8 +158,7 @@ def call_import_run(*, batch_id: int, now: datetime, time_zone: str | None = Non
             finished_at=timezone.now(),
         )
         raise
-    batch.refresh_from_db()
-    return batch
+    return ImportBatch.objects.defer("content").get(pk=batch_id)
 
 
 # --- One chunk ------------------------------------------------------------------------------
@@ -190,11 +191,16 @@ class _Row:
 def _import_chunk(context: _RunContext, *, start: int, rows: list[tuple[int, list[str]]]):
     # The batch row lock serialises concurrent runs of the same batch (a retried task next to
     # a slow one): rows another run committed meanwhile are not redone.
-    batch = ImportBatch.objects.select_for_update().get(pk=context.batch_id)
+    processed = (
+        ImportBatch.objects.select_for_update()
+        .filter(pk=context.batch_id)
+        .values_list("processed_rows", flat=True)
+        .get()
+    )
     todo = [
         _Row(index=start + i, number=number, data=call_import.row_data(context.header, cells))
         for i, (number, cells) in enumerate(rows)
-        if start + i >= batch.processed_rows
+        if start + i >= processed
     ]
     if not todo:
         return
@@ -256,7 +262,11 @@ def _store_calls(context: _RunContext, rows: list[_Row]) -> None:
     existing = dict(
         Contact.objects.filter(
             channel__in=CALL_CHANNELS, external_id__in={r.parsed.external_id for r in rows}
-        ).values_list("external_id", "pk")
+        )
+        # Spelled out so PostgreSQL can use the partial unique index (external_id <> '').
+        .exclude(external_id="")
+        .order_by()
+        .values_list("external_id", "pk")
     )
     first_row_of: dict[str, int] = {}
     fresh: list[_Row] = []
@@ -362,7 +372,7 @@ def applications_for_candidates(candidate_ids: set[int]) -> dict[int, int]:
     return result
 
 
-def _earlier_outbound(**filters):
+def _earlier_outbound():
     """EXISTS: an outbound contact with the same candidate inside the callback window before
     (bounds inclusive, as ``followups.phone.is_callback``)."""
     window = timedelta(hours=settings.CALLBACK_WINDOW_HOURS)
@@ -372,7 +382,6 @@ def _earlier_outbound(**filters):
             direction=Direction.OUTBOUND,
             occurred_at__lte=OuterRef("occurred_at"),
             occurred_at__gte=OuterRef("occurred_at") - window,
-            **filters,
         )
     )
 
@@ -385,19 +394,43 @@ def _classify_callbacks(contact_ids: list[int]) -> None:
         )
 
 
-def _classify_callbacks_of_batch(*, batch_id: int) -> None:
-    """After the last chunk: outbound calls of this batch answered by inbound calls or texts
-    that were classified before them (a file not in time order, or contacts already
-    stored) make those prompted. One UPDATE."""
+def _classify_callbacks_of_batch(*, batch_id: int) -> set[int]:
+    """After the last chunk, for the candidates this batch called: inbound calls and texts
+    classified before the outbound contact they answer was known (a file not in time order,
+    contacts already stored) become prompted. Returns the applications whose contacts changed.
+
+    The EXISTS looks at any outbound contact (the rule is the same whichever path stored it):
+    filtering it on this batch makes PostgreSQL intersect two indexes per row while the
+    statistics still predate the bulk insert (seconds instead of milliseconds)."""
     batch_candidates = Contact.objects.filter(
         import_batch_id=batch_id, direction=Direction.OUTBOUND, candidate__isnull=False
     ).values("candidate_id")
-    Contact.objects.filter(
-        candidate_id__in=batch_candidates,
-        direction=Direction.INBOUND,
-        is_prompted=False,
-        channel__in=CALLBACK_CHANNELS,
-    ).filter(_earlier_outbound(import_batch_id=batch_id)).update(is_prompted=True)
+    answers = list(
+        Contact.objects.filter(
+            candidate_id__in=batch_candidates,
+            direction=Direction.INBOUND,
+            is_prompted=False,
+            channel__in=CALLBACK_CHANNELS,
+        )
+        .filter(_earlier_outbound())
+        .order_by()
+        .values_list("pk", "application_id")
+    )
+    if answers:
+        Contact.objects.filter(pk__in=[pk for pk, _app in answers]).update(is_prompted=True)
+    return {application_id for _pk, application_id in answers if application_id}
+
+
+def _refresh_scores(*, batch_id: int, also: set[int]) -> None:
+    """Bulk writes send no signals: ask for the touched applications' scores after commit."""
+    from followups.scores import scores_refresh_on_commit
+
+    applications = set(
+        Contact.objects.filter(import_batch_id=batch_id, application__isnull=False)
+        .values_list("application_id", flat=True)
+        .distinct()
+    )
+    scores_refresh_on_commit(applications | also)
 
 
 def _contaminate_silence_tests(outbound: list[Contact], *, now: datetime) -> None:

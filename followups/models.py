@@ -389,3 +389,136 @@ class ImportRow(models.Model):
 
     def __str__(self) -> str:
         return f"Row {self.row_number}: {self.outcome}"
+
+
+class ScoringWeights(models.Model):
+    """One immutable version of the persistence-score weights; the highest version is in force.
+
+    Editing never changes a version: it saves a new one, and every stored score names the
+    version it was computed with.
+    """
+
+    version = models.PositiveIntegerField(unique=True)
+    base_reached_out = models.PositiveSmallIntegerField(default=50)
+    latency_full_hours = models.FloatField(default=24)
+    latency_max_points = models.PositiveSmallIntegerField(default=15)
+    latency_zero_hours = models.FloatField(default=72)
+    channel_call_points = models.PositiveSmallIntegerField(default=10)
+    channel_written_points = models.PositiveSmallIntegerField(default=4)
+    channel_in_person_points = models.PositiveSmallIntegerField(default=10)
+    multi_channel_bonus = models.PositiveSmallIntegerField(default=5)
+    adds_value_points = models.PositiveSmallIntegerField(default=10)
+    pushy_penalty = models.PositiveSmallIntegerField(default=15)
+    cadence_max_per_24h = models.PositiveSmallIntegerField(default=2)
+    cadence_max_in_window = models.PositiveSmallIntegerField(default=4)
+    cadence_penalty_per_extra = models.PositiveSmallIntegerField(default=5)
+    cadence_penalty_cap = models.PositiveSmallIntegerField(default=20)
+    impatience_penalty = models.PositiveSmallIntegerField(default=5)
+    impatience_penalty_cap = models.PositiveSmallIntegerField(default=10)
+    promise_kept_points = models.PositiveSmallIntegerField(default=8)
+    promise_broken_penalty = models.PositiveSmallIntegerField(default=10)
+    responsiveness_points = models.PositiveSmallIntegerField(default=3)
+    note = models.CharField(max_length=300, blank=True, help_text="Why this version changed.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name_plural = "scoring weights"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latency_zero_hours__gt=models.F("latency_full_hours")),
+                name="weights_latency_taper_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(latency_full_hours__gte=0), name="weights_latency_full_nonnegative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Weights v{self.version}"
+
+
+class PersistenceScore(models.Model):
+    """A computed score with its explanation; earlier rows are the history."""
+
+    application = models.ForeignKey(
+        "candidates.Application", on_delete=models.CASCADE, related_name="scores"
+    )
+    silence_test = models.ForeignKey(
+        "hiring.SilenceTest", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    weights = models.ForeignKey(ScoringWeights, on_delete=models.PROTECT, related_name="scores")
+    score = models.PositiveSmallIntegerField()
+    outcome = models.CharField(max_length=12)
+    comparable = models.BooleanField(default=True)
+    lines = models.JSONField(default=list)
+    first_follow_up_at = models.DateTimeField(null=True, blank=True)
+    is_current = models.BooleanField(default=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(is_current=True),
+                name="persistence_score_one_current",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=0, score__lte=100), name="persistence_score_range"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["application"],
+                condition=Q(is_current=True),
+                name="persistence_score_current_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score} ({self.outcome})"
+
+
+class RankOverride(models.Model):
+    """A hiring manager's decision over the computed ranking, with the reason (kept in history)."""
+
+    application = models.ForeignKey(
+        "candidates.Application", on_delete=models.CASCADE, related_name="rank_overrides"
+    )
+    position = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Put the candidate at this rank (1 = top)."
+    )
+    outcome = models.CharField(
+        max_length=12,
+        blank=True,
+        choices=[("reached_out", "Reached out"), ("silent", "Silent")],
+        help_text="Overrides the silence-test outcome shown.",
+    )
+    reason = models.TextField()
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(is_active=True),
+                name="rank_override_one_active",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="rank_override_reason_required"),
+            models.CheckConstraint(
+                condition=Q(position__isnull=False) | ~Q(outcome=""),
+                name="rank_override_changes_something",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Override of {self.application_id}"

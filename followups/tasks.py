@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from followups.imap import ImapConfig, imap_poll
 from followups.quality import promises_sweep
+from followups.scores import scores_recompute, scores_recompute_all
 from followups.services import candidate_email_deliver
 
 
@@ -31,3 +32,11 @@ def run_call_import(batch_id: int) -> dict:
 
     batch = call_import_run(batch_id=batch_id, now=timezone.now())
     return {"status": batch.status, "imported": batch.imported, "errors": batch.errors}
+
+
+def rescore(application_ids: list[int]) -> int:
+    return scores_recompute(application_ids=application_ids, now=timezone.now())
+
+
+def rescore_all() -> int:
+    return scores_recompute_all(now=timezone.now())

@@ -213,7 +213,7 @@ def twilio_voice_status_webhook(request):
     now = timezone.now()
     # Timestamp is when this (final) event fired, i.e. when the call ended: it started
     # CallDuration seconds earlier, which is the time that matters for "calling back".
-    occurred_at = _event_time(data.get("Timestamp", ""), now)
+    occurred_at = _event_time(data.get("Timestamp", ""), now) - timedelta(seconds=duration or 0)
 
     label = "Voicemail" if voicemail else "Call"
     parts = [f"{label} {FINAL_CALL_STATUSES[status]}"]

@@ -332,6 +332,13 @@ def _enqueue_digest(digest_id: int) -> None:
     )
 
 
+def scores_refresh_on_commit(application_ids) -> None:
+    # Imported late: followups depends on hiring's models.
+    from followups.scores import scores_refresh_on_commit as refresh
+
+    refresh(list(application_ids))
+
+
 def silence_tests_sweep(*, now: datetime, batch_size: int = SWEEP_BATCH_SIZE) -> SweepResult:
     """Advance every due silence test: waiting → observing at the deadline, observing → closed
     (reached out / silent) when the window closes; then create the digests.
@@ -372,6 +379,9 @@ def silence_tests_sweep(*, now: datetime, batch_size: int = SWEEP_BATCH_SIZE) ->
                 updated_at=now,
             )
             result.auto_rejected += _auto_reject(ids, now)
+            scores_refresh_on_commit(
+                SilenceTest.objects.filter(id__in=ids).values_list("application_id", flat=True)
+            )
     result.digests = _create_digests(now)
     return result
 

@@ -457,6 +457,18 @@ def test_an_outbound_call_while_waiting_does_not_contaminate(client, twilio_on):
     assert not test.is_contaminated
 
 
+def test_a_late_callback_for_a_call_before_the_deadline_does_not_contaminate(client, twilio_on):
+    """The test observes from its deadline: a call placed before it (its status callback
+    arriving late, or imported later) was not chasing."""
+    test = SilenceTestFactory(observing=True)
+    CandidatePhoneFactory(candidate=test.application.candidate, number=CANDIDATE_NUMBER)
+    ended = test.deadline_at - dt.timedelta(hours=3)
+    _assert_empty_twiml(_post(client, VOICE_URL, _outbound_call(at=ended)))
+    assert Contact.objects.get().occurred_at < test.deadline_at
+    test.refresh_from_db()
+    assert not test.is_contaminated
+
+
 def test_an_inbound_call_while_observing_does_not_contaminate(client, twilio_on):
     test = SilenceTestFactory(observing=True)
     CandidatePhoneFactory(candidate=test.application.candidate, number=CANDIDATE_NUMBER)

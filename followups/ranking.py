@@ -1,0 +1,97 @@
+"""The ranking a hiring manager sees for one requisition (DESIGN.md "Persistence score"):
+candidates who finished a silence test by score (tie-break: interview scorecard average), then
+those still waiting or observing, then those not yet at the test; finished applications
+(rejected, withdrawn, hired) last. A manager's position override moves a candidate."""
+
+from dataclasses import dataclass
+
+from django.db.models import OuterRef, Subquery
+
+from candidates.models import Application
+from followups.models import PersistenceScore, RankOverride
+from hiring.models import TERMINAL_KINDS, SilenceTest, SilenceTestState
+
+GROUP_FINISHED_TEST, GROUP_IN_TEST, GROUP_BEFORE_TEST, GROUP_CLOSED_APPLICATION = range(4)
+GROUP_LABELS = {
+    GROUP_FINISHED_TEST: "Silence test finished",
+    GROUP_IN_TEST: "Silence test running",
+    GROUP_BEFORE_TEST: "Not yet at the silence test",
+    GROUP_CLOSED_APPLICATION: "No longer in the process",
+}
+
+
+@dataclass
+class RankedRow:
+    rank: int
+    application: Application
+    group: int
+
+    @property
+    def group_label(self) -> str:
+        return GROUP_LABELS[self.group]
+
+
+def ranking_queryset(requisition):
+    """All applications of a requisition with what the ranking shows, in one query."""
+    latest_test = SilenceTest.objects.filter(application_id=OuterRef("pk")).order_by(
+        "-announced_at", "-id"
+    )
+    current = PersistenceScore.objects.filter(application_id=OuterRef("pk"), is_current=True)
+    override = RankOverride.objects.filter(application_id=OuterRef("pk"), is_active=True)
+    return (
+        Application.objects.filter(requisition=requisition)
+        .select_related("candidate", "stage")
+        .annotate_scorecard_average()
+        .annotate_primary_email()
+        .annotate(
+            test_state=Subquery(latest_test.values("state")[:1]),
+            test_outcome=Subquery(latest_test.values("outcome")[:1]),
+            test_contaminated_at=Subquery(latest_test.values("contaminated_at")[:1]),
+            test_deadline_at=Subquery(latest_test.values("deadline_at")[:1]),
+            score=Subquery(current.values("score")[:1]),
+            score_outcome=Subquery(current.values("outcome")[:1]),
+            score_comparable=Subquery(current.values("comparable")[:1]),
+            score_lines=Subquery(current.values("lines")[:1]),
+            first_follow_up_at=Subquery(current.values("first_follow_up_at")[:1]),
+            weights_version=Subquery(current.values("weights__version")[:1]),
+            override_position=Subquery(override.values("position")[:1]),
+            override_outcome=Subquery(override.values("outcome")[:1]),
+            override_reason=Subquery(override.values("reason")[:1]),
+        )
+    )
+
+
+def _group(application) -> int:
+    if application.stage.kind in TERMINAL_KINDS:
+        return GROUP_CLOSED_APPLICATION
+    if application.test_state == SilenceTestState.CLOSED:
+        return GROUP_FINISHED_TEST
+    if application.test_state in (SilenceTestState.WAITING, SilenceTestState.OBSERVING):
+        return GROUP_IN_TEST
+    return GROUP_BEFORE_TEST
+
+
+def requisition_ranking(requisition) -> list[RankedRow]:
+    applications = list(ranking_queryset(requisition))
+    for application in applications:
+        application.outcome_shown = application.override_outcome or application.test_outcome
+    applications.sort(
+        key=lambda a: (
+            _group(a),
+            -(a.score or 0),
+            -(a.scorecard_average or 0),
+            a.candidate.last_name,
+            a.pk,
+        )
+    )
+    # Manager overrides: place each overridden candidate at the requested position.
+    overridden = sorted(
+        (a for a in applications if a.override_position), key=lambda a: a.override_position
+    )
+    ordered = [a for a in applications if not a.override_position]
+    for application in overridden:
+        ordered.insert(min(application.override_position, len(ordered) + 1) - 1, application)
+    return [
+        RankedRow(rank=index, application=application, group=_group(application))
+        for index, application in enumerate(ordered, start=1)
+    ]

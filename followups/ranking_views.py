@@ -1,0 +1,184 @@
+import csv
+import dataclasses
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from candidates.selectors import application_for_page
+from followups import scores
+from followups.ranking import requisition_ranking
+from followups.scoring import Weights
+from hiring.models import Requisition
+from hiring.roles import is_admin
+
+
+def _requisition(request, pk: int) -> Requisition:
+    return get_object_or_404(
+        Requisition.objects.visible_to(request.user).select_related("hiring_manager"), pk=pk
+    )
+
+
+def ranking(request, pk: int):
+    requisition = _requisition(request, pk)
+    return render(
+        request,
+        "followups/ranking.html",
+        {
+            "requisition": requisition,
+            "rows": requisition_ranking(requisition),
+            "can_override": is_admin(request.user)
+            or requisition.hiring_manager_id == request.user.pk,
+        },
+    )
+
+
+CSV_COLUMNS = (
+    "rank",
+    "candidate",
+    "email",
+    "stage",
+    "test_state",
+    "outcome",
+    "score",
+    "comparable",
+    "breakdown",
+    "scorecard_average",
+    "override",
+)
+
+
+def ranking_csv(request, pk: int):
+    requisition = _requisition(request, pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="ranking-{requisition.pk}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for row in requisition_ranking(requisition):
+        app = row.application
+        writer.writerow(
+            [
+                row.rank,
+                _csv_safe(app.candidate.full_name),
+                _csv_safe(app.primary_email or ""),
+                app.stage.name,
+                app.test_state or "",
+                app.outcome_shown or "",
+                "" if app.score is None else app.score,
+                "" if app.score is None else ("yes" if app.score_comparable else "no"),
+                _csv_safe("; ".join(line["text"] for line in app.score_lines or [])),
+                "" if app.scorecard_average is None else f"{app.scorecard_average:.2f}",
+                _csv_safe(app.override_reason or ""),
+            ]
+        )
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    # Spreadsheet formula injection: a cell a candidate influenced must not start a formula.
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+class OverrideForm(forms.Form):
+    position = forms.IntegerField(required=False, min_value=1, label="Rank position")
+    outcome = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Keep the computed outcome"),
+            ("reached_out", "Reached out"),
+            ("silent", "Silent"),
+        ],
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+@require_POST
+def rank_override(request, application_pk: int):
+    application = application_for_page(user=request.user, pk=application_pk)
+    if request.POST.get("clear"):
+        scores.rank_override_clear(application=application, actor=request.user)
+        messages.success(request, "Override removed: the computed ranking applies.")
+        return redirect("followups:ranking", pk=application.requisition_id)
+    form = OverrideForm(request.POST)
+    if form.is_valid():
+        try:
+            scores.rank_override_set(
+                application=application,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                position=form.cleaned_data["position"],
+                outcome=form.cleaned_data["outcome"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Override saved for {application.candidate.full_name}.")
+    else:
+        messages.error(
+            request,
+            "Override not saved: " + "; ".join(e for errs in form.errors.values() for e in errs),
+        )
+    return redirect("followups:ranking", pk=application.requisition_id)
+
+
+WEIGHT_FIELDS = tuple(f.name for f in dataclasses.fields(Weights))
+
+
+class WeightsForm(forms.ModelForm):
+    class Meta:
+        from followups.models import ScoringWeights
+
+        model = ScoringWeights
+        fields = [*WEIGHT_FIELDS, "note"]
+
+    preview_requisition = forms.ModelChoiceField(
+        queryset=Requisition.objects.none(), required=False, label="Preview on requisition"
+    )
+
+    def values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in WEIGHT_FIELDS}
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            problems = Weights(**self.values()).validate()
+            for problem in problems:
+                self.add_error(None, problem)
+        return cleaned
+
+
+@require_http_methods(["GET", "POST"])
+def weights_edit(request):
+    if not is_admin(request.user):
+        raise PermissionDenied("Only admins change the scoring weights.")
+    current = scores.weights_current()
+    initial = {name: getattr(current, name) for name in WEIGHT_FIELDS}
+    form = WeightsForm(request.POST or None, initial=initial)
+    form.fields["preview_requisition"].queryset = Requisition.objects.visible_to(request.user)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        if "save" in request.POST:
+            weights = scores.weights_version_create(
+                values=form.values(), note=form.cleaned_data["note"], actor=request.user
+            )
+            messages.success(
+                request, f"Saved as version {weights.version}; every score is being recomputed."
+            )
+            return redirect("followups:weights_edit")
+        requisition = form.cleaned_data["preview_requisition"]
+        if requisition is None:
+            form.add_error("preview_requisition", "Choose a requisition to preview.")
+        else:
+            preview = scores.weights_preview(
+                requisition=requisition, values=form.values(), now=timezone.now()
+            )
+    return render(
+        request,
+        "followups/weights.html",
+        {"form": form, "current": current, "preview": preview},
+        status=422 if form.errors else 200,
+    )

@@ -1,0 +1,271 @@
+"""Stored scores: recomputed as contacts arrive and tests close, history, bulk recompute with a
+constant number of queries, weights versions with preview, ranking, CSV and overrides."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from candidates.models import Application
+from followups.models import PersistenceScore, RankOverride, ScoringWeights
+from followups.quality import contact_details_set
+from followups.scores import (
+    score_inputs,
+    scores_recompute,
+    weights_current,
+    weights_preview,
+    weights_version_create,
+)
+from hiring.models import SilenceTestState
+from hiring.services import silence_tests_sweep
+from tests.factories import (
+    ApplicationFactory,
+    ContactFactory,
+    RequisitionFactory,
+    ScorecardFactory,
+    SilenceTestFactory,
+    UserFactory,
+)
+
+
+def current(app) -> PersistenceScore:
+    return PersistenceScore.objects.get(application=app, is_current=True)
+
+
+def _closed_with_call(requisition, hours_after=17, **contact_kwargs):
+    test = SilenceTestFactory(closing=True, application__requisition=requisition)
+    ContactFactory(
+        application=test.application,
+        occurred_at=test.deadline_at + dt.timedelta(hours=hours_after),
+        **contact_kwargs,
+    )
+    return test
+
+
+def test_closing_a_test_stores_an_explained_score(django_capture_on_commit_callbacks):
+    req = RequisitionFactory()
+    reached = _closed_with_call(req)
+    silent = SilenceTestFactory(closing=True, application__requisition=req)
+    with django_capture_on_commit_callbacks(execute=True):
+        silence_tests_sweep(now=timezone.now())
+    score = current(reached.application)
+    assert score.outcome == "reached_out"
+    assert score.score >= 50
+    assert sum(line["points"] for line in score.lines) == score.score
+    assert score.weights == weights_current()
+    assert score.silence_test_id == reached.pk
+    assert (current(silent.application).score, current(silent.application).outcome) == (0, "silent")
+
+
+def test_a_new_contact_recomputes_on_commit_and_keeps_history(django_capture_on_commit_callbacks):
+    test = SilenceTestFactory(closing=True)
+    test.state, test.outcome = SilenceTestState.CLOSED, "silent"
+    test.save()
+    scores_recompute(application_ids=[test.application_id], now=timezone.now())
+    assert current(test.application).score == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        contact = ContactFactory(
+            application=test.application, occurred_at=test.deadline_at + dt.timedelta(hours=2)
+        )
+    first = current(test.application)
+    assert first.score > 0
+    with django_capture_on_commit_callbacks(execute=True):
+        contact_details_set(contact=contact, duration_seconds=300, tags=["pushy"], actor=None)
+    second = current(test.application)
+    assert second.score < first.score
+    assert PersistenceScore.objects.filter(application=test.application).count() == 3
+    assert any("ush" in line["text"] for line in second.lines)
+
+
+def test_unchanged_inputs_write_no_new_history_row():
+    test = _closed_with_call(RequisitionFactory())
+    now = timezone.now()
+    assert scores_recompute(application_ids=[test.application_id], now=now) == 1
+    assert scores_recompute(application_ids=[test.application_id], now=now) == 0
+    assert PersistenceScore.objects.filter(application=test.application).count() == 1
+
+
+@pytest.mark.parametrize("rows", [5, 60])
+def test_bulk_score_loading_uses_a_constant_number_of_queries(rows, django_assert_num_queries):
+    req = RequisitionFactory()
+    tests = [_closed_with_call(req) for _ in range(rows)]
+    ids = [t.application_id for t in tests]
+    with django_assert_num_queries(4):
+        inputs = score_inputs(ids)
+    assert len(inputs) == rows
+    # weights (1) + savepoint and release (2) + load (4) + current rows, retire, insert (3)
+    with django_assert_num_queries(10):
+        assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == rows
+
+
+def test_new_weights_version_changes_scores_after_a_bulk_recompute(
+    django_capture_on_commit_callbacks,
+):
+    test = _closed_with_call(RequisitionFactory())
+    scores_recompute(application_ids=[test.application_id], now=timezone.now())
+    before = current(test.application).score
+    values = {f: getattr(weights_current(), f) for f in ("base_reached_out",)}
+    admin = UserFactory(admin=True)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        weights = weights_version_create(
+            values={**_weights_values(), "base_reached_out": values["base_reached_out"] + 20},
+            note="Reaching out matters more",
+            actor=admin,
+        )
+    assert weights.version == 2
+    assert len(callbacks) == 1  # the background rescore
+    scores_recompute(application_ids=[test.application_id], now=timezone.now())
+    after = current(test.application)
+    assert after.weights == weights
+    assert after.score == min(100, before + 20)
+
+
+def _weights_values():
+    from followups.ranking_views import WEIGHT_FIELDS
+
+    w = weights_current()
+    return {name: getattr(w, name) for name in WEIGHT_FIELDS}
+
+
+def test_invalid_weights_are_refused():
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        weights_version_create(
+            values={**_weights_values(), "latency_zero_hours": 1, "latency_full_hours": 10},
+            note="",
+            actor=UserFactory(admin=True),
+        )
+    assert ScoringWeights.objects.count() == 1
+
+
+def test_weights_preview_shows_rank_changes_without_saving():
+    req = RequisitionFactory()
+    caller = _closed_with_call(req, hours_after=60, channel="phone")
+    emailer = _closed_with_call(req, hours_after=1, channel="email")
+    values = {**_weights_values(), "channel_call_points": 40}
+    rows = {
+        row.application_id: row
+        for row in weights_preview(requisition=req, values=values, now=timezone.now())
+    }
+    assert rows[caller.application_id].proposed_rank == 1
+    assert rows[caller.application_id].proposed_score > rows[caller.application_id].current_score
+    assert ScoringWeights.objects.count() == 1
+    assert rows[emailer.application_id].proposed_rank == 2
+
+
+def test_weights_page_is_for_admins_with_preview(client):
+    req = RequisitionFactory()
+    _closed_with_call(req)
+    client.force_login(req.hiring_manager)
+    assert client.get(reverse("followups:weights_edit")).status_code == 403
+    client.force_login(UserFactory(admin=True))
+    data = {**_weights_values(), "note": "", "preview_requisition": req.pk, "preview": "1"}
+    response = client.post(reverse("followups:weights_edit"), data)
+    assert response.status_code == 200
+    assert "Preview: top candidates" in response.text
+    assert ScoringWeights.objects.count() == 1
+    data.pop("preview")
+    data["save"] = "1"
+    response = client.post(reverse("followups:weights_edit"), data, follow=True)
+    assert "Saved as version 2" in response.text
+
+
+# --- ranking ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ranked_requisition():
+    req = RequisitionFactory()
+    strong = _closed_with_call(req, hours_after=15)
+    weak = _closed_with_call(req, hours_after=70, channel="email")
+    silent = SilenceTestFactory(closing=True, application__requisition=req)
+    waiting = SilenceTestFactory(application__requisition=req)
+    early = ApplicationFactory(requisition=req)
+    ScorecardFactory(round__application=early, tenacity=5)
+    silence_tests_sweep(now=timezone.now())
+    scores_recompute(
+        application_ids=Application.objects.filter(requisition=req).values_list("pk", flat=True),
+        now=timezone.now(),
+    )
+    return req, [
+        strong.application,
+        weak.application,
+        silent.application,
+        waiting.application,
+        early,
+    ]
+
+
+def test_ranking_orders_finished_tests_by_score_then_running_then_not_yet(
+    client, ranked_requisition, django_assert_max_num_queries
+):
+    req, expected = ranked_requisition
+    client.force_login(req.hiring_manager)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("followups:ranking", args=[req.pk]))
+    text = response.text
+    positions = [text.index(app.candidate.full_name) for app in expected]
+    assert positions == sorted(positions)
+    assert "Breakdown" in text
+    assert "Silence test running" in text
+
+
+def test_ranking_csv_has_the_contract_columns(client, ranked_requisition):
+    req, expected = ranked_requisition
+    client.force_login(req.hiring_manager)
+    response = client.get(f"/requisitions/{req.pk}/ranking.csv")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [r["candidate"] for r in rows] == [a.candidate.full_name for a in expected]
+    assert rows[0]["rank"] == "1"
+    assert int(rows[0]["score"]) > int(rows[1]["score"]) > 0
+    assert rows[2]["outcome"] == "silent"
+    assert rows[2]["score"] == "0"
+    assert "after the deadline" in rows[0]["breakdown"]
+    assert {"stage", "test_state", "scorecard_average", "override"} <= set(rows[0])
+
+
+def test_ranking_csv_is_404_for_another_team(client, ranked_requisition):
+    req, _expected = ranked_requisition
+    client.force_login(UserFactory(hiring_manager=True))
+    assert client.get(f"/requisitions/{req.pk}/ranking.csv").status_code == 404
+
+
+def test_csv_cells_cannot_start_a_formula(client):
+    req = RequisitionFactory()
+    app = ApplicationFactory(requisition=req, candidate__first_name="=HYPERLINK(evil)")
+    client.force_login(req.hiring_manager)
+    content = client.get(f"/requisitions/{req.pk}/ranking.csv").content.decode()
+    assert "'=HYPERLINK" in content
+    assert app.pk
+
+
+def test_manager_overrides_position_with_a_reason_and_history(client, ranked_requisition):
+    req, expected = ranked_requisition
+    client.force_login(req.hiring_manager)
+    url = reverse("followups:rank_override", args=[expected[1].pk])
+    response = client.post(url, {"position": 1, "reason": "Met her at the customer event"})
+    assert response.status_code == 302
+    client.post(url, {"position": 1, "outcome": "reached_out", "reason": "Second thoughts"})
+    assert RankOverride.objects.filter(application=expected[1]).count() == 2
+    assert RankOverride.objects.filter(application=expected[1], is_active=True).count() == 1
+    text = client.get(reverse("followups:ranking", args=[req.pk])).text
+    assert text.index(expected[1].candidate.full_name) < text.index(expected[0].candidate.full_name)
+    assert "Second thoughts" in text
+
+
+def test_override_needs_a_reason_and_the_hiring_manager(client, ranked_requisition):
+    req, expected = ranked_requisition
+    recruiter = UserFactory(recruiter=True)
+    req.recruiters.add(recruiter)
+    url = reverse("followups:rank_override", args=[expected[1].pk])
+    client.force_login(req.hiring_manager)
+    response = client.post(url, {"position": 1, "reason": ""}, follow=True)
+    assert "Override not saved" in response.text
+    client.force_login(recruiter)
+    assert client.post(url, {"position": 1, "reason": "I like them"}).status_code == 403
+    assert not RankOverride.objects.exists()
