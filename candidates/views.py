@@ -13,6 +13,7 @@ from candidates.forms import (
 )
 from candidates.models import SCORECARD_TRAITS, Candidate, CandidateEmail, InterviewRound
 from followups.forms import ContactLogForm, EmailSendForm
+from followups.models import PersistenceScore
 from hiring.forms import AnnounceForm
 from hiring.models import Requisition, SilenceTestState, StageKind
 
@@ -58,6 +59,9 @@ def render_application_page(
                 user=request.user, application=application
             ),
             "traits": SCORECARD_TRAITS,
+            "score": PersistenceScore.objects.filter(application=application, is_current=True)
+            .select_related("weights")
+            .first(),
         },
         status=status,
     )

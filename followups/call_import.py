@@ -298,6 +298,21 @@ def read_csv(content: bytes) -> CsvTable:
     return table
 
 
+def read_header(head: bytes) -> list[str]:
+    """The header of a file from its first bytes (which may end mid-character or mid-line)."""
+    head = head.removeprefix(b"\xef\xbb\xbf")
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Cut inside a multi-byte character at the end, or not UTF-8 at all.
+        cut = exc.reason == "unexpected end of data"
+        text = head[: exc.start].decode("utf-8") if cut else head.decode("cp1252", "replace")
+    for cells in csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text)):
+        if any(cell.strip() for cell in cells):
+            return _unique_headers(cells)
+    return []
+
+
 def _unique_headers(header: list[str]) -> list[str]:
     # Row data is stored as {header: value}: a repeated header must not hide a column.
     seen: dict[str, int] = {}

@@ -10,7 +10,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import get_valid_filename
 
 from followups import call_import
-from followups.imports import MAX_UPLOAD_BYTES, call_import_create, call_import_rows_csv
+from followups.imports import (
+    MAX_UPLOAD_BYTES,
+    call_import_create,
+    call_import_header,
+    call_import_rows_csv,
+    ordered_row_data,
+)
 from followups.models import ImportBatch, ImportRow, ImportStatus, RowOutcome
 from hiring.roles import is_admin, is_recruiter
 
@@ -106,6 +112,10 @@ def call_import_detail(request, pk: int):
         .order_by("row_number")
     )
     page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    if page.object_list:
+        header = call_import_header(batch_id=batch.pk)
+        for row in page.object_list:
+            row.cells = ordered_row_data(row.data, header)
     running = batch.status in (ImportStatus.PENDING, ImportStatus.RUNNING)
     template = "followups/import_detail.html"
     return render(
@@ -138,7 +148,7 @@ def _safe_cell(value) -> str:
 
 def call_import_errors_csv(request, pk: int):
     """The batch's error rows as CSV: the original columns plus the row number and reason."""
-    batch = get_object_or_404(_batches_visible_to(request.user), pk=pk)
+    batch = get_object_or_404(_batches_visible_to(request.user).defer("content"), pk=pk)
     outcomes = (RowOutcome.ERROR,)
     if request.GET.get("all") == "1":
         outcomes = (RowOutcome.ERROR, RowOutcome.UNMATCHED, RowOutcome.DUPLICATE)

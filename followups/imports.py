@@ -20,7 +20,8 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import BinaryField, Exists, F, OuterRef
+from django.db.models.functions import Substr
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -268,18 +269,24 @@ def _store_calls(context: _RunContext, rows: list[_Row]) -> None:
         .order_by()
         .values_list("external_id", "pk")
     )
-    first_row_of: dict[str, int] = {}
+    first_row_of: dict[str, _Row] = {}
+    repeats: list[_Row] = []
     fresh: list[_Row] = []
     for row in rows:
         external_id = row.parsed.external_id
         if external_id in existing:
             row.outcome, row.contact_id = RowOutcome.DUPLICATE, existing[external_id]
-            row.reason = _duplicate_reason(external_id, f"contact #{existing[external_id]}")
+            row.reason = _duplicate_reason(
+                external_id, f"Already imported (contact #{existing[external_id]})"
+            )
         elif external_id in first_row_of:
             row.outcome = RowOutcome.DUPLICATE
-            row.reason = _duplicate_reason(external_id, f"row {first_row_of[external_id]}")
+            row.reason = _duplicate_reason(
+                external_id, f"Same call as row {first_row_of[external_id].number} of this file"
+            )
+            repeats.append(row)
         else:
-            first_row_of[external_id] = row.number
+            first_row_of[external_id] = row
             fresh.append(row)
     if not fresh:
         return
@@ -320,6 +327,8 @@ def _store_calls(context: _RunContext, rows: list[_Row]) -> None:
             import_batch_id=context.batch_id,
         )
     created = Contact.objects.bulk_create([r.contact for r in fresh])
+    for row in repeats:
+        row.contact_id = first_row_of[row.parsed.external_id].contact.pk
     _classify_callbacks(
         [c.pk for c in created if c.direction == Direction.INBOUND and c.candidate_id]
     )
@@ -329,10 +338,10 @@ def _store_calls(context: _RunContext, rows: list[_Row]) -> None:
     )
 
 
-def _duplicate_reason(external_id: str, where: str) -> str:
+def _duplicate_reason(external_id: str, what: str) -> str:
     if external_id.startswith(call_import.HASH_ID_PREFIX):
-        return f"Already imported ({where}): same time, direction, numbers and duration."
-    return f"Already imported ({where}): call id {external_id}."
+        return f"{what}: same time, direction, numbers and duration (no call id)."
+    return f"{what}: call id {external_id}."
 
 
 def _candidates_by_number(numbers: set[str]) -> dict[str, list[int]]:
@@ -459,13 +468,28 @@ def _contaminate_silence_tests(outbound: list[Contact], *, now: datetime) -> Non
 # --- Reading results ------------------------------------------------------------------------
 
 
+def call_import_header(*, batch_id: int) -> list[str]:
+    """The batch file's column names, read from its first bytes only."""
+    head = (
+        ImportBatch.objects.filter(pk=batch_id)
+        .annotate(head=Substr("content", 1, call_import.SNIFF_BYTES, output_field=BinaryField()))
+        .order_by()
+        .values_list("head", flat=True)
+        .get()
+    )
+    return call_import.read_header(bytes(head))
+
+
+def ordered_row_data(data: dict, header: list[str]) -> list[tuple[str, str]]:
+    """A row's stored cells (JSON objects forget their order) in the file's column order."""
+    known = [(name, data[name]) for name in header if name in data]
+    return known + [(k, v) for k, v in data.items() if k not in header]
+
+
 def call_import_rows_csv(*, batch: ImportBatch, outcomes=(RowOutcome.ERROR,)):
     """Rows for a CSV download of a batch's rows with ``outcomes``: the file's own columns
     (so the fixed file can be imported again), then the row number and the reason."""
-    try:
-        header = call_import.read_csv(bytes(batch.content)).header
-    except call_import.CsvUnreadable:
-        header = []
+    header = call_import_header(batch_id=batch.pk)
     rows = list(
         ImportRow.objects.filter(batch=batch, outcome__in=outcomes)
         .order_by("row_number")

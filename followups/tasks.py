@@ -26,8 +26,6 @@ def sweep_promises() -> dict:
 
 
 def run_call_import(batch_id: int) -> dict:
-    from django.utils import timezone
-
     from followups.imports import call_import_run
 
     batch = call_import_run(batch_id=batch_id, now=timezone.now())

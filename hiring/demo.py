@@ -19,6 +19,7 @@ from candidates.models import (
     Scorecard,
 )
 from followups.models import Channel, Contact, Direction
+from followups.scores import scores_recompute
 from hiring import services as hiring_services
 from hiring.models import Pipeline, Requisition, SilenceTest, Stage, StageKind
 from hiring.roles import ADMINS, HIRING_MANAGERS, RECRUITERS
@@ -364,6 +365,13 @@ def seed_demo(
                 now=now,
                 report=report,
             )
-    # Bring the demo's silence tests to where the clock says they are, as the sweeper would.
+    # Bring the demo's silence tests to where the clock says they are, as the sweeper would,
+    # and give every application its score.
     hiring_services.silence_tests_sweep(now=now)
+    scores_recompute(
+        application_ids=Application.objects.filter(requisition__in=requisitions).values_list(
+            "pk", flat=True
+        ),
+        now=now,
+    )
     return report

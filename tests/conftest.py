@@ -6,9 +6,19 @@ def pytest_itemcollected(item):
     # Integration and browser tests get the database. Marked as they are collected, because
     # pytest-django reorders the tests from these marks (transactional ones last: they flush
     # the tables, including the rows data migrations created).
-    marked = item.get_closest_marker("django_db") is not None
-    if not marked and ("/integration/" in str(item.fspath) or "/browser/" in str(item.fspath)):
+    marker = item.get_closest_marker("django_db")
+    if marker is None and ("/integration/" in str(item.fspath) or "/browser/" in str(item.fspath)):
         item.add_marker(pytest.mark.django_db)
+    elif (
+        marker is not None
+        and marker.kwargs.get("transaction")
+        and not marker.kwargs.get("serialized_rollback")
+    ):
+        # A transactional test flushes every table, including the rows data migrations made
+        # (roles, schedules, weights); without serialized_rollback later tests lose them.
+        raise pytest.UsageError(
+            f"{item.nodeid}: use django_db(transaction=True, serialized_rollback=True)"
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -4,12 +4,13 @@ permissions, query counts and the management command."""
 import csv
 import datetime as dt
 import io
+import threading
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -128,9 +129,10 @@ def test_generic_preset_good_duplicate_unmatched_and_malformed_rows(people, recr
     rows = outcomes(batch)
     assert rows[1] == (RowOutcome.IMPORTED, "")
     assert rows[2] == (RowOutcome.IMPORTED, "")
-    assert rows[3][0] == RowOutcome.DUPLICATE
-    assert "row 1" in rows[3][1]
-    assert "call id pbx-1" in rows[3][1]
+    assert rows[3] == (
+        RowOutcome.DUPLICATE,
+        "Same call as row 1 of this file: call id pbx-1.",
+    )
     assert rows[4] == (RowOutcome.UNMATCHED, f"No candidate has the number {STRANGER}.")
     assert rows[5] == (RowOutcome.UNMATCHED, f"2 candidates share the number {SHARED}.")
     assert rows[6][0] == RowOutcome.ERROR
@@ -140,8 +142,10 @@ def test_generic_preset_good_duplicate_unmatched_and_malformed_rows(people, recr
     assert "Unreadable duration 'ten'" in rows[9][1]
     assert "is in the future" in rows[10][1]
     assert rows[11] == (RowOutcome.IMPORTED, "")
-    assert rows[12][0] == RowOutcome.DUPLICATE
-    assert f"contact #{existing.pk}" in rows[12][1]
+    assert rows[12] == (
+        RowOutcome.DUPLICATE,
+        f"Already imported (contact #{existing.pk}): call id already-here.",
+    )
 
     inbound = Contact.objects.get(external_id="pbx-1")
     assert inbound.candidate == people["alice"].candidate
@@ -171,6 +175,7 @@ def test_generic_preset_good_duplicate_unmatched_and_malformed_rows(people, recr
     # the one they repeat.
     assert ImportRow.objects.filter(batch=batch).count() == 12
     assert ImportRow.objects.get(batch=batch, row_number=1).contact == inbound
+    assert ImportRow.objects.get(batch=batch, row_number=3).contact == inbound
     assert ImportRow.objects.get(batch=batch, row_number=12).contact == existing
     assert ImportRow.objects.get(batch=batch, row_number=6).data["date"] == "2025-02-30"
     assert Contact.objects.filter(import_batch=batch).count() == 5
@@ -373,6 +378,26 @@ def test_scores_of_touched_applications_are_refreshed(people, monkeypatch):
     assert earlier.is_prompted
 
 
+def test_naive_times_default_to_the_uploaders_time_zone(people, recruiter):
+    from hiring.models import UserProfile
+
+    UserProfile.objects.update_or_create(user=recruiter, defaults={"time_zone": "Europe/Berlin"})
+    batch = call_import_create(
+        uploaded_by=recruiter,
+        filename="c.csv",
+        content=csv_bytes(
+            ["datetime", "direction", "from", "to", "call_id"],
+            [["2025-03-14 09:30", "in", ALICE, TEAM, "berlin"]],
+        ),
+        preset="generic",
+        default_region="US",
+        enqueue=False,
+    )
+    call_import_run(batch_id=batch.pk, now=NOW)
+    call = Contact.objects.get(external_id="berlin")
+    assert call.occurred_at == dt.datetime(2025, 3, 14, 8, 30, tzinfo=dt.UTC)
+
+
 def test_bulk_application_choice_agrees_with_the_services_rule():
     requisitions = [RequisitionFactory() for _ in range(3)]
     lone = ApplicationFactory(requisition=requisitions[0])
@@ -428,6 +453,37 @@ def test_create_refuses_unreadable_files_and_missing_columns():
             default_region="XX",
         )
     assert not ImportBatch.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_concurrent_import_of_the_same_call_makes_it_a_duplicate(people, monkeypatch):
+    real = imports._candidates_by_number
+    twin = []
+
+    def commit_twin():
+        try:
+            twin.append(
+                ContactFactory(
+                    application=people["alice"], external_id="pbx-1", source=ContactSource.CSV
+                )
+            )
+        finally:
+            connections.close_all()
+
+    def racing(numbers):
+        # Another import commits the same call between our duplicate check and our insert.
+        if not twin:
+            thread = threading.Thread(target=commit_twin)
+            thread.start()
+            thread.join()
+        return real(numbers)
+
+    monkeypatch.setattr(imports, "_candidates_by_number", racing)
+    batch = run_import(generic_file())
+    row = ImportRow.objects.get(batch=batch, row_number=1)
+    assert (row.outcome, row.contact) == (RowOutcome.DUPLICATE, twin[0])
+    assert Contact.objects.filter(external_id="pbx-1").count() == 1
+    assert ImportRow.objects.get(batch=batch, row_number=2).outcome == RowOutcome.IMPORTED
 
 
 def test_create_enqueues_the_task_after_commit(monkeypatch, django_capture_on_commit_callbacks):
@@ -612,6 +668,9 @@ def test_upload_page_flow(client, people, recruiter, monkeypatch):
     for label, count in (("Imported", 4), ("Duplicates", 1), ("Unmatched", 2), ("Errors", 5)):
         assert f"<dt>{label}</dt><dd>{count}</dd>" in full.text
     assert "Unknown direction &#x27;sideways&#x27;" in full.text
+    # The row as read, in the file's column order.
+    shown = full.text.index("date: 2025-02-30")
+    assert shown < full.text.index("time: 09:30", shown) < full.text.index("call_id: pbx-5", shown)
     assert reverse("followups:call_import_errors_csv", args=[batch.pk]) in full.text
 
     download = client.get(reverse("followups:call_import_errors_csv", args=[batch.pk]))

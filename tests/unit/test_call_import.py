@@ -17,6 +17,7 @@ from followups.call_import import (
     parse_duration,
     parse_row,
     read_csv,
+    read_header,
     resolve_columns,
     row_data,
     sniff_delimiter,
@@ -313,3 +314,11 @@ def test_repeated_headers_are_kept_apart():
 )
 def test_durations(text, seconds):
     assert parse_duration(text) == seconds
+
+
+def test_header_from_the_first_bytes_only():
+    content = "\ufeffDatum;Richtung;Von;An;Notiz über\n2025-03-14;in;+1;+2;x\n".encode()
+    cut = content.index("ü".encode()) + 1  # inside the two-byte ü
+    assert read_header(content[:cut]) == ["Datum", "Richtung", "Von", "An", "Notiz"]
+    assert read_header(content) == ["Datum", "Richtung", "Von", "An", "Notiz über"]
+    assert read_header("a,b,Café\n".encode("cp1252")) == ["a", "b", "Café"]
