@@ -9,7 +9,7 @@ from django.db.models import OuterRef, Subquery
 
 from candidates.models import Application
 from followups.models import PersistenceScore, RankOverride
-from hiring.models import TERMINAL_KINDS, SilenceTest, SilenceTestState
+from hiring.models import TERMINAL_KINDS, SilenceOutcome, SilenceTest, SilenceTestState
 
 GROUP_FINISHED_TEST, GROUP_IN_TEST, GROUP_BEFORE_TEST, GROUP_CLOSED_APPLICATION = range(4)
 GROUP_LABELS = {
@@ -75,6 +75,16 @@ def requisition_ranking(requisition) -> list[RankedRow]:
     applications = list(ranking_queryset(requisition))
     for application in applications:
         application.outcome_shown = application.override_outcome or application.test_outcome
+        application.outcome_label = (
+            SilenceOutcome(application.outcome_shown).label if application.outcome_shown else ""
+        )
+        application.test_state_label = (
+            SilenceTestState(application.test_state).label if application.test_state else ""
+        )
+        # A score only means something once the candidate could follow up.
+        application.has_score = application.score is not None and (
+            application.score_outcome != "pending" or application.score > 0
+        )
     applications.sort(
         key=lambda a: (
             _group(a),

@@ -9,6 +9,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -28,6 +29,7 @@ from followups.scoring import (
     Weights,
     score_application,
 )
+from hiring.calendars import business_calendar
 
 #: Applications scored per transaction in bulk recomputes.
 SCORE_BATCH_SIZE = 1000
@@ -65,20 +67,33 @@ def score_inputs(application_ids: Sequence[int]) -> dict[int, ScoreInput]:
         .exclude(state=SilenceTestState.CANCELLED)
         .order_by("application_id", "-announced_at", "-id")
         .values(
-            "id", "application_id", "deadline_at", "window_closes_at", "state", "contaminated_at"
+            "id",
+            "application_id",
+            "deadline_at",
+            "window_closes_at",
+            "state",
+            "contaminated_at",
+            "time_zone",
+            "application__requisition__country",
         )
     ):
-        # The latest test per application counts.
-        tests.setdefault(
-            row["application_id"],
-            (
-                row["id"],
-                TestSignal(
-                    deadline_at=row["deadline_at"],
-                    window_closes_at=row["window_closes_at"],
-                    state=row["state"],
-                    contaminated=row["contaminated_at"] is not None,
-                ),
+        if row["application_id"] in tests:
+            continue  # the latest test per application counts
+        zone = ZoneInfo(row["time_zone"])
+        # Latency counts business time in the requisition's zone and country.
+        weekend, holiday_dates = business_calendar(
+            row["application__requisition__country"], row["deadline_at"].astimezone(zone).date()
+        )
+        tests[row["application_id"]] = (
+            row["id"],
+            TestSignal(
+                deadline_at=row["deadline_at"],
+                window_closes_at=row["window_closes_at"],
+                state=row["state"],
+                contaminated=row["contaminated_at"] is not None,
+                time_zone=zone,
+                weekend=weekend,
+                holidays=holiday_dates,
             ),
         )
     tags: dict[int, set[str]] = defaultdict(set)

@@ -515,6 +515,12 @@ def _plan_test(plan: _Plan, rng: random.Random, now: datetime) -> None:
 # --- Seeding -------------------------------------------------------------------------------------
 
 
+def _check_deferred_constraints() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 def scale_dataset_exists() -> bool:
     return Requisition.objects.filter(title__startswith=SCALE_PREFIX).exists()
 
@@ -547,12 +553,51 @@ def _scale_pipeline() -> Pipeline:
     )
 
 
-def scale_dataset_delete(progress: Callable[[str], None] | None = None) -> dict[str, int]:
-    """Remove a previous scale dataset (requisitions, their candidates, contacts, …).
+def _raw_delete(queryset) -> int:
+    """``DELETE … WHERE pk IN (<queryset>)``: one statement, no signals."""
+    model = queryset.model
+    sql, params = queryset.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)} "
+            f"WHERE {connection.ops.quote_name(model._meta.pk.column)} IN ({sql})",
+            params,
+        )
+        return cursor.rowcount
 
-    Contacts go with set-based SQL (Django's delete collector would load them all); the rest
-    through the ORM so every cascade is honoured. Users and the pipeline stay.
+
+def _cascade_delete(queryset, deleted: dict[str, int]) -> None:
+    """Delete ``queryset`` and what depends on it, honouring every ``on_delete``, set-based.
+
+    Django's collector loads the rows (a million contacts) and sends signals per row (each one
+    scheduling a score refresh for an application being deleted); this follows the same
+    relations (hidden ones and many-to-many tables included) with one statement per relation.
     """
+    model = queryset.model
+    pks = queryset.values("pk")
+    for relation in model._meta.get_fields(include_hidden=True):
+        if not (
+            relation.auto_created
+            and not relation.concrete
+            and (relation.one_to_many or relation.one_to_one)
+        ):
+            continue
+        name = relation.field.name
+        related = relation.related_model._base_manager.filter(**{f"{name}__in": pks})
+        if relation.on_delete is models.CASCADE:
+            _cascade_delete(related, deleted)
+        elif relation.on_delete is models.SET_NULL:
+            related.update(**{name: None})
+        elif relation.on_delete is not models.DO_NOTHING and related.exists():
+            raise RuntimeError(f"Cannot delete {model.__name__} rows: {relation} protects them")
+    count = _raw_delete(queryset)
+    if count:
+        deleted[model._meta.label] = deleted.get(model._meta.label, 0) + count
+
+
+def scale_dataset_delete(progress: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Remove a previous scale dataset (requisitions, their candidates, contacts, …) with
+    set-based deletes; users and the pipeline stay. Returns rows deleted per model."""
     deleted: dict[str, int] = {}
     requisitions = Requisition.objects.filter(title__startswith=SCALE_PREFIX)
     applications = Application.objects.filter(requisition__in=requisitions)
@@ -570,31 +615,14 @@ def scale_dataset_delete(progress: Callable[[str], None] | None = None) -> dict[
             external_id__startswith=f"<{SCALE_EXTERNAL_ID_PREFIX}",
             from_header__endswith=f"@{UNKNOWN_SENDER_DOMAIN}>",
         )
-    ).values("id")
-    for relation in Contact._meta.related_objects:
-        related = relation.related_model._base_manager.filter(
-            **{f"{relation.field.name}__in": contacts}
-        )
-        if relation.on_delete is models.CASCADE:
-            related.delete()
-        elif relation.on_delete is models.SET_NULL:
-            related.update(**{relation.field.name: None})
-        else:  # pragma: no cover - a new PROTECT relation must be handled here
-            raise RuntimeError(f"Cannot delete contacts referenced by {relation}")
-    sql, params = contacts.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {connection.ops.quote_name(Contact._meta.db_table)} WHERE id IN ({sql})",
-            params,
-        )
-        deleted["contacts"] = cursor.rowcount
-    if progress:
-        progress(f"deleted {deleted['contacts']:,} contacts")
-    deleted["applications"] = applications.delete()[1].get("candidates.Application", 0)
-    deleted["candidates"] = (
-        Candidate.objects.filter(id__in=candidate_ids).delete()[1].get("candidates.Candidate", 0)
     )
-    deleted["requisitions"] = requisitions.delete()[1].get("hiring.Requisition", 0)
+    # Contacts first: deleting applications first would set a million application_ids to NULL.
+    _cascade_delete(contacts, deleted)
+    _cascade_delete(applications, deleted)
+    _cascade_delete(Candidate.objects.filter(id__in=candidate_ids), deleted)
+    _cascade_delete(requisitions, deleted)
+    if progress:
+        progress("deleted " + ", ".join(f"{n:,} {label}" for label, n in deleted.items()))
     return deleted
 
 
@@ -666,6 +694,8 @@ def seed_scale(
             with phase("delete previous") as box:
                 deleted = scale_dataset_delete(progress)
                 box["rows"] = sum(deleted.values())
+            with phase("delete: FK checks"):
+                _check_deferred_constraints()
             report.replaced = True
         with phase("users + pipeline") as box:
             managers, recruiters = _scale_users(report)
@@ -701,6 +731,10 @@ def seed_scale(
             phase=phase,
         )
         writer.write(contacts)
+        with phase("FK checks"):
+            # The foreign keys are DEFERRABLE INITIALLY DEFERRED: checked here rather than at
+            # the commit, so the time shows (and a broken reference fails the seed).
+            _check_deferred_constraints()
         with phase("analyze") as box, connection.cursor() as cursor:
             for model in (
                 Candidate,

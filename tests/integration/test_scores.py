@@ -269,3 +269,28 @@ def test_override_needs_a_reason_and_the_hiring_manager(client, ranked_requisiti
     client.force_login(recruiter)
     assert client.post(url, {"position": 1, "reason": "I like them"}).status_code == 403
     assert not RankOverride.objects.exists()
+
+
+def test_latency_counts_business_hours_in_the_requisitions_zone():
+    from zoneinfo import ZoneInfo
+
+    sydney = ZoneInfo("Australia/Sydney")
+    req = RequisitionFactory(sydney=True)
+    deadline = dt.datetime(2026, 11, 20, 17, 0, tzinfo=sydney)  # Friday
+    test = SilenceTestFactory(
+        application__requisition=req,
+        announced_at=deadline - dt.timedelta(days=3),
+        deadline_at=deadline,
+        window_closes_at=deadline + dt.timedelta(days=6),
+        state=SilenceTestState.CLOSED,
+        outcome="reached_out",
+        time_zone="Australia/Sydney",
+    )
+    ContactFactory(
+        application=test.application,
+        occurred_at=dt.datetime(2026, 11, 23, 9, 0, tzinfo=sydney),  # Monday 9 am
+    )
+    scores_recompute(application_ids=[test.application_id], now=deadline + dt.timedelta(days=7))
+    texts = [line["text"] for line in current(test.application).lines]
+    # Friday 17:00-24:00 and Monday 00:00-09:00 local: 16 business hours, not 64.
+    assert any("64 h after the deadline, 16 h counting business days" in t for t in texts), texts
