@@ -156,6 +156,7 @@ def silence_digest_content(*, digest: SilenceDigest) -> DigestContent:
     lines += [f"  - {t.application.candidate.full_name}" for t in silent] or ["  nobody"]
     lines += [
         "",
+        f"Ranking: {settings.SITE_URL}{reverse('followups:ranking', args=[requisition.pk])}",
         f"Silence board: {settings.SITE_URL}"
         f"{reverse('hiring:silence_board', args=[requisition.pk])}",
     ]

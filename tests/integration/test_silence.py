@@ -359,6 +359,7 @@ def test_one_digest_per_requisition_lists_reached_out_and_silent(
     assert silent.application.candidate.full_name in body.split("Stayed silent")[1]
     assert "Don't chase" in body
     assert f"/requisitions/{req.pk}/silence/" in body
+    assert f"/requisitions/{req.pk}/ranking/" in body
     assert other_req_test.application.candidate.full_name not in body
 
 
