@@ -68,3 +68,20 @@ def unmatched_queue(*, user):
         .filter(candidate__isnull=True, match_status__in=QUEUE_STATUSES)
         .order_by("-occurred_at", "-id")
     )
+
+
+def window_follow_ups():
+    """Contacts that count as persistence for the *outer* silence test (its ``application_id``,
+    ``deadline_at`` and ``window_closes_at``): inbound, unprompted, human, strictly after the
+    deadline and inside the window, and not a polite opt-out — the same rule as the scoring."""
+    from followups.models import Contact, ContactTag, Direction, QualityTag
+
+    opt_out = ContactTag.objects.filter(contact_id=OuterRef("pk"), tag=QualityTag.OPT_OUT)
+    return Contact.objects.filter(
+        application_id=OuterRef("application_id"),
+        direction=Direction.INBOUND,
+        is_prompted=False,
+        is_automated=False,
+        occurred_at__gt=OuterRef("deadline_at"),
+        occurred_at__lte=OuterRef("window_closes_at"),
+    ).exclude(Exists(opt_out))

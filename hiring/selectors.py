@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Q, Subquery
 from django.urls import reverse
 
 from candidates.models import Application
@@ -70,20 +70,9 @@ def requisition_board(*, requisition: Requisition, now: datetime) -> list[BoardC
 
 def _first_follow_up_at():
     """The candidate's first persistence signal after the deadline, inside the window."""
-    from followups.models import Contact, Direction
+    from followups.selectors import window_follow_ups
 
-    return Subquery(
-        Contact.objects.filter(
-            application_id=OuterRef("application_id"),
-            direction=Direction.INBOUND,
-            is_prompted=False,
-            is_automated=False,
-            occurred_at__gt=OuterRef("deadline_at"),
-            occurred_at__lte=OuterRef("window_closes_at"),
-        )
-        .order_by("occurred_at")
-        .values("occurred_at")[:1]
-    )
+    return Subquery(window_follow_ups().order_by("occurred_at").values("occurred_at")[:1])
 
 
 def silence_tests_for_board(*, requisition: Requisition):

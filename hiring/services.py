@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.db.models import Case, Exists, F, Value, When
 from django_q.tasks import async_task
 
 from hiring.calendars import business_calendar
@@ -238,18 +238,9 @@ def _claim_batch(queryset, order_field: str, batch_size: int) -> list[int]:
 
 def _reached_out():
     """EXISTS: an unprompted, human follow-up from the candidate inside the window."""
-    from followups.models import Contact, Direction
+    from followups.selectors import window_follow_ups
 
-    return Exists(
-        Contact.objects.filter(
-            application_id=OuterRef("application_id"),
-            direction=Direction.INBOUND,
-            is_prompted=False,
-            is_automated=False,
-            occurred_at__gt=OuterRef("deadline_at"),
-            occurred_at__lte=OuterRef("window_closes_at"),
-        )
-    )
+    return Exists(window_follow_ups())
 
 
 def _auto_reject(test_ids: list[int], now: datetime) -> int:

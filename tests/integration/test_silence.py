@@ -503,3 +503,15 @@ def test_silence_board_groups_tests_by_state(client, django_assert_max_num_queri
     assert observing.application.candidate.full_name in observing_part
     assert closed.application.candidate.full_name in closed_part
     assert "Recommendation: <strong>No</strong>" in closed_part
+
+
+def test_a_polite_opt_out_is_not_reaching_out():
+    from followups.models import ContactTag
+
+    test = SilenceTestFactory(closing=True)
+    contact = ContactFactory(
+        application=test.application, occurred_at=test.deadline_at + dt.timedelta(hours=3)
+    )
+    ContactTag.objects.create(contact=contact, tag="opt_out")
+    silence_tests_sweep(now=timezone.now())
+    assert _state(test) == (SilenceTestState.CLOSED, SilenceOutcome.SILENT)
