@@ -42,13 +42,17 @@ Column             Meaning
                    without one. Optional.
 =================  =========================================================================
 
-``twilio`` — the call log exported from the Twilio console (or the Calls API as CSV):
-``Call Sid`` (also ``Sid``) is the external id, ``Start Time`` the call time (``Date
+``twilio`` — a Twilio call log: the console's CSV export, or the Calls API / BulkExport
+records written out as CSV (``sid``, ``start_time``, ``date_created`` match too, since header
+names ignore case and punctuation). ``Call Sid`` (also ``Sid``) is the external id, so a call
+a voice status callback already stored is recognised, ``Start Time`` the call time (``Date
 Created`` when the start time is empty, as it is for calls that never connected), ``From``,
 ``To``, ``Direction`` (``inbound``; ``outbound-api`` and ``outbound-dial`` are outbound),
 ``Status`` (``completed``, ``no-answer``, ``busy``, ``failed``, ``canceled``, also
 ``queued``/``ringing``/``in-progress``) and ``Duration`` in seconds. Twilio writes times in
-UTC, so a time without an offset is read as UTC.
+UTC, so a time without an offset is read as UTC. Twilio logs a forwarded call as two legs
+(the inbound call, and an ``outbound-dial`` leg to the agent's phone): the second one's
+candidate side is the agent's number, so it lands in the unmatched queue to be dismissed.
 
 Dates and times
 ---------------
@@ -57,8 +61,8 @@ ISO 8601 (``2025-03-14T09:30:00+01:00``, ``2025-03-14 09:30``, a trailing ``Z``/
 the ``date`` column, ``YYYY-MM-DD``, ``YYYY/MM/DD`` or ``DD.MM.YYYY``. Slashed day/month dates
 (``03/04/2025``) are refused as ambiguous. Times may be ``14:05``, ``14:05:30`` or ``2:05 PM``.
 A time without an offset is read in the row's ``timezone``, else the preset's zone (UTC for
-Twilio), else the import's default zone; a local time skipped by a daylight-saving change is an
-error, a repeated one is read as its first occurrence.
+Twilio), else the import's default zone (the uploader's own time zone); a local time skipped by
+a daylight-saving change is an error, a repeated one is read as its first occurrence.
 
 Missed calls and voicemail
 --------------------------

@@ -37,6 +37,7 @@ from followups.models import (
     MatchStatus,
     RowOutcome,
 )
+from followups.services import applications_for_candidates
 
 #: Rows processed per transaction (the progress step and the query-count unit).
 CHUNK_SIZE = 500
@@ -354,31 +355,6 @@ def _candidates_by_number(numbers: set[str]) -> dict[str, list[int]]:
     ):
         result.setdefault(number, set()).add(candidate_id)
     return {number: sorted(ids) for number, ids in result.items()}
-
-
-def applications_for_candidates(candidate_ids: set[int]) -> dict[int, int]:
-    """Candidate id -> the application a contact of theirs belongs to, in one query.
-
-    The set-based form of ``followups.services._application_for_candidate`` (the application
-    whose silence test is open, else the most recently active one); a test checks they agree.
-    """
-    from candidates.models import Application
-    from hiring.models import OPEN_SILENCE_STATES, SilenceTest
-
-    if not candidate_ids:
-        return {}
-    open_test = Exists(
-        SilenceTest.objects.filter(application_id=OuterRef("pk"), state__in=OPEN_SILENCE_STATES)
-    )
-    result: dict[int, int] = {}
-    for candidate_id, application_id in (
-        Application.objects.filter(candidate_id__in=candidate_ids)
-        .annotate(has_open_test=open_test)
-        .order_by("candidate_id", "-has_open_test", "-updated_at", "-id")
-        .values_list("candidate_id", "pk")
-    ):
-        result.setdefault(candidate_id, application_id)
-    return result
 
 
 def _earlier_outbound():

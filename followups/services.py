@@ -243,22 +243,30 @@ def _is_team_address(address: str, team: set[str]) -> bool:
     return address in team or domain in settings.TEAM_EMAIL_DOMAINS
 
 
-def _application_for_candidate(candidate_id: int) -> int | None:
-    """The application a contact belongs to: the one whose silence test is open, else the most
-    recently active one (a recruiter can move it)."""
+def applications_for_candidates(candidate_ids) -> dict[int, int]:
+    """Candidate id -> the application a contact of theirs belongs to, in one query: the one
+    whose silence test is open, else the most recently active one (a recruiter can move it)."""
     from candidates.models import Application
     from hiring.models import OPEN_SILENCE_STATES, SilenceTest
 
+    if not candidate_ids:
+        return {}
     open_test = Exists(
         SilenceTest.objects.filter(application_id=OuterRef("pk"), state__in=OPEN_SILENCE_STATES)
     )
-    return (
-        Application.objects.filter(candidate_id=candidate_id)
+    result: dict[int, int] = {}
+    for candidate_id, application_id in (
+        Application.objects.filter(candidate_id__in=candidate_ids)
         .annotate(has_open_test=open_test)
-        .order_by("-has_open_test", "-updated_at", "-id")
-        .values_list("pk", flat=True)
-        .first()
-    )
+        .order_by("candidate_id", "-has_open_test", "-updated_at", "-id")
+        .values_list("candidate_id", "pk")
+    ):
+        result.setdefault(candidate_id, application_id)
+    return result
+
+
+def _application_for_candidate(candidate_id: int) -> int | None:
+    return applications_for_candidates({candidate_id}).get(candidate_id)
 
 
 def _match_candidate(addresses: list[str], *, what: str) -> _Match:

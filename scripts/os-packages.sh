@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite drives for real (Dovecot for IMAP tests), when
-# missing. Root installs directly, otherwise through passwordless sudo; else one clear line.
+# Install the Debian packages the test suite drives for real (Dovecot for IMAP tests, Chromium
+# for the Playwright browser tests), when missing. Root installs directly, otherwise through
+# passwordless sudo; else one clear line.
 set -euo pipefail
 
 need=()
 [ -x /usr/sbin/dovecot ] || command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 
