@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hiring import selectors, services
+from hiring.dashboard import dashboard_for
 from hiring.forms import AnnounceForm, TimeZoneForm
 from hiring.models import Requisition
 from hiring.services import user_profile_for, user_time_zone_set
@@ -16,7 +17,11 @@ def healthz(request):
 
 
 def home(request):
-    return redirect("hiring:requisition_list")
+    return render(
+        request,
+        "hiring/home.html",
+        {"board": dashboard_for(user=request.user, now=timezone.now())},
+    )
 
 
 def requisition_list(request):

@@ -87,7 +87,7 @@ def log_in(page, live_server):
             page.fill("#id_username", user.username)
             page.fill("#id_password", password)
             page.click("button[type=submit]")
-            page.wait_for_url(f"{live_server.url}/requisitions/")
+            page.wait_for_url(f"{live_server.url}/")
         else:
             client = Client()
             client.force_login(user)

@@ -32,7 +32,11 @@ def test_each_role_signs_in_and_sees_only_its_requisitions(role, live_server, lo
 
     page = log_in(user)
 
-    assert page.url == f"{live_server.url}/requisitions/"
+    # Signing in lands on the role's home page; the requisition list is one click away.
+    assert page.url == f"{live_server.url}/"
+    expect(page.get_by_role("heading", name="Good to see you")).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Requisitions").click()
+    page.wait_for_url(f"{live_server.url}/requisitions/")
     expect(page.get_by_role("heading", name="Requisitions")).to_be_visible()
     rows = page.locator("table.table tbody tr td:first-child a")
     expect(rows).to_have_count(len(visible))

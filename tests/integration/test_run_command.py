@@ -81,7 +81,9 @@ def test_run_command_serves_login_and_seeded_board_with_the_task_cluster(running
         {"username": "manager", "password": password, "csrfmiddlewaretoken": token}
     ).encode()
     request = urllib.request.Request(f"{base}/login/", data=form, headers={"Referer": base})
-    requisitions = opener.open(request).read().decode()
+    home = opener.open(request).read().decode()
+    assert "Needs your decision" in home
+    requisitions = opener.open(f"{base}/requisitions/").read().decode()
     assert "Account Executive, Mid-Market East" in requisitions
     # manager2's requisition is another team's: never listed.
     assert "Enterprise Account Executive, ANZ" not in requisitions

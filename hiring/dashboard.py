@@ -1,0 +1,101 @@
+"""The home page per role: what each person should act on today. Constant queries per role."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q
+
+from candidates.models import Application
+from followups.models import QUEUE_STATUSES, Contact, Promise, PromiseStatus
+from hiring.models import (
+    TERMINAL_KINDS,
+    Pipeline,
+    Requisition,
+    SilenceTest,
+    SilenceTestState,
+    Stage,
+    StageKind,
+)
+from hiring.roles import is_admin, is_hiring_manager, is_recruiter
+
+#: Rows listed per dashboard card ("and N more" below).
+CARD_LIMIT = 10
+#: Promises due within this horizon show on the recruiter's card.
+PROMISE_HORIZON = timedelta(hours=48)
+
+
+@dataclass
+class Dashboard:
+    decisions: list = field(default_factory=list)
+    deadlines: list = field(default_factory=list)
+    unmatched_count: int = 0
+    promises_due: list = field(default_factory=list)
+    stuck: list = field(default_factory=list)
+    stuck_count: int = 0
+    stages_without_config: list = field(default_factory=list)
+    requisitions_without_recruiters: list = field(default_factory=list)
+
+
+def dashboard_for(*, user, now: datetime) -> Dashboard:
+    board = Dashboard()
+    requisitions = Requisition.objects.visible_to(user)
+    tests = SilenceTest.objects.filter(application__requisition__in=requisitions).select_related(
+        "application__candidate", "application__requisition"
+    )
+    if is_hiring_manager(user) or is_admin(user):
+        # Closed tests whose candidate still waits in the silence-test stage: decide.
+        board.decisions = list(
+            tests.filter(
+                state=SilenceTestState.CLOSED,
+                application__stage__kind=StageKind.SILENCE_TEST,
+            ).order_by("outcome", "-closed_at")[:CARD_LIMIT]
+        )
+        board.deadlines = list(
+            tests.filter(
+                state=SilenceTestState.WAITING,
+                deadline_at__gte=now,
+                deadline_at__lt=now + timedelta(days=7),
+            ).order_by("deadline_at")[:CARD_LIMIT]
+        )
+    if is_recruiter(user) or is_admin(user):
+        board.unmatched_count = Contact.objects.filter(
+            candidate__isnull=True, match_status__in=QUEUE_STATUSES
+        ).count()
+        board.promises_due = list(
+            Promise.objects.filter(
+                application__requisition__in=requisitions,
+                status=PromiseStatus.OPEN,
+                due_at__lt=now + PROMISE_HORIZON,
+            )
+            .select_related("application__candidate")
+            .order_by("due_at")[:CARD_LIMIT]
+        )
+        # One condition per stage with a limit (a handful of stages): portable date arithmetic
+        # done in Python, the filtering in SQL.
+        too_long = Q(pk__in=[])
+        for stage_id, days in (
+            Stage.objects.filter(stuck_after_days__isnull=False)
+            .exclude(kind__in=TERMINAL_KINDS)
+            .values_list("pk", "stuck_after_days")
+        ):
+            too_long |= Q(stage_id=stage_id, stage_entered_at__lt=now - timedelta(days=days))
+        stuck = (
+            Application.objects.filter(requisition__in=requisitions)
+            .filter(too_long)
+            .select_related("candidate", "stage", "requisition")
+            .order_by("stage_entered_at")
+        )
+        board.stuck = list(stuck[:CARD_LIMIT])
+        board.stuck_count = stuck.count()
+    if is_admin(user):
+        board.stages_without_config = list(
+            Pipeline.objects.annotate(
+                silence_stages=Count("stages", filter=Q(stages__kind=StageKind.SILENCE_TEST))
+            ).filter(silence_stages=0)
+        )
+        board.requisitions_without_recruiters = list(
+            Requisition.objects.annotate(n=Count("recruiters"))
+            .filter(n=0, status="open")
+            .select_related("hiring_manager")[:CARD_LIMIT]
+        )
+    return board
