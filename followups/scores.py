@@ -102,15 +102,20 @@ def score_inputs(application_ids: Sequence[int]) -> dict[int, ScoreInput]:
     ).values_list("contact_id", "tag"):
         tags[contact_id].add(tag)
     contacts: dict[int, list[ContactSignal]] = defaultdict(list)
-    for row in Contact.objects.filter(application_id__in=application_ids).values(
-        "id",
-        "application_id",
-        "occurred_at",
-        "channel",
-        "direction",
-        "is_prompted",
-        "is_automated",
-        "summary",
+    # .order_by(): the model's default ordering would sort every batch for nothing.
+    for row in (
+        Contact.objects.filter(application_id__in=application_ids)
+        .order_by()
+        .values(
+            "id",
+            "application_id",
+            "occurred_at",
+            "channel",
+            "direction",
+            "is_prompted",
+            "is_automated",
+            "summary",
+        )
     ):
         contacts[row["application_id"]].append(
             ContactSignal(
@@ -124,8 +129,10 @@ def score_inputs(application_ids: Sequence[int]) -> dict[int, ScoreInput]:
             )
         )
     promises: dict[int, list[PromiseSignal]] = defaultdict(list)
-    for row in Promise.objects.filter(application_id__in=application_ids).values(
-        "application_id", "status", "description", "due_at"
+    for row in (
+        Promise.objects.filter(application_id__in=application_ids)
+        .order_by()
+        .values("application_id", "status", "description", "due_at")
     ):
         promises[row["application_id"]].append(
             PromiseSignal(

@@ -6,8 +6,10 @@ for the big ones, with primary keys reserved up front from each table's sequence
 point at each other without reading ids back. One transaction: a failed run leaves nothing.
 
 The dataset is recognisable: requisition titles start with ``SCALE_PREFIX``, users with
-``SCALE_USER_PREFIX``, the pipeline is ``SCALE_PIPELINE_NAME`` and contact external ids start with
-``scale-``. A second run refuses to add to an existing dataset unless told to replace it.
+``SCALE_USER_PREFIX``, the pipeline is ``SCALE_PIPELINE_NAME`` (its silence test observes for
+``SCALE_WINDOW_BUSINESS_DAYS`` business days, see there) and contact external ids contain
+``scale-``. A second run refuses to add to an existing dataset unless told to replace it
+(``force``: set-based deletes, then a fresh seed; users and the pipeline are kept).
 
 Shape of the data (defaults: 200 requisitions, 20 000 applications, 1 000 000 contacts):
 
@@ -20,10 +22,11 @@ Shape of the data (defaults: 200 requisitions, 20 000 applications, 1 000 000 co
 * a silence test for every application that reached the silence-test stage: waiting, observing
   or closed (reached out / silent) depending on when it was announced; closed ones belong to a
   per-requisition digest; a few are contaminated by an outbound contact while observing;
-* contacts allocated with a heavy tail (many applications with a few, some with hundreds),
-  weighted towards applications with a silence test; mostly inbound emails and calls, ~60 % of
-  a tested application's contacts after its deadline, some prompted, automated or outbound, and a
-  few unmatched; quality tags on a few percent of the follow-ups and some promises.
+* contacts allocated with a heavy tail (at 1M: median 17 per application, p90 ~110, p99 ~500,
+  a few with thousands), weighted towards applications with a silence test; mostly inbound
+  emails and calls, ~55-60 % of a tested application's contacts after its deadline, some
+  prompted, automated or outbound, and a few unmatched; quality tags on a few percent of the
+  follow-ups and some promises.
 """
 
 from __future__ import annotations
@@ -87,6 +90,12 @@ SCALE_PIPELINE_NAME = "Scale: Sales (silence test)"
 SCALE_EXTERNAL_ID_PREFIX = "scale-"
 #: Where the unmatched synthetic emails come from.
 UNKNOWN_SENDER_DOMAIN = "unknown-sender.example"
+
+#: The scale pipeline's observation window. With the default 3 business days after a Friday
+#: 17:00 deadline, no window is open from Thursday until Friday 17:00, so a dataset seeded then
+#: would have no test in the "observing" state; 5 business days overlap the next deadline, so
+#: waiting, observing and closed tests all exist whatever the weekday of the seed.
+SCALE_WINDOW_BUSINESS_DAYS = 5
 
 DEFAULT_REQUISITIONS = 200
 DEFAULT_APPLICATIONS = 20_000
@@ -463,10 +472,11 @@ def _plan_timeline(plan: _Plan, rng: random.Random, now: datetime, requisition) 
         start = len(path) - 1
     else:
         last = k == len(path) - 1
-        # Still in the silence-test stage: told up to 16 days ago (waiting, observing or closed
-        # by now). Past it: long enough ago for the window and the later stages to fit.
+        # Still in the silence-test stage: told up to 3 weeks ago (waiting, observing or closed
+        # by now). Past it: long enough ago for the window (≤ ~3 weeks after the announcement)
+        # and the later stages (≤ ~2 weeks) to fit.
         announced = now - hours * (
-            rng.uniform(1, 24 * 16) if last else rng.uniform(24 * 35, 24 * 120)
+            rng.uniform(1, 24 * 21) if last else rng.uniform(24 * 40, 24 * 120)
         )
         deadline, closes = hiring_services.silence_instants(
             announced_at=announced,
@@ -547,10 +557,13 @@ def _scale_users(report: ScaleReport) -> tuple[list, list]:
 
 
 def _scale_pipeline() -> Pipeline:
-    existing = Pipeline.objects.filter(name=SCALE_PIPELINE_NAME).first()
-    return existing or hiring_services.pipeline_create(
-        name=SCALE_PIPELINE_NAME, stages=PIPELINE_STAGES
+    pipeline = Pipeline.objects.filter(name=SCALE_PIPELINE_NAME).first()
+    if pipeline is None:
+        pipeline = hiring_services.pipeline_create(name=SCALE_PIPELINE_NAME, stages=PIPELINE_STAGES)
+    pipeline.stages.filter(kind=StageKind.SILENCE_TEST).update(
+        silence_window_business_days=SCALE_WINDOW_BUSINESS_DAYS
     )
+    return pipeline
 
 
 def _raw_delete(queryset) -> int:
@@ -858,7 +871,6 @@ class _Writer:
     # Candidates, their addresses and numbers.
     def _candidates(self) -> None:
         rng, first_id = self.rng, _reserve_ids(Candidate, len(self.candidates))
-        emails, phones = [], []
         rows = []
         for index, data in enumerate(self.candidates):
             pk = first_id + index
@@ -882,12 +894,11 @@ class _Writer:
                     data["created_at"],
                 )
             )
-            for position, email in enumerate(data["emails"]):
-                emails.append((email, position == 0))
-            phones.append(pk)
         fields = ("id", "first_name", "last_name", "time_zone", "linkedin_url", "created_at")
         self._insert("candidates", Candidate, fields, rows)
-        first_email = _reserve_ids(CandidateEmail, len(emails))
+        first_email = _reserve_ids(
+            CandidateEmail, sum(len(data["emails"]) for data in self.candidates)
+        )
         email_rows = []
         position = 0
         for data in self.candidates:
@@ -1048,7 +1059,7 @@ class _Writer:
         rng = self.rng
         tested = [plan for plan in self.plans if plan.silence_index is not None]
         # Contacts: how many per application (heavy tail), after what the stories require.
-        unmatched = contacts // 300
+        unmatched = contacts // 300 if self.plans else contacts
         budget = contacts - unmatched
         required = sum(plan.required_contacts for plan in self.plans)
         for plan in reversed(self.plans):

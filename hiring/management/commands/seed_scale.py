@@ -24,7 +24,8 @@ class Command(BaseCommand):
             "--batch-size",
             type=int,
             default=scale.DEFAULT_BATCH_SIZE,
-            help="Rows per bulk_create batch.",
+            help="Rows per bulk_create batch (small tables; all tables with --method orm). "
+            "COPY streams its rows.",
         )
         parser.add_argument(
             "--force",
