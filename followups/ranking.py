@@ -105,3 +105,64 @@ def requisition_ranking(requisition) -> list[RankedRow]:
         RankedRow(rank=index, application=application, group=_group(application))
         for index, application in enumerate(ordered, start=1)
     ]
+
+
+#: Rows per ranking page.
+RANKING_PAGE_SIZE = 50
+SORT_KEYS = {
+    "rank": lambda row: row.rank,
+    "score": lambda row: (-(row.application.score or 0), row.rank),
+    "name": lambda row: (row.application.candidate.last_name.lower(), row.rank),
+    "scorecards": lambda row: (-(row.application.scorecard_average or 0), row.rank),
+}
+
+
+@dataclass(frozen=True)
+class RankingFilters:
+    stage: int | None = None
+    state: str = ""
+    outcome: str = ""
+    min_score: int | None = None
+    max_score: int | None = None
+    channel: str = ""
+    sort: str = "rank"
+
+    @property
+    def active(self) -> bool:
+        return (
+            any((self.stage, self.state, self.outcome, self.channel))
+            or self.min_score is not None
+            or self.max_score is not None
+        )
+
+
+def filter_ranking(rows: list[RankedRow], filters: RankingFilters, *, requisition) -> list:
+    """Filter and sort the ranked rows; the rank stays the overall rank (one query at most,
+    for the channel filter)."""
+    from followups.models import Contact
+
+    with_channel = None
+    if filters.channel:
+        with_channel = set(
+            Contact.objects.filter(
+                application__requisition=requisition, channel=filters.channel
+            ).values_list("application_id", flat=True)
+        )
+    kept = []
+    for row in rows:
+        app = row.application
+        if filters.stage and app.stage_id != filters.stage:
+            continue
+        if filters.state and (app.test_state or "none") != filters.state:
+            continue
+        if filters.outcome and (app.outcome_shown or "") != filters.outcome:
+            continue
+        score = app.score if app.has_score else None
+        if filters.min_score is not None and (score is None or score < filters.min_score):
+            continue
+        if filters.max_score is not None and (score is None or score > filters.max_score):
+            continue
+        if with_channel is not None and app.pk not in with_channel:
+            continue
+        kept.append(row)
+    return sorted(kept, key=SORT_KEYS.get(filters.sort, SORT_KEYS["rank"]))

@@ -4,6 +4,7 @@ import dataclasses
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -11,9 +12,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from candidates.selectors import application_for_page
 from followups import scores
-from followups.ranking import requisition_ranking
+from followups.models import Channel
+from followups.ranking import (
+    RANKING_PAGE_SIZE,
+    RankingFilters,
+    filter_ranking,
+    requisition_ranking,
+)
 from followups.scoring import Weights
-from hiring.models import Requisition
+from hiring.models import Requisition, SilenceOutcome, SilenceTestState, Stage
 from hiring.roles import is_admin
 
 
@@ -23,14 +30,72 @@ def _requisition(request, pk: int) -> Requisition:
     )
 
 
+class RankingFilterForm(forms.Form):
+    stage = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    state = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Any test state"),
+            ("none", "Not yet at the test"),
+            *SilenceTestState.choices,
+        ],
+    )
+    outcome = forms.ChoiceField(
+        required=False, choices=[("", "Any outcome"), *SilenceOutcome.choices]
+    )
+    min_score = forms.IntegerField(required=False, min_value=0, max_value=100, label="Score from")
+    max_score = forms.IntegerField(required=False, min_value=0, max_value=100, label="to")
+    channel = forms.ChoiceField(required=False, choices=[("", "Any channel"), *Channel.choices])
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("rank", "Rank"),
+            ("score", "Score"),
+            ("scorecards", "Scorecards"),
+            ("name", "Name"),
+        ],
+    )
+
+    def __init__(self, *args, requisition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].choices = [
+            ("", "Any stage"),
+            *Stage.objects.filter(pipeline_id=requisition.pipeline_id)
+            .order_by("order")
+            .values_list("pk", "name"),
+        ]
+
+    def filters(self) -> RankingFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return RankingFilters(
+            stage=data.get("stage"),
+            state=data.get("state") or "",
+            outcome=data.get("outcome") or "",
+            min_score=data.get("min_score"),
+            max_score=data.get("max_score"),
+            channel=data.get("channel") or "",
+            sort=data.get("sort") or "rank",
+        )
+
+
 def ranking(request, pk: int):
     requisition = _requisition(request, pk)
+    form = RankingFilterForm(request.GET or None, requisition=requisition)
+    filters = form.filters()
+    rows = filter_ranking(requisition_ranking(requisition), filters, requisition=requisition)
+    page = Paginator(rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "followups/ranking.html",
         {
             "requisition": requisition,
-            "rows": requisition_ranking(requisition),
+            "rows": page.object_list,
+            "page": page,
+            "form": form,
+            "filters": filters,
+            "query": query.urlencode(),
             "can_override": is_admin(request.user)
             or requisition.hiring_manager_id == request.user.pk,
         },

@@ -294,3 +294,42 @@ def test_latency_counts_business_hours_in_the_requisitions_zone():
     texts = [line["text"] for line in current(test.application).lines]
     # Friday 17:00-24:00 and Monday 00:00-09:00 local: 16 business hours, not 64.
     assert any("64 h after the deadline, 16 h counting business days" in t for t in texts), texts
+
+
+def test_ranking_filters_by_outcome_score_and_channel(client, ranked_requisition):
+    req, expected = ranked_requisition
+    client.force_login(req.hiring_manager)
+    url = reverse("followups:ranking", args=[req.pk])
+    text = client.get(url, {"outcome": "silent"}).text
+    assert expected[2].candidate.full_name in text
+    assert expected[0].candidate.full_name not in text
+    text = client.get(url, {"min_score": 1}).text
+    assert expected[0].candidate.full_name in text
+    assert expected[2].candidate.full_name not in text
+    text = client.get(url, {"channel": "email"}).text
+    assert expected[1].candidate.full_name in text
+    assert expected[0].candidate.full_name not in text
+    text = client.get(url, {"outcome": "reached_out", "max_score": 0}).text
+    assert "No candidate matches these filters" in text
+
+
+def test_ranking_sorts_by_name_and_keeps_the_overall_rank(client, ranked_requisition):
+    req, expected = ranked_requisition
+    client.force_login(req.hiring_manager)
+    response = client.get(reverse("followups:ranking", args=[req.pk]), {"sort": "name"})
+    names = sorted(expected, key=lambda a: a.candidate.last_name.lower())
+    positions = [response.text.index(a.candidate.full_name) for a in names]
+    assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("rows", [5, 500])
+def test_ranking_page_paginates_with_constant_queries(client, rows, django_assert_max_num_queries):
+    req = RequisitionFactory()
+    ApplicationFactory.create_batch(rows, requisition=req)
+    client.force_login(req.hiring_manager)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("followups:ranking", args=[req.pk]), {"page": 2})
+    assert response.status_code == 200
+    if rows > 50:
+        assert f"Page 2 of {-(-rows // 50)}" in response.text
+        assert response.text.count('class="breakdown"') <= 50
