@@ -323,3 +323,35 @@ class SilenceTest(models.Model):
     @property
     def is_contaminated(self) -> bool:
         return self.contaminated_at is not None
+
+
+class CalendarFeedToken(models.Model):
+    """The secret in a user's .ics feed URL; revoking it, or issuing a new one, kills the old URL.
+
+    Issued by ``hiring.calendar_feed.calendar_token_issue`` (``secrets.token_urlsafe(32)``).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed_tokens"
+    )
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(revoked_at__isnull=True),
+                name="calendar_feed_token_one_active_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "revoked" if self.revoked_at else "active"
+        return f"Calendar feed token of {self.user} ({state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

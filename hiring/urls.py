@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hiring import views
+from hiring import calendar_views, insights_views, views
 
 app_name = "hiring"
 urlpatterns = [
@@ -14,4 +14,11 @@ urlpatterns = [
         name="silence_announce",
     ),
     path("profile/", views.profile, name="profile"),
+    path("calendar/", calendar_views.calendar_settings, name="calendar_settings"),
+    path("calendar/<str:token>.ics", calendar_views.calendar_feed, name="calendar_feed"),
+    path(
+        "requisitions/<int:pk>/insights/",
+        insights_views.requisition_insights,
+        name="insights",
+    ),
 ]
