@@ -271,3 +271,24 @@ class ContactFactory(factory.django.DjangoModelFactory):
         auto_reply = factory.Trait(
             channel=Channel.EMAIL, is_automated=True, summary="Out of office until Monday"
         )
+
+
+def bulk_applications(requisition, count: int, *, stage_kind: str = StageKind.APPLIED):
+    """Many applications fast (two INSERTs), for query-count tests at scale."""
+    stage = stage_of(requisition, stage_kind)
+    candidates = Candidate.objects.bulk_create(
+        Candidate(first_name=f"Bulk{i}", last_name=f"Candidate{i}") for i in range(count)
+    )
+    CandidateEmail.objects.bulk_create(
+        CandidateEmail(candidate=c, address=f"bulk{c.pk}@mail.example", is_primary=True)
+        for c in candidates
+    )
+    return Application.objects.bulk_create(
+        Application(
+            candidate=c,
+            requisition=requisition,
+            stage=stage,
+            stage_entered_at=timezone.now() - dt.timedelta(days=i % 40),
+        )
+        for i, c in enumerate(candidates)
+    )

@@ -333,3 +333,11 @@ def test_ranking_page_paginates_with_constant_queries(client, rows, django_asser
     if rows > 50:
         assert f"Page 2 of {-(-rows // 50)}" in response.text
         assert response.text.count('class="breakdown"') <= 50
+
+
+def test_ranking_rows_have_a_candidate_quick_view(client, ranked_requisition):
+    req, expected = ranked_requisition
+    client.force_login(req.hiring_manager)
+    text = client.get(reverse("followups:ranking", args=[req.pk])).text
+    assert text.count('class="quick-view small"') == len(expected)
+    assert "First follow-up" in text

@@ -11,6 +11,7 @@ from tests.factories import (
     InterviewRoundFactory,
     RequisitionFactory,
     UserFactory,
+    bulk_applications,
     stage_of,
 )
 
@@ -111,11 +112,11 @@ def test_board_shows_every_stage_and_flags_stuck_applications(client, team):
     assert "1 stuck" in response.text
 
 
-@pytest.mark.parametrize("rows", [1, 40])
+@pytest.mark.parametrize("rows", [5, 500])
 def test_board_query_count_does_not_grow_with_applications(
     client, team, rows, django_assert_num_queries
 ):
-    ApplicationFactory.create_batch(rows, requisition=team["req_a"])
+    bulk_applications(team["req_a"], rows)
     client.force_login(team["manager_a"])
     # session, user, profile zone, groups (nav), requisition, stages, applications
     with django_assert_num_queries(7):
@@ -123,15 +124,16 @@ def test_board_query_count_does_not_grow_with_applications(
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("rows", [1, 30])
+@pytest.mark.parametrize("rows", [5, 500])
 def test_requisition_list_query_count_does_not_grow(client, rows, django_assert_num_queries):
     manager = UserFactory(hiring_manager=True)
-    for _ in range(rows):
-        ApplicationFactory(requisition=RequisitionFactory(hiring_manager=manager))
+    requisitions = [RequisitionFactory(hiring_manager=manager) for _ in range(3)]
+    for requisition in requisitions:
+        bulk_applications(requisition, rows)
     client.force_login(manager)
     with django_assert_num_queries(5):
         response = client.get(reverse("hiring:requisition_list"))
-    assert response.text.count("/requisitions/") >= rows
+    assert response.text.count(f">{rows}</td>") >= 3
 
 
 def test_application_page_shows_candidate_rounds_scorecards_and_history(client, team):
