@@ -515,3 +515,27 @@ def test_a_polite_opt_out_is_not_reaching_out():
     ContactTag.objects.create(contact=contact, tag="opt_out")
     silence_tests_sweep(now=timezone.now())
     assert _state(test) == (SilenceTestState.CLOSED, SilenceOutcome.SILENT)
+
+
+@pytest.mark.parametrize("rows", [5, 500])
+def test_silence_board_query_count_is_constant(client, rows, django_assert_max_num_queries):
+    from tests.factories import bulk_applications
+
+    req = RequisitionFactory()
+    apps = bulk_applications(req, rows, stage_kind=StageKind.SILENCE_TEST)
+    now = timezone.now()
+    SilenceTest.objects.bulk_create(
+        SilenceTest(
+            application=app,
+            stage=app.stage,
+            announced_at=now - dt.timedelta(days=1),
+            deadline_at=now + dt.timedelta(days=1),
+            window_closes_at=now + dt.timedelta(days=4),
+            time_zone=req.time_zone,
+        )
+        for app in apps
+    )
+    client.force_login(req.hiring_manager)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("hiring:silence_board", args=[req.pk]))
+    assert f'Waiting <span class="count">{rows}</span>' in response.text
