@@ -164,6 +164,8 @@ class OverrideForm(forms.Form):
 @require_POST
 def rank_override(request, application_pk: int):
     application = application_for_page(user=request.user, pk=application_pk)
+    if not (is_admin(request.user) or application.requisition.hiring_manager_id == request.user.pk):
+        raise PermissionDenied("Only the hiring manager can override the ranking.")
     if request.POST.get("clear"):
         scores.rank_override_clear(application=application, actor=request.user)
         messages.success(request, "Override removed: the computed ranking applies.")

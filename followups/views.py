@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -169,7 +170,10 @@ def unmatched_queue(request):
 def unmatched_attach(request, pk: int):
     _require_recruiter_or_admin(request.user)
     contact = get_object_or_404(selectors.unmatched_queue(user=request.user), pk=pk)
-    application = application_for_page(user=request.user, pk=request.POST.get("application", 0))
+    if not request.POST.get("application", "").isdigit():
+        messages.error(request, "Choose the candidate to attach this contact to.")
+        return redirect(f"{reverse('followups:unmatched_queue')}?attach={contact.pk}#attach")
+    application = application_for_page(user=request.user, pk=request.POST["application"])
     try:
         triage.contact_attach(
             contact_id=contact.pk,

@@ -1,0 +1,292 @@
+"""Every URL, role and own/foreign object ⇒ the expected status. A URL without an entry here
+fails the suite, so a new page cannot ship without deciding who may open it."""
+
+import pytest
+from django.urls import get_resolver, reverse
+from django.utils import timezone
+
+from followups.models import ImportBatch
+from followups.services import email_ingest
+from tests.emails import make_email
+from tests.factories import (
+    ApplicationFactory,
+    InterviewRoundFactory,
+    RequisitionFactory,
+    UserFactory,
+)
+
+PUBLIC = {"login", "logout", "healthz", "hiring:calendar_feed"}
+SIGNED_WEBHOOKS = {
+    "followups:inbound_email_webhook",
+    "followups:twilio_sms_webhook",
+    "followups:twilio_voice_status_webhook",
+}
+OK = {200, 302, 405, 422}
+NOT_FOUND = {404}
+FORBIDDEN = {403}
+
+
+@pytest.fixture
+def world():
+    manager = UserFactory(hiring_manager=True)
+    recruiter = UserFactory(recruiter=True)
+    own_req = RequisitionFactory(hiring_manager=manager, recruiters=[recruiter])
+    foreign_req = RequisitionFactory()
+    own_app = ApplicationFactory(requisition=own_req)
+    foreign_app = ApplicationFactory(requisition=foreign_req)
+    own_round = InterviewRoundFactory(application=own_app, sequence=1)
+    foreign_round = InterviewRoundFactory(application=foreign_app, sequence=1)
+    address = own_app.candidate.emails.get().address
+    own_contact = email_ingest(raw=make_email(from_=address), source="pipe", now=timezone.now())
+    foreign_address = foreign_app.candidate.emails.get().address
+    foreign_contact = email_ingest(
+        raw=make_email(from_=foreign_address), source="pipe", now=timezone.now()
+    )
+    queued = email_ingest(
+        raw=make_email(from_="stranger@example.net"), source="pipe", now=timezone.now()
+    )
+    batch = ImportBatch.objects.create(
+        uploaded_by=recruiter, filename="calls.csv", preset="generic", content=b""
+    )
+    foreign_batch = ImportBatch.objects.create(
+        uploaded_by=UserFactory(recruiter=True), filename="x.csv", preset="generic", content=b""
+    )
+    return {
+        "manager": manager,
+        "recruiter": recruiter,
+        "admin": UserFactory(admin=True, is_superuser=True),
+        "stranger": UserFactory(hiring_manager=True),
+        "own": {
+            "req": own_req.pk,
+            "app": own_app.pk,
+            "round": own_round.pk,
+            "contact": own_contact.contact_id,
+            "queued": queued.contact_id,
+            "batch": batch.pk,
+        },
+        "foreign": {
+            "req": foreign_req.pk,
+            "app": foreign_app.pk,
+            "round": foreign_round.pk,
+            "contact": foreign_contact.contact_id,
+            "queued": queued.contact_id,
+            "batch": foreign_batch.pk,
+        },
+    }
+
+
+def _kwargs(name, ids):
+    return {
+        "candidates:application_create": {"requisition_pk": ids["req"]},
+        "candidates:application_detail": {"pk": ids["app"]},
+        "candidates:application_move": {"pk": ids["app"]},
+        "candidates:round_create": {"pk": ids["app"]},
+        "candidates:scorecard_submit": {"pk": ids["app"], "round_pk": ids["round"]},
+        "followups:contact_log": {"application_pk": ids["app"]},
+        "followups:email_send": {"application_pk": ids["app"]},
+        "followups:contact_raw": {"pk": ids["contact"]},
+        "followups:ranking": {"pk": ids["req"]},
+        "followups:ranking_csv": {"pk": ids["req"]},
+        "followups:rank_override": {"application_pk": ids["app"]},
+        "followups:unmatched_attach": {"pk": ids["queued"]},
+        "followups:unmatched_dismiss": {"pk": ids["queued"]},
+        "followups:call_import_detail": {"pk": ids["batch"]},
+        "followups:call_import_errors_csv": {"pk": ids["batch"]},
+        "hiring:requisition_board": {"pk": ids["req"]},
+        "hiring:silence_board": {"pk": ids["req"]},
+        "hiring:silence_announce": {"application_pk": ids["app"]},
+        "hiring:insights": {"pk": ids["req"]},
+    }.get(name, {})
+
+
+# name: (method, {role: expected statuses for the OWN object}, expected for a FOREIGN object
+# as the hiring manager). Roles: manager (owns), recruiter (assigned), stranger (another
+# team's hiring manager, own object = someone else's), admin.
+MATRIX = {
+    "candidates:application_create": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "candidates:application_detail": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "candidates:application_move": (
+        "post",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "candidates:round_create": (
+        "post",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "candidates:scorecard_submit": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "followups:contact_log": (
+        "post",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "followups:email_send": (
+        "post",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "followups:contact_raw": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "followups:ranking": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "followups:ranking_csv": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "followups:rank_override": (
+        "post",
+        {"manager": OK, "recruiter": FORBIDDEN, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "followups:weights_edit": (
+        "get",
+        {"manager": FORBIDDEN, "recruiter": FORBIDDEN, "stranger": FORBIDDEN, "admin": OK},
+        FORBIDDEN,
+    ),
+    "followups:quick_log": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": OK, "admin": OK},
+        OK,
+    ),
+    "followups:quick_log_search": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": OK, "admin": OK},
+        OK,
+    ),
+    "followups:unmatched_queue": (
+        "get",
+        {"manager": FORBIDDEN, "recruiter": OK, "stranger": FORBIDDEN, "admin": OK},
+        FORBIDDEN,
+    ),
+    "followups:unmatched_attach": (
+        "post",
+        {"manager": FORBIDDEN, "recruiter": OK, "stranger": FORBIDDEN, "admin": OK},
+        FORBIDDEN,
+    ),
+    "followups:unmatched_dismiss": (
+        "post",
+        {"manager": FORBIDDEN, "recruiter": OK, "stranger": FORBIDDEN, "admin": OK},
+        FORBIDDEN,
+    ),
+    "followups:call_import_upload": (
+        "get",
+        {"manager": FORBIDDEN, "recruiter": OK, "stranger": FORBIDDEN, "admin": OK},
+        FORBIDDEN,
+    ),
+    "followups:call_import_detail": (
+        "get",
+        {"manager": {403, 404}, "recruiter": OK, "stranger": {403, 404}, "admin": OK},
+        {403, 404},
+    ),
+    "followups:call_import_errors_csv": (
+        "get",
+        {"manager": {403, 404}, "recruiter": OK, "stranger": {403, 404}, "admin": OK},
+        {403, 404},
+    ),
+    "hiring:home": ("get", {"manager": OK, "recruiter": OK, "stranger": OK, "admin": OK}, OK),
+    "hiring:requisition_list": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": OK, "admin": OK},
+        OK,
+    ),
+    "hiring:requisition_board": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "hiring:silence_board": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "hiring:silence_announce": (
+        "post",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "hiring:insights": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "hiring:profile": ("get", {"manager": OK, "recruiter": OK, "stranger": OK, "admin": OK}, OK),
+    "hiring:calendar_settings": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": OK, "admin": OK},
+        OK,
+    ),
+}
+
+
+def _our_url_names() -> set[str]:
+    names = set()
+    for entry in get_resolver().url_patterns:
+        namespace = getattr(entry, "namespace", None)
+        if namespace == "admin":
+            continue
+        for pattern in getattr(entry, "url_patterns", [entry]):
+            if pattern.name:
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+    return names
+
+
+def test_every_url_has_an_authorization_entry():
+    missing = _our_url_names() - set(MATRIX) - PUBLIC - SIGNED_WEBHOOKS
+    assert not missing, f"Add these URLs to the authorization matrix: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_anonymous_users_are_sent_to_the_login_page(client, world, name):
+    method, _roles, _foreign = MATRIX[name]
+    url = reverse(name, kwargs=_kwargs(name, world["own"]))
+    response = getattr(client, method)(url)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+@pytest.mark.parametrize("role", ["manager", "recruiter", "stranger", "admin"])
+def test_role_on_own_object(client, world, name, role):
+    method, roles, _foreign = MATRIX[name]
+    client.force_login(world[role])
+    url = reverse(name, kwargs=_kwargs(name, world["own"]))
+    response = getattr(client, method)(url)
+    assert response.status_code in roles[role], (name, role, response.status_code)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_hiring_manager_on_another_teams_object(client, world, name):
+    method, _roles, foreign = MATRIX[name]
+    client.force_login(world["manager"])
+    url = reverse(name, kwargs=_kwargs(name, world["foreign"]))
+    response = getattr(client, method)(url)
+    assert response.status_code in foreign, (name, response.status_code)
+
+
+@pytest.mark.parametrize("name", sorted(SIGNED_WEBHOOKS))
+def test_webhooks_refuse_unsigned_posts(client, world, name, settings):
+    settings.TWILIO_AUTH_TOKEN = "token"
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "a:b", "MAILGUN_WEBHOOK_SIGNING_KEY": "k"}
+    kwargs = {"esp": "postmark"} if name == "followups:inbound_email_webhook" else {}
+    response = client.post(reverse(name, kwargs=kwargs), {"From": "+14155550100"})
+    assert response.status_code in {400, 401, 403}
