@@ -42,7 +42,10 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
 
 
-DEBUG = env_bool("DEBUG", False)
+# A checkout without DATABASE_URL is the zero-setup local SQLite app: development mode unless
+# told otherwise, so `python manage.py …` works there without any environment. A deployment sets
+# DATABASE_URL, so DEBUG defaults to off and a missing SECRET_KEY stops it (fail fast).
+DEBUG = env_bool("DEBUG", not os.environ.get("DATABASE_URL"))
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:

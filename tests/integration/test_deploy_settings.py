@@ -51,3 +51,22 @@ def test_pages_carry_a_strict_content_security_policy(client):
     assert "object-src 'none'" in policy
     assert "frame-ancestors 'none'" in policy
     assert "unsafe-inline" not in policy
+
+
+def test_a_bare_checkout_runs_management_commands_without_any_environment(tmp_path):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG"} and not k.startswith("SECURE_")
+    }
+    env["PERSIST_VAR_DIR"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
