@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from audit.services import AuditAction, audit_record
 from candidates.models import (
     SCORECARD_TRAITS,
     Application,
@@ -189,6 +190,18 @@ def application_move(
             application_id=locked.pk, reason=f"Moved to {to_stage.name}: {reason}", now=at
         )
     application.stage, application.stage_entered_at = to_stage, at
+    audit_record(
+        action=AuditAction.STAGE_MOVED,
+        actor=actor,
+        obj=locked,
+        # Stage ids and names only: the free-text reason stays in the stage history.
+        details={
+            "from_stage": from_stage.pk,
+            "from_stage_name": from_stage.name,
+            "to_stage": to_stage.pk,
+            "to_stage_name": to_stage.name,
+        },
+    )
     return StageTransition.objects.create(
         application=locked,
         from_stage=from_stage,

@@ -6,6 +6,7 @@ warning).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -75,6 +76,8 @@ INSTALLED_APPS = [
     "django_q",
     "anymail",
     "csp",
+    "axes",
+    "audit",
     "hiring",
     "candidates",
     "followups",
@@ -88,11 +91,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "hiring.middleware.UserTimezoneMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -152,6 +158,39 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# django-axes checks every sign-in for a lockout before Django checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in lockout (django-axes): after AXES_FAILURE_LIMIT failed attempts the same username from
+# the same address is refused for AXES_COOLOFF_MINUTES. Locking the username+address pair, not
+# the username alone, means an attacker who knows a username cannot lock its owner out from
+# everywhere; locking the pair, not the address alone, keeps one office's shared NAT address
+# from locking out every colleague after one person's typos.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "hiring.lockout.lockout_response"
+# Sign-ins are in the audit log (audit app); axes' own success log would duplicate it.
+AXES_DISABLE_ACCESS_LOG = True
+# The client address: REMOTE_ADDR unless TRUSTED_PROXY_COUNT reverse proxies that append to
+# X-Forwarded-For stand in front of the app. Without it a client-sent X-Forwarded-For is ignored,
+# so nobody can dodge the lockout by inventing addresses. With N proxies the client is the N-th
+# entry from the right (the address our outermost proxy saw); entries further left are whatever
+# the client sent. django-ipware counts only the proxies listed after the client (the last proxy
+# is REMOTE_ADDR, not in the header), hence N - 1, and its non-strict mode takes that entry even
+# when a client prepended fake ones.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1
+    AXES_IPWARE_PROXY_ORDER = "left-most"
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    IPWARE_STRICT = False
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "hiring:home"

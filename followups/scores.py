@@ -280,6 +280,8 @@ def weights_version_create(*, values: dict, note: str, actor) -> ScoringWeights:
     from django.core.exceptions import ValidationError
     from django_q.tasks import async_task
 
+    from audit.services import AuditAction, audit_record
+
     problems = Weights(**values).validate()
     if problems:
         raise ValidationError(problems)
@@ -287,6 +289,7 @@ def weights_version_create(*, values: dict, note: str, actor) -> ScoringWeights:
     weights = ScoringWeights.objects.create(
         version=(latest.version if latest else 0) + 1, note=note, created_by=actor, **values
     )
+    audit_record(action=AuditAction.WEIGHTS_CHANGED, actor=actor, obj=weights, details=values)
     transaction.on_commit(lambda: async_task("followups.tasks.rescore_all"))
     return weights
 
@@ -356,6 +359,7 @@ def rank_override_set(
     previous override stays in the history, inactive."""
     from django.core.exceptions import PermissionDenied, ValidationError
 
+    from audit.services import AuditAction, audit_record
     from followups.models import RankOverride
     from hiring.roles import is_admin
 
@@ -368,6 +372,13 @@ def rank_override_set(
     if position is not None and position < 1:
         raise ValidationError("Positions start at 1.")
     RankOverride.objects.filter(application=application, is_active=True).update(is_active=False)
+    # The reason is free text about the candidate: it stays on the override, not in the log.
+    audit_record(
+        action=AuditAction.RANK_OVERRIDE_SET,
+        actor=actor,
+        obj=application,
+        details={"position": position, "outcome": outcome},
+    )
     return RankOverride.objects.create(
         application=application,
         position=position,
@@ -381,11 +392,13 @@ def rank_override_set(
 def rank_override_clear(*, application, actor) -> int:
     from django.core.exceptions import PermissionDenied
 
+    from audit.services import AuditAction, audit_record
     from followups.models import RankOverride
     from hiring.roles import is_admin
 
     if not (is_admin(actor) or application.requisition.hiring_manager_id == actor.pk):
         raise PermissionDenied("Only the hiring manager can change the ranking.")
+    audit_record(action=AuditAction.RANK_OVERRIDE_CLEARED, actor=actor, obj=application)
     return RankOverride.objects.filter(application=application, is_active=True).update(
         is_active=False
     )

@@ -5,6 +5,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from audit.services import AuditAction, audit_record
 from followups.email_parsing import NotAnEmail, parse_email
 from followups.models import QUEUE_STATUSES, Channel, Contact, Direction, MatchStatus
 
@@ -56,6 +57,16 @@ def contact_attach(
                 candidate_id=candidate.pk, occurred_at=contact.occurred_at
             )
     contact.save()
+    audit_record(
+        action=AuditAction.CONTACT_ATTACHED,
+        actor=actor,
+        obj=contact,
+        details={
+            "application": application.pk,
+            "candidate": candidate.pk,
+            "identifier_added": add_identifier,
+        },
+    )
     if contact.direction == Direction.OUTBOUND:
         silence_test_contaminate(application_id=application.pk, contact=contact, now=now)
     return contact
@@ -71,4 +82,5 @@ def contact_dismiss(*, contact_id: int, actor, now: datetime) -> Contact:
         f"on {now:%Y-%m-%d}"
     )
     contact.save(update_fields=["match_status", "match_note"])
+    audit_record(action=AuditAction.CONTACT_DISMISSED, actor=actor, obj=contact)
     return contact

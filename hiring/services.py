@@ -245,6 +245,7 @@ def _reached_out():
 
 def _auto_reject(test_ids: list[int], now: datetime) -> int:
     """Move silent candidates of auto-rejecting stages to Rejected, set-based, with history."""
+    from audit.services import AuditAction, audit_record_many
     from candidates.models import Application, StageTransition
 
     rows = list(
@@ -281,6 +282,15 @@ def _auto_reject(test_ids: list[int], now: datetime) -> int:
             at=now,
         )
         for app, stage, target, deadline in moves
+    )
+    audit_record_many(
+        action=AuditAction.STAGE_MOVED,
+        model=Application,
+        actor=None,
+        items=[
+            (app, {"from_stage": stage, "to_stage": target, "by": "silence_test_auto_reject"})
+            for app, stage, target, _d in moves
+        ],
     )
     for target in {target for _a, _s, target, _d in moves}:
         Application.objects.filter(id__in=[app for app, _s, t, _d in moves if t == target]).update(

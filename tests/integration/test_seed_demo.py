@@ -54,7 +54,11 @@ def test_seed_demo_is_idempotent_and_realistic(capsys):
 def test_seed_demo_users_have_their_roles_and_can_log_in(client, monkeypatch):
     monkeypatch.setenv("DEMO_PASSWORD", "demo-password-for-tests")
     call_command("seed_demo")
-    assert client.login(username="manager", password="demo-password-for-tests")
+    # Through the real sign-in page: django-axes checks every authentication against a request.
+    response = client.post(
+        "/login/", {"username": "manager", "password": "demo-password-for-tests"}
+    )
+    assert response.status_code == 302
     response = client.get("/requisitions/")
     assert "Account Executive, Mid-Market East" in response.text
     assert "Enterprise Account Executive, ANZ" not in response.text
