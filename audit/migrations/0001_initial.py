@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,21 +16,78 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('actor_username', models.CharField(blank=True, max_length=150)),
-                ('action', models.CharField(choices=[('stage_moved', 'Stage moved'), ('rank_override_set', 'Rank/outcome overridden'), ('rank_override_cleared', 'Rank override cleared'), ('weights_changed', 'Scoring weights changed'), ('contact_changed', 'Contact edited'), ('contact_deleted', 'Contact deleted'), ('contact_attached', 'Contact attached from the queue'), ('contact_dismissed', 'Contact dismissed from the queue'), ('role_changed', 'Role changed'), ('login', 'Signed in'), ('logout', 'Signed out'), ('login_failed', 'Sign-in failed'), ('locked_out', 'Locked out'), ('access_denied', 'Access denied (403)'), ('object_hidden', 'Object not found or not visible (404)')], max_length=30)),
-                ('object_type', models.CharField(blank=True, help_text='app_label.model, e.g. candidates.application', max_length=100)),
-                ('object_id', models.CharField(blank=True, max_length=64)),
-                ('details', models.JSONField(blank=True, default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("actor_username", models.CharField(blank=True, max_length=150)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("stage_moved", "Stage moved"),
+                            ("rank_override_set", "Rank/outcome overridden"),
+                            ("rank_override_cleared", "Rank override cleared"),
+                            ("weights_changed", "Scoring weights changed"),
+                            ("contact_changed", "Contact edited"),
+                            ("contact_deleted", "Contact deleted"),
+                            ("contact_attached", "Contact attached from the queue"),
+                            ("contact_dismissed", "Contact dismissed from the queue"),
+                            ("role_changed", "Role changed"),
+                            ("login", "Signed in"),
+                            ("logout", "Signed out"),
+                            ("login_failed", "Sign-in failed"),
+                            ("locked_out", "Locked out"),
+                            ("access_denied", "Access denied (403)"),
+                            ("object_hidden", "Object not found or not visible (404)"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "object_type",
+                    models.CharField(
+                        blank=True,
+                        help_text="app_label.model, e.g. candidates.application",
+                        max_length=100,
+                    ),
+                ),
+                ("object_id", models.CharField(blank=True, max_length=64)),
+                (
+                    "details",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                    ),
+                ),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['action', '-created_at'], name='audit_action_created'), models.Index(fields=['object_type', 'object_id'], name='audit_object'), models.Index(fields=['actor', '-created_at'], name='audit_actor_created')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["action", "-created_at"], name="audit_action_created"),
+                    models.Index(fields=["object_type", "object_id"], name="audit_object"),
+                    models.Index(fields=["actor", "-created_at"], name="audit_actor_created"),
+                ],
             },
         ),
     ]

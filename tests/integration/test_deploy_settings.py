@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.factories import UserFactory
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -70,3 +72,25 @@ def test_a_bare_checkout_runs_management_commands_without_any_environment(tmp_pa
     )
     assert result.returncode == 0, result.stderr
     assert "No changes detected" in result.stdout
+
+
+def test_session_and_csrf_cookies_are_secure_http_only_and_same_site(client):
+    user = UserFactory(hiring_manager=True)
+    login_page = client.get("/login/")
+    csrf = login_page.cookies["csrftoken"]
+    response = client.post(
+        "/login/",
+        {
+            "username": user.username,
+            "password": "correct horse battery staple",
+            "csrfmiddlewaretoken": csrf.value,
+        },
+        secure=True,
+    )
+    assert response.status_code == 302
+    for cookie in (csrf, response.cookies["sessionid"]):
+        assert cookie["secure"] is True, cookie.key
+        assert cookie["httponly"] is True, cookie.key
+        assert cookie["samesite"] == "Lax", cookie.key
+    # HSTS is sent over HTTPS (the proxy's X-Forwarded-Proto says so behind one).
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
