@@ -184,6 +184,10 @@ AXES_DISABLE_ACCESS_LOG = True
 # is REMOTE_ADDR, not in the header), hence N - 1, and its non-strict mode takes that entry even
 # when a client prepended fake ones.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0 or AXES_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_COUNT must be 0 or more, AXES_FAILURE_LIMIT 1 or more."
+    )
 if TRUSTED_PROXY_COUNT:
     AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1
     AXES_IPWARE_PROXY_ORDER = "left-most"

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from axes.models import AccessAttempt
 from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -172,3 +173,11 @@ def test_without_the_setting_the_proxy_settings_trust_only_the_socket_address(mo
     probe = _settings_module_with(monkeypatch)
     assert probe.AXES_IPWARE_META_PRECEDENCE_ORDER == ("REMOTE_ADDR",)
     assert not hasattr(probe, "AXES_IPWARE_PROXY_COUNT")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("TRUSTED_PROXY_COUNT", "-1"), ("AXES_FAILURE_LIMIT", "0")]
+)
+def test_a_nonsensical_proxy_count_or_limit_stops_the_app(monkeypatch, name, value):
+    with pytest.raises(ImproperlyConfigured, match=name):
+        _settings_module_with(monkeypatch, **{name: value})
