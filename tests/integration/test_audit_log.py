@@ -29,6 +29,7 @@ from tests.factories import (
     CandidatePhoneFactory,
     ContactFactory,
     RequisitionFactory,
+    SilenceTestFactory,
     UserFactory,
     stage_of,
 )
@@ -115,6 +116,26 @@ def test_a_refused_move_records_no_stage_move(team):
             actor=team["recruiter"],
         )
     assert not _events(AuditAction.STAGE_MOVED)
+
+
+def test_the_silence_tests_automatic_rejections_are_recorded_as_system_stage_moves():
+    from hiring.models import SilenceAction
+    from hiring.services import silence_tests_sweep
+
+    test = SilenceTestFactory(closing=True)
+    test.stage.silence_action = SilenceAction.AUTO_REJECT
+    test.stage.save()
+    assert silence_tests_sweep(now=timezone.now()).auto_rejected == 1
+    [event] = _events(AuditAction.STAGE_MOVED)
+    assert event.actor is None
+    assert event.actor_username == ""
+    assert event.object_id == str(test.application_id)
+    rejected = stage_of(test.application.requisition, StageKind.REJECTED)
+    assert event.details == {
+        "from_stage": test.stage_id,
+        "to_stage": rejected.pk,
+        "by": "silence_test_auto_reject",
+    }
 
 
 def test_rank_and_outcome_overrides_are_recorded_without_the_reason(team):
