@@ -2,6 +2,7 @@
 
 import datetime as dt
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -48,10 +49,13 @@ def test_sign_in_is_refused_with_a_retry_time_once_the_limit_is_reached(client):
     page = response.text
     assert "Too many sign-in attempts" in page
     assert "Try again in 15 minutes" in page
-    retry_at = (before + dt.timedelta(minutes=15)).astimezone(dt.UTC)
-    assert f"{retry_at:%H:%M} UTC" in page or (
-        f"{retry_at + dt.timedelta(minutes=1):%H:%M} UTC" in page
-    )
+    # Rounded up to the next whole minute: the time shown is never still inside the lockout.
+    earliest = before + dt.timedelta(minutes=15)
+    shown = re.search(r'<time datetime="([^"]+)">(\d\d:\d\d) UTC</time>', page)
+    retry_at = dt.datetime.fromisoformat(shown.group(1))
+    assert earliest <= retry_at < earliest + dt.timedelta(minutes=1, seconds=5)
+    assert (retry_at.second, retry_at.microsecond) == (0, 0)
+    assert shown.group(2) == f"{retry_at.astimezone(dt.UTC):%H:%M}"
     # The right password during the lockout does not sign in.
     assert "_auth_user_id" not in client.session
 
