@@ -30,6 +30,8 @@ class AuditAction(models.TextChoices):
     CONTACT_ATTACHED = "contact_attached", "Contact attached from the queue"
     CONTACT_DISMISSED = "contact_dismissed", "Contact dismissed from the queue"
     ROLE_CHANGED = "role_changed", "Role changed"
+    ADMIN_CHANGED = "admin_changed", "Changed in the admin"
+    ADMIN_DELETED = "admin_deleted", "Deleted in the admin"
     LOGIN = "login", "Signed in"
     LOGOUT = "logout", "Signed out"
     LOGIN_FAILED = "login_failed", "Sign-in failed"

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from audit.admin_mixins import AuditedAdminMixin
 from candidates.models import (
     Application,
     Candidate,
@@ -22,7 +23,7 @@ class CandidatePhoneInline(admin.TabularInline):
 
 
 @admin.register(Candidate)
-class CandidateAdmin(admin.ModelAdmin):
+class CandidateAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["full_name", "time_zone", "created_at"]
     search_fields = ["first_name", "last_name", "emails__address", "phones__number"]
     inlines = [CandidateEmailInline, CandidatePhoneInline]

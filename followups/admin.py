@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from audit.services import AuditAction, audit_record
+from audit.admin_mixins import AuditedAdminMixin
+from audit.services import AuditAction
 from followups.models import Contact
 
 
@@ -14,7 +15,10 @@ def _contact_ids(contact: Contact) -> dict:
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_changed_action = AuditAction.CONTACT_CHANGED
+    audit_deleted_action = AuditAction.CONTACT_DELETED
+
     list_display = [
         "occurred_at",
         "candidate",
@@ -30,28 +34,5 @@ class ContactAdmin(admin.ModelAdmin):
     raw_id_fields = ["candidate", "application", "logged_by"]
     date_hierarchy = "occurred_at"
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        audit_record(
-            action=AuditAction.CONTACT_CHANGED,
-            obj=obj,
-            # Which fields changed, never their old or new values (an email body, a number).
-            details={**_contact_ids(obj), "created": not change, "fields": form.changed_data},
-            request=request,
-        )
-
-    def delete_model(self, request, obj):
-        audit_record(
-            action=AuditAction.CONTACT_DELETED, obj=obj, details=_contact_ids(obj), request=request
-        )
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for contact in queryset:
-            audit_record(
-                action=AuditAction.CONTACT_DELETED,
-                obj=contact,
-                details=_contact_ids(contact),
-                request=request,
-            )
-        super().delete_queryset(request, queryset)
+    def audit_details(self, obj):
+        return _contact_ids(obj)

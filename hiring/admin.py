@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from audit.admin_mixins import AuditedAdminMixin
 from hiring.models import (
     Pipeline,
     Requisition,
@@ -61,13 +62,20 @@ class StageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Requisition)
-class RequisitionAdmin(admin.ModelAdmin):
+class RequisitionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["title", "hiring_manager", "pipeline", "time_zone", "country", "status"]
     list_filter = ["status", "pipeline", "country"]
     list_select_related = ["hiring_manager", "pipeline"]
     search_fields = ["title"]
     filter_horizontal = ["recruiters"]
     autocomplete_fields = ["hiring_manager"]
+
+    def audit_details(self, obj):
+        # Who may see the requisition's candidates after the change: an access grant.
+        return {
+            "hiring_manager": obj.hiring_manager_id,
+            "recruiters": sorted(obj.recruiters.values_list("pk", flat=True)),
+        }
 
 
 @admin.register(UserProfile)

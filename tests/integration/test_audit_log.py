@@ -52,6 +52,39 @@ def _all_audit_text() -> str:
     ).lower()
 
 
+def _form_data(form) -> dict:
+    """What the browser would post back for an unchanged form."""
+    data = {}
+    for name, field in form.fields.items():
+        key = form.add_prefix(name)
+        value = form.initial.get(name, field.initial)
+        if isinstance(field.widget, SplitDateTimeWidget):
+            if value is not None:
+                local = timezone.localtime(value)
+                data[f"{key}_0"], data[f"{key}_1"] = f"{local:%Y-%m-%d}", f"{local:%H:%M:%S}"
+        elif value is None:
+            continue
+        elif isinstance(value, bool):
+            if value:
+                data[key] = "on"
+        elif isinstance(value, list | tuple):
+            data[key] = [getattr(item, "pk", item) for item in value]
+        else:
+            data[key] = getattr(value, "pk", value)
+    return data
+
+
+def _admin_form_data(response) -> dict:
+    """The admin change page's form and inline rows, as posted back unchanged."""
+    data = _form_data(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data.update(_form_data(formset.management_form))
+        for form in formset.forms:
+            data.update(_form_data(form))
+    return data
+
+
 @pytest.fixture
 def team():
     manager = UserFactory(hiring_manager=True)
@@ -171,20 +204,7 @@ def test_an_admin_contact_edit_records_the_changed_field_names_never_the_body(cl
     admin = UserFactory(admin=True, is_superuser=True)
     client.force_login(admin)
     url = reverse("admin:followups_contact_change", args=[contact.pk])
-    form = client.get(url).context["adminform"].form
-    data = {}
-    for name, field in form.fields.items():
-        value = form.initial.get(name)
-        if isinstance(field.widget, SplitDateTimeWidget):
-            local = timezone.localtime(value)
-            data[f"{name}_0"], data[f"{name}_1"] = f"{local:%Y-%m-%d}", f"{local:%H:%M:%S}"
-        elif value is None:
-            continue
-        elif isinstance(value, bool):
-            if value:
-                data[name] = "on"
-        else:
-            data[name] = value
+    data = _admin_form_data(client.get(url))
     data.update(body_text=BODY, summary=f"Spoke with {FIRST}", subject=f"Re: {LAST}")
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -403,3 +423,61 @@ def test_staff_who_are_not_admins_cannot_open_the_log(client):
     staff = UserFactory(hiring_manager=True, is_staff=True)
     client.force_login(staff)
     assert client.get(reverse("admin:audit_auditevent_changelist")).status_code == 403
+
+
+def test_editing_a_candidates_addresses_in_the_admin_records_row_ids_not_addresses(client, team):
+    candidate = team["app"].candidate
+    email = candidate.emails.get()
+    phone = candidate.phones.get()
+    client.force_login(UserFactory(admin=True, is_superuser=True))
+    url = reverse("admin:candidates_candidate_change", args=[candidate.pk])
+    data = _admin_form_data(client.get(url))
+    email_prefix = next(k for k, v in data.items() if v == EMAIL).rsplit("-", 1)[0]
+    phone_prefix = next(k for k, v in data.items() if v == PHONE).rsplit("-", 1)[0]
+    data[f"{email_prefix}-address"] = "zeb.q@new-mail.example"
+    data[f"{phone_prefix}-DELETE"] = "on"
+    data["last_name"] = "Quill"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["errors"]
+    assert candidate.emails.get().address == "zeb.q@new-mail.example"
+
+    [event] = _events(AuditAction.ADMIN_CHANGED)
+    assert (event.object_type, event.object_id) == ("candidates.candidate", str(candidate.pk))
+    assert event.details["fields"] == ["last_name"]
+    assert event.details["inlines"] == {
+        "candidates.candidateemail": {
+            "added": [],
+            "changed": {str(email.pk): ["address"]},
+            "deleted": [],
+        },
+        "candidates.candidatephone": {"added": [], "changed": {}, "deleted": [phone.pk]},
+    }
+    text = _all_audit_text()
+    for identifier in ("zeb.q@new-mail.example", EMAIL, PHONE, "quill"):
+        assert identifier not in text
+
+
+def test_changing_who_works_a_requisition_in_the_admin_is_recorded(client, team):
+    newcomer = UserFactory(recruiter=True)
+    requisition = team["req"]
+    client.force_login(UserFactory(admin=True, is_superuser=True))
+    url = reverse("admin:hiring_requisition_change", args=[requisition.pk])
+    data = _admin_form_data(client.get(url))
+    data["recruiters"] = [team["recruiter"].pk, newcomer.pk]
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+
+    [event] = _events(AuditAction.ADMIN_CHANGED)
+    assert event.details == {
+        "hiring_manager": team["manager"].pk,
+        "recruiters": sorted([team["recruiter"].pk, newcomer.pk]),
+        "created": False,
+        "fields": ["recruiters"],
+    }
+
+
+def test_saving_an_unchanged_admin_form_records_nothing(client, team):
+    client.force_login(UserFactory(admin=True, is_superuser=True))
+    url = reverse("admin:hiring_requisition_change", args=[team["req"].pk])
+    assert client.post(url, _admin_form_data(client.get(url))).status_code == 302
+    assert not _events(AuditAction.ADMIN_CHANGED)
