@@ -172,6 +172,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A successful sign-in forgets that pair's earlier typos.
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "hiring.lockout.lockout_response"
 # Sign-ins are in the audit log (audit app); axes' own success log would duplicate it.
