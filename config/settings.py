@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "hiring",
     "candidates",
     "followups",
+    "privacy",
 ]
 
 MIDDLEWARE = [
