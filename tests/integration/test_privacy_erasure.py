@@ -9,6 +9,7 @@ including base64/zlib/pickle encodings (django-q2's payloads).
 
 import base64
 import binascii
+import contextlib
 import datetime as dt
 import re
 import zlib
@@ -110,10 +111,8 @@ def _decodings(value: bytes) -> list[bytes]:
             except (binascii.Error, ValueError):
                 continue
             found.append(decoded)
-            try:
+            with contextlib.suppress(zlib.error):
                 found.append(zlib.decompress(decoded))
-            except zlib.error:
-                pass
     return found
 
 
@@ -362,7 +361,8 @@ def test_erasure_keeps_anonymised_history_so_statistics_still_add_up(rich_candid
 
     candidate.refresh_from_db()
     assert candidate.full_name == f"Erased candidate #{candidate.pk}"
-    assert not candidate.emails.exists() and not candidate.phones.exists()
+    assert not candidate.emails.exists()
+    assert not candidate.phones.exists()
     assert Contact.objects.filter(application=application).count() == contacts_before
     assert StageTransition.objects.filter(application=application).count() == transitions_before
     score_after = PersistenceScore.objects.get(pk=score_before.pk)
