@@ -34,7 +34,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import CharField, F, Q, Value
+from django.db.models import CharField, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
 
 from privacy.models import ErasureReason, ErasureRecord
@@ -531,8 +531,15 @@ def _scrub_imports(targets: _Targets) -> int:
             contact_id__in=targets.contact_ids + targets.queue_contact_ids
         ).values_list("batch_id", "row_number")
     )
+    # Only files that can hold their rows are read: those with a row linked to their contacts,
+    # those with rows that made no contact (errors), and those not fully imported yet.
+    batches = ImportBatch.objects.filter(
+        Q(pk__in={batch_id for batch_id, _row in linked})
+        | ~Q(status=ImportStatus.DONE)
+        | Exists(ImportRow.objects.filter(batch_id=OuterRef("pk"), contact__isnull=True))
+    )
     scrubbed = 0
-    for batch in ImportBatch.objects.select_for_update().order_by("pk").iterator():
+    for batch in batches.select_for_update().order_by("pk").iterator():
         try:
             table = call_import.read_csv(bytes(batch.content))
         except call_import.CsvUnreadable:
