@@ -121,7 +121,9 @@ def candidate_data(*, candidate) -> dict:
         ["description", "channel", "due_at", "status", "resolved_at", "made_in_id", "kept_by_id"],
     )
     scores = by_application(
-        PersistenceScore.objects.order_by("computed_at", "pk"),
+        PersistenceScore.objects.annotate(weights_version=F("weights__version")).order_by(
+            "computed_at", "pk"
+        ),
         [
             "score",
             "outcome",
@@ -129,7 +131,7 @@ def candidate_data(*, candidate) -> dict:
             "lines",
             "is_current",
             "computed_at",
-            "weights__version",
+            "weights_version",
         ],
     )
     overrides = by_application(
@@ -140,8 +142,17 @@ def candidate_data(*, candidate) -> dict:
         SilenceTest.objects.order_by("announced_at", "pk"),
         ["announced_at", "deadline_at", "window_closes_at", "state", "outcome", "closed_at"],
     )
+    # Queue items sent from their addresses or numbers are theirs too, though not attached.
+    queue_items = queue_items_from(
+        addresses=candidate.emails.values_list("address", flat=True),
+        numbers=candidate.phones.values_list("number", flat=True),
+    )
     contacts = (
-        Contact.objects.filter(Q(candidate=candidate) | Q(application_id__in=app_ids))
+        Contact.objects.filter(
+            Q(candidate=candidate)
+            | Q(application_id__in=app_ids)
+            | Q(pk__in=queue_items.values("pk"))
+        )
         .prefetch_related("tags", "attachments")
         .order_by("occurred_at", "pk")
     )
@@ -208,6 +219,7 @@ def candidate_data(*, candidate) -> dict:
                 "from_header": c.from_header,
                 "phone_number": c.phone_number,
                 "duration_seconds": c.duration_seconds,
+                "match_status": c.match_status,
                 "classification": {
                     "counts_as_persistence": c.counts_as_persistence,
                     "is_prompted": c.is_prompted,
@@ -372,7 +384,7 @@ def candidates_erase(
 def _collect(ids: list[int]) -> _Targets:
     from candidates.models import Application, Candidate, CandidateEmail, CandidatePhone
     from candidates.normalize import format_phone
-    from followups.models import Contact, MatchStatus
+    from followups.models import Contact
 
     addresses = set(
         CandidateEmail.objects.filter(candidate_id__in=ids).values_list("address", flat=True)
@@ -393,18 +405,9 @@ def _collect(ids: list[int]) -> _Targets:
         full = f"{first} {last}".strip()
         if full:
             texts.add(full)
-    queue = Q()
-    for address in addresses:
-        queue |= Q(from_header__icontains=address)
-    if numbers:
-        queue |= Q(phone_number__in=numbers)
-    queue_contact_ids = []
-    if queue:
-        queue_contact_ids = list(
-            Contact.objects.filter(queue, candidate__isnull=True)
-            .exclude(match_status=MatchStatus.MATCHED)
-            .values_list("pk", flat=True)
-        )
+    queue_contact_ids = list(
+        queue_items_from(addresses=addresses, numbers=numbers).values_list("pk", flat=True)
+    )
     return _Targets(
         candidate_ids=ids,
         application_ids=application_ids,
@@ -413,6 +416,23 @@ def _collect(ids: list[int]) -> _Targets:
         addresses=addresses,
         numbers=numbers,
         texts={t for t in texts if t},
+    )
+
+
+def queue_items_from(*, addresses: Iterable[str], numbers: Iterable[str]):
+    """Unmatched, ambiguous or dismissed contacts from (or, outbound, to) these addresses or
+    numbers."""
+    from followups.models import Contact, MatchStatus
+
+    # The match note names the address or number an outbound item was sent to.
+    sender = Q(pk__in=[])
+    for address in addresses:
+        sender |= Q(from_header__icontains=address) | Q(match_note__icontains=address)
+    numbers = list(numbers)
+    if numbers:
+        sender |= Q(phone_number__in=numbers)
+    return Contact.objects.filter(sender, candidate__isnull=True).exclude(
+        match_status=MatchStatus.MATCHED
     )
 
 

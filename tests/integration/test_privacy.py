@@ -215,24 +215,41 @@ def test_erasing_twice_through_the_service_is_refused(team):
         candidate_erase(candidate=team["candidate"], actor=team["admin"], reason="request")
 
 
-def test_a_running_import_that_mentions_the_candidate_blocks_erasure_and_changes_nothing(team):
-    candidate = team["candidate"]
-    CandidatePhoneFactory(candidate=candidate, number="+14155550188")
+def _running_import_of(team, number="+14155550188"):
+    CandidatePhoneFactory(candidate=team["candidate"], number=number)
     batch = call_import_create(
         uploaded_by=team["recruiter"],
         filename="calls.csv",
-        content=b"datetime,direction,from,to\n2025-03-14 09:30,inbound,+14155550188,+1212555\n",
+        content=f"datetime,direction,from,to\n2025-03-14 09:30,inbound,{number},+1212\n".encode(),
         preset="generic",
         default_region="US",
         enqueue=False,
     )
     batch.status = ImportStatus.RUNNING
     batch.save(update_fields=["status"])
+    return batch
+
+
+def test_a_running_import_that_mentions_the_candidate_blocks_erasure_and_changes_nothing(team):
+    candidate = team["candidate"]
+    _running_import_of(team)
     with pytest.raises(ErasureBlocked, match="still running"):
         candidate_erase(candidate=candidate, actor=team["admin"], reason="request")
     candidate.refresh_from_db()
     assert candidate.phones.exists()
     assert not ErasureRecord.objects.exists()
+
+
+def test_the_erasure_page_explains_a_blocking_import_and_erases_nothing(client, team):
+    batch = _running_import_of(team)
+    client.force_login(team["admin"])
+    response = _erase(client, team["candidate"], team["candidate"].full_name)
+    assert response.status_code == 422
+    assert f"Call import #{batch.pk} (calls.csv) mentions this candidate" in (
+        response.content.decode()
+    )
+    assert not ErasureRecord.objects.exists()
+    assert team["candidate"].phones.exists()
 
 
 def test_erasure_is_announced_once_committed(team, django_capture_on_commit_callbacks):
@@ -397,3 +414,17 @@ def test_erasing_a_candidate_leaves_the_unmatched_queue_of_others_alone(team):
     )
     candidate_erase(candidate=team["candidate"], actor=team["admin"], reason="request")
     assert Contact.objects.filter(pk=stranger.contact_id).exists()
+
+
+def test_export_includes_queue_items_sent_from_the_candidates_address(team):
+    candidate = team["candidate"]
+    address = "second.address@mail.example"
+    queued = email_ingest(raw=_raw_with_attachment(address), source="pipe", now=timezone.now())
+    candidate.emails.create(address=address)
+
+    archive = zipfile.ZipFile(io.BytesIO(candidate_export(candidate=candidate, actor=None)))
+
+    data = json.loads(archive.read("candidate.json"))
+    (contact,) = data["contacts"]
+    assert (contact["id"], contact["match_status"]) == (queued.contact_id, "unmatched")
+    assert f"emails/{queued.contact_id}.eml" in archive.namelist()

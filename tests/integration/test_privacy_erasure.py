@@ -164,6 +164,12 @@ def rich_candidate(settings, monkeypatch, django_capture_on_commit_callbacks):
         source=ContactSource.PIPE,
         now=now,
     )
+    # A recruiter's own mail to them, captured (BCC) before the candidate existed.
+    queued_outbound = email_ingest(
+        raw=make_email(from_=recruiter.email, to=ADDRESS, subject="Intro call", body="Hi"),
+        source=ContactSource.PIPE,
+        now=now,
+    )
     queued_sms = phone_contact_record(
         channel=Channel.SMS,
         direction=Direction.INBOUND,
@@ -305,6 +311,7 @@ def rich_candidate(settings, monkeypatch, django_capture_on_commit_callbacks):
         "batch": batch,
         "queued_email": queued_email,
         "queued_sms": queued_sms,
+        "queued_outbound": queued_outbound,
         "matched_email": matched_email,
     }
 
@@ -333,6 +340,7 @@ def test_the_fixture_really_stores_every_identifier_before_erasure(rich_candidat
     assert set(queue.values_list("pk", flat=True)) >= {
         rich_candidate["queued_email"].contact_id,
         rich_candidate["queued_sms"].contact.pk,
+        rich_candidate["queued_outbound"].contact_id,
     }
     assert ImportRow.objects.filter(outcome=RowOutcome.ERROR).exists()
 
@@ -345,7 +353,7 @@ def test_erasure_leaves_no_identifier_in_any_table(rich_candidate):
 
     hits = _hits(IDENTIFIERS)
     assert not hits, "\n".join(hits)
-    assert result.queue_items_deleted == 2
+    assert result.queue_items_deleted == 3
     assert result.import_rows_scrubbed == 2
     assert not OrmQ.objects.exists()
     assert not Task.objects.filter(func="followups.tasks.send_candidate_email").exists()
