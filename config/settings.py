@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "hiring",
     "candidates",
     "followups",
+    "privacy",
 ]
 
 MIDDLEWARE = [

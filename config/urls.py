@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("candidates.urls")),
     path("", include("followups.urls")),
     path("", include("hiring.urls")),
+    path("", include("privacy.urls")),
 ]

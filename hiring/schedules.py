@@ -7,6 +7,7 @@ and deadlines live as UTC instants on the silence tests themselves.
 SILENCE_SWEEPER = "silence-test-sweeper"
 IMAP_POLLER = "imap-poller"
 PROMISE_SWEEPER = "promise-sweeper"
+RETENTION_POLICY = "retention-policy"
 
 SCHEDULES = {
     SILENCE_SWEEPER: {
@@ -27,6 +28,12 @@ SCHEDULES = {
         "func": "followups.tasks.sweep_promises",
         "schedule_type": "I",
         "minutes": 1,
+        "repeats": -1,
+    },
+    # Erases candidates inactive longer than the admin-set policy; a no-op while it is unset.
+    RETENTION_POLICY: {
+        "func": "privacy.tasks.apply_retention_policy",
+        "schedule_type": "D",  # Schedule.DAILY
         "repeats": -1,
     },
 }

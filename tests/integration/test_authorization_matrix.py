@@ -63,6 +63,7 @@ def world():
             "contact": own_contact.contact_id,
             "queued": queued.contact_id,
             "batch": batch.pk,
+            "candidate": own_app.candidate_id,
         },
         "foreign": {
             "req": foreign_req.pk,
@@ -71,6 +72,7 @@ def world():
             "contact": foreign_contact.contact_id,
             "queued": queued.contact_id,
             "batch": foreign_batch.pk,
+            "candidate": foreign_app.candidate_id,
         },
     }
 
@@ -96,6 +98,8 @@ def _kwargs(name, ids):
         "hiring:silence_board": {"pk": ids["req"]},
         "hiring:silence_announce": {"application_pk": ids["app"]},
         "hiring:insights": {"pk": ids["req"]},
+        "privacy:candidate_export": {"pk": ids["candidate"]},
+        "privacy:candidate_erase": {"pk": ids["candidate"]},
     }.get(name, {})
 
 
@@ -234,6 +238,17 @@ MATRIX = {
         "get",
         {"manager": OK, "recruiter": OK, "stranger": OK, "admin": OK},
         OK,
+    ),
+    # Subject-access exports: admins and the candidate's recruiters, not hiring managers.
+    "privacy:candidate_export": (
+        "get",
+        {"manager": FORBIDDEN, "recruiter": OK, "stranger": FORBIDDEN, "admin": OK},
+        FORBIDDEN,
+    ),
+    "privacy:candidate_erase": (
+        "get",
+        {"manager": FORBIDDEN, "recruiter": FORBIDDEN, "stranger": FORBIDDEN, "admin": OK},
+        FORBIDDEN,
     ),
 }
 

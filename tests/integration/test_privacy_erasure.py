@@ -1,0 +1,395 @@
+"""Erasure leaves no identifier of the candidate in any column of any table.
+
+The candidate is built through the real entry points (email ingestion with an attachment,
+calls and texts, a call-log CSV import, the stage/round/scorecard services, scores, a rank
+override, an email sent from the app whose django-q2 task ran, and one still queued), then
+erased; every text, JSON and binary column of every table in the database is then searched,
+including base64/zlib/pickle encodings (django-q2's payloads).
+"""
+
+import base64
+import binascii
+import contextlib
+import datetime as dt
+import re
+import zlib
+
+import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.utils import timezone
+from django_q.conf import Conf
+from django_q.models import OrmQ, Task
+
+from candidates.models import Application, Candidate, StageTransition
+from candidates.services import (
+    application_move,
+    candidate_create,
+    interview_round_create,
+    scorecard_submit,
+)
+from followups.imports import call_import_create, call_import_run
+from followups.models import (
+    Channel,
+    Contact,
+    ContactSource,
+    Direction,
+    EmailAttachment,
+    ImportRow,
+    InboundMessage,
+    MatchStatus,
+    PersistenceScore,
+    RowOutcome,
+)
+from followups.phone import phone_contact_record
+from followups.quality import contact_record
+from followups.scores import rank_override_set, scores_recompute
+from followups.services import email_ingest, email_send
+from hiring.models import StageKind
+from privacy.models import ErasureReason, ErasureRecord
+from privacy.services import candidate_erase, candidate_export
+from tests.emails import make_email
+from tests.factories import ApplicationFactory, RequisitionFactory, UserFactory, stage_of
+
+FIRST, LAST = "Zanzibella", "Quistorp-Nakamura"
+ADDRESS = "zanzibella.q@candidate-mail.example"
+OTHER_ADDRESS = "zq.private@elsewhere.example"
+PHONE = "+14155550142"
+SUBJECT = "Territory plan with ultraviolet pineapples"
+BODY_SNIPPET = "marmalade-quasar forecasting"
+ATTACHMENT_NAME = "zanzibella_resume.pdf"
+ATTACHMENT_BYTES = b"%PDF-1.4 secret-resume-xyzzy-contents"
+NOTES = "Sharp on the cold-call roleplay, mentions zebra-crossing deals"
+IDENTIFIERS = {
+    "full name": f"{FIRST} {LAST}",
+    "first name": FIRST,
+    "last name": LAST,
+    "email": ADDRESS,
+    "second email": OTHER_ADDRESS,
+    "phone (E.164)": PHONE,
+    "phone (national)": "(415) 555-0142",
+    "phone (dashes)": "415-555-0142",
+    "phone (digits)": "4155550142",
+    "subject": SUBJECT,
+    "body": BODY_SNIPPET,
+    "attachment name": ATTACHMENT_NAME,
+    "attachment content": "secret-resume-xyzzy",
+    "scorecard notes": "zebra-crossing",
+}
+TEXT_TYPES = {"text", "character varying", "character", "json", "jsonb", "bytea"}
+_BASE64 = re.compile(rb"^[A-Za-z0-9+/=_-]{16,}$")
+
+
+def _email_with_attachment(*, from_: str, subject: str, body: str) -> bytes:
+    from email.message import EmailMessage
+    from email.utils import make_msgid
+
+    message = EmailMessage()
+    message["From"] = f"{FIRST} {LAST} <{from_}>"
+    message["To"] = "jobs@persist.example"
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="candidate-mail.example")
+    message.set_content(f"Hello,\n\n{body}\n\n{FIRST}\n")
+    message.add_attachment(
+        ATTACHMENT_BYTES, maintype="application", subtype="pdf", filename=ATTACHMENT_NAME
+    )
+    return bytes(message)
+
+
+def _decodings(value: bytes) -> list[bytes]:
+    """The value, and what it decodes to as base64 (plain, url-safe, django-signing's
+    ``data:timestamp:signature``) and zlib: how pickles and signed packages are stored."""
+    found = [value]
+    pieces = [value, value.split(b":")[0].lstrip(b".")]
+    for piece in pieces:
+        if not _BASE64.match(piece):
+            continue
+        for decode in (base64.b64decode, base64.urlsafe_b64decode):
+            try:
+                decoded = decode(piece + b"=" * (-len(piece) % 4))
+            except (binascii.Error, ValueError):
+                continue
+            found.append(decoded)
+            with contextlib.suppress(zlib.error):
+                found.append(zlib.decompress(decoded))
+    return found
+
+
+def _haystacks(value) -> list[str]:
+    if value is None:
+        return []
+    raw = bytes(value) if isinstance(value, memoryview | bytes) else str(value).encode()
+    return [b.decode("utf-8", "replace").casefold() for b in _decodings(raw)]
+
+
+def _searchable_columns() -> list[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema() ORDER BY table_name, column_name"
+        )
+        rows = cursor.fetchall()
+    tables = set(connection.introspection.table_names())
+    return [(t, c) for t, c, kind in rows if t in tables and kind in TEXT_TYPES]
+
+
+def _hits(identifiers: dict[str, str]) -> list[str]:
+    hits = []
+    quote = connection.ops.quote_name
+    for table, column in _searchable_columns():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {quote(column)} FROM {quote(table)}")
+            values = [row[0] for row in cursor.fetchall()]
+        for value in values:
+            for hay in _haystacks(value):
+                for label, identifier in identifiers.items():
+                    if identifier.casefold() in hay:
+                        hits.append(f"{table}.{column} holds the {label} {identifier!r}")
+    return sorted(set(hits))
+
+
+@pytest.fixture
+def rich_candidate(settings, monkeypatch, django_capture_on_commit_callbacks):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    now = timezone.now()
+    recruiter = UserFactory(recruiter=True)
+    manager = UserFactory(hiring_manager=True)
+    admin = UserFactory(admin=True, is_superuser=True)
+    requisition = RequisitionFactory(hiring_manager=manager, recruiters=[recruiter])
+
+    # Before the candidate exists: an email and a text from them wait in the unmatched queue.
+    queued_email = email_ingest(
+        raw=make_email(from_=OTHER_ADDRESS, subject=SUBJECT, body=BODY_SNIPPET),
+        source=ContactSource.PIPE,
+        now=now,
+    )
+    # A recruiter's own mail to them, captured (BCC) before the candidate existed.
+    queued_outbound = email_ingest(
+        raw=make_email(from_=recruiter.email, to=ADDRESS, subject="Intro call", body="Hi"),
+        source=ContactSource.PIPE,
+        now=now,
+    )
+    queued_sms = phone_contact_record(
+        channel=Channel.SMS,
+        direction=Direction.INBOUND,
+        candidate_number=PHONE,
+        occurred_at=now - dt.timedelta(days=2),
+        external_id="SMqueued1",
+        summary=f"Hi it's {FIRST}, {BODY_SNIPPET}",
+        source=ContactSource.WEBHOOK,
+        now=now,
+    )
+
+    candidate = candidate_create(
+        first_name=FIRST,
+        last_name=LAST,
+        emails=[ADDRESS, OTHER_ADDRESS],
+        phones=[PHONE],
+        linkedin_url="https://www.linkedin.com/in/zanzibella-quistorp",
+        notes=f"Met {FIRST} at the fair",
+        created_by=recruiter,
+    )
+    application = ApplicationFactory(candidate=candidate, requisition=requisition)
+    Application.objects.filter(pk=application.pk).update(source=f"Referral by {FIRST}'s boss")
+    application.refresh_from_db()
+    application_move(
+        application=application,
+        to_stage=stage_of(requisition, StageKind.INTERVIEW),
+        actor=recruiter,
+        reason=f"{FIRST} aced the screen",
+    )
+    interview = interview_round_create(
+        application=application, title="Role play", interviewers=[manager]
+    )
+    scorecard_submit(
+        interview_round=interview,
+        interviewer=manager,
+        ratings={"tenacity": 5, "trust": 4, "follow_up": 5, "coachability": 4, "closing": 3},
+        recommendation="strong_yes",
+        notes=NOTES,
+    )
+
+    # Matched contacts through the real entry points.
+    matched_email = email_ingest(
+        raw=_email_with_attachment(from_=ADDRESS, subject=SUBJECT, body=BODY_SNIPPET),
+        source=ContactSource.IMAP,
+        now=now,
+    )
+    phone_contact_record(
+        channel=Channel.PHONE,
+        direction=Direction.INBOUND,
+        candidate_number=PHONE,
+        occurred_at=now - dt.timedelta(hours=5),
+        external_id="CAcall1",
+        duration_seconds=95,
+        summary=f"{FIRST} called about {BODY_SNIPPET}",
+        source=ContactSource.WEBHOOK,
+        now=now,
+    )
+    contact_record(
+        application=application,
+        channel=Channel.PHONE,
+        direction=Direction.INBOUND,
+        occurred_at=now - dt.timedelta(hours=3),
+        summary=f"{FIRST} promised the deck",
+        logged_by=recruiter,
+        now=now,
+        tags=["adds_value"],
+        promise=f"{FIRST} sends the {BODY_SNIPPET} deck",
+        promise_due=now + dt.timedelta(days=2),
+    )
+
+    # A call log: a row that becomes a contact, and an error row with only their number.
+    csv_content = (
+        "date,time,direction,from,to,duration,call_id,notes\n"
+        f"2025-03-14,09:30,inbound,(415) 555-0142,+12125550199,1:35,pbx-1,Call with {FIRST}\n"
+        "2025-03-14,10:00,inbound,+12025550111,+12125550199,0:30,pbx-2,someone else\n"
+        f"not-a-date,11:00,inbound,415-555-0142,+12125550199,0:10,pbx-3,{FIRST} again\n"
+    ).encode()
+    batch = call_import_create(
+        uploaded_by=recruiter,
+        filename="calls.csv",
+        content=csv_content,
+        preset="generic",
+        default_region="US",
+        enqueue=False,
+    )
+    call_import_run(batch_id=batch.pk, now=now, time_zone="UTC")
+
+    scores_recompute(application_ids=[application.pk], now=now)
+    rank_override_set(
+        application=application, actor=manager, reason=f"{FIRST} is our pick", position=1
+    )
+
+    # An email sent from the app: its delivery task runs for real (sync), a second one stays
+    # queued in the ORM broker, and a failed delivery records the address in its result.
+    monkeypatch.setattr(Conf, "SYNC", True)
+    with django_capture_on_commit_callbacks(execute=True):
+        email_send(
+            application=application,
+            sender=recruiter,
+            subject=f"Next steps, {FIRST}",
+            body="Talk soon",
+            now=now,
+        )
+    monkeypatch.setattr(Conf, "SYNC", False)
+    with django_capture_on_commit_callbacks(execute=True):
+        queued_send = email_send(
+            application=application,
+            sender=recruiter,
+            subject="Follow-up",
+            body=f"{FIRST}, see attached",
+            now=now,
+        )
+    Task.objects.create(
+        id="f" * 32,
+        name="failed-delivery",
+        func="followups.tasks.send_candidate_email",
+        args=(queued_send.pk,),
+        kwargs={},
+        result=f"SMTPRecipientsRefused: {{'{ADDRESS}': (550, b'mailbox full')}}",
+        started=now,
+        stopped=now,
+        success=False,
+    )
+
+    # Admin log entries about the candidate and the application, as the admin site writes.
+    for obj in (candidate, application):
+        LogEntry.objects.log_actions(
+            user_id=admin.pk,
+            queryset=[obj],
+            action_flag=CHANGE,
+            change_message=f"Changed notes of {FIRST}",
+            single_object=True,
+        )
+    candidate_export(candidate=candidate, actor=admin, now=now)
+    return {
+        "candidate": candidate,
+        "application": application,
+        "admin": admin,
+        "batch": batch,
+        "queued_email": queued_email,
+        "queued_sms": queued_sms,
+        "queued_outbound": queued_outbound,
+        "matched_email": matched_email,
+    }
+
+
+def test_the_fixture_really_stores_every_identifier_before_erasure(rich_candidate):
+    # Guards the main test against a fixture that never wrote the data it then fails to find.
+    hits = _hits(IDENTIFIERS)
+    for table in (
+        "candidates_candidate",
+        "candidates_candidateemail",
+        "candidates_candidatephone",
+        "followups_contact",
+        "followups_inboundmessage",
+        "followups_emailattachment",
+        "followups_importbatch",
+        "followups_importrow",
+        "django_admin_log",
+        "django_q_task",
+        "followups_promise",
+        "candidates_scorecard",
+    ):
+        assert any(hit.startswith(f"{table}.") for hit in hits), table
+    assert OrmQ.objects.exists()
+    assert Task.objects.filter(func="followups.tasks.send_candidate_email", success=True).exists()
+    queue = Contact.objects.filter(match_status=MatchStatus.UNMATCHED)
+    assert set(queue.values_list("pk", flat=True)) >= {
+        rich_candidate["queued_email"].contact_id,
+        rich_candidate["queued_sms"].contact.pk,
+        rich_candidate["queued_outbound"].contact_id,
+    }
+    assert ImportRow.objects.filter(outcome=RowOutcome.ERROR).exists()
+
+
+def test_erasure_leaves_no_identifier_in_any_table(rich_candidate):
+    candidate = rich_candidate["candidate"]
+    result = candidate_erase(
+        candidate=candidate, actor=rich_candidate["admin"], reason=ErasureReason.REQUEST
+    )
+
+    hits = _hits(IDENTIFIERS)
+    assert not hits, "\n".join(hits)
+    assert result.queue_items_deleted == 3
+    assert result.import_rows_scrubbed == 2
+    assert not OrmQ.objects.exists()
+    assert not Task.objects.filter(func="followups.tasks.send_candidate_email").exists()
+
+
+def test_erasure_keeps_anonymised_history_so_statistics_still_add_up(rich_candidate):
+    candidate, application = rich_candidate["candidate"], rich_candidate["application"]
+    contacts_before = Contact.objects.filter(application=application).count()
+    transitions_before = StageTransition.objects.filter(application=application).count()
+    score_before = PersistenceScore.objects.get(application=application, is_current=True)
+
+    candidate_erase(candidate=candidate, actor=rich_candidate["admin"], reason="request")
+
+    candidate.refresh_from_db()
+    assert candidate.full_name == f"Erased candidate #{candidate.pk}"
+    assert not candidate.emails.exists()
+    assert not candidate.phones.exists()
+    assert Contact.objects.filter(application=application).count() == contacts_before
+    assert StageTransition.objects.filter(application=application).count() == transitions_before
+    score_after = PersistenceScore.objects.get(pk=score_before.pk)
+    assert score_after.score == score_before.score
+    assert sum(line["points"] for line in score_after.lines) == score_after.score
+    assert not InboundMessage.objects.filter(contact__application=application).exists()
+    assert not EmailAttachment.objects.filter(contact__application=application).exists()
+    # The other caller's row in the same call log is untouched, in the file and the records.
+    batch = rich_candidate["batch"]
+    batch.refresh_from_db()
+    assert b"+12025550111" in bytes(batch.content)
+    assert ImportRow.objects.get(batch=batch, row_number=2).data["from"] == "+12025550111"
+    record = ErasureRecord.objects.get()
+    assert (record.candidate_pk, record.erased_by, record.reason) == (
+        candidate.pk,
+        rich_candidate["admin"],
+        "request",
+    )
+    entry = LogEntry.objects.get(
+        content_type=ContentType.objects.get_for_model(Candidate), object_id=str(candidate.pk)
+    )
+    assert entry.object_repr == "Erased personal data"
