@@ -22,34 +22,46 @@ The SIGKILLed ``manage.py poll_imap`` command (the cron path) is drilled in
 Run only the drills: ``make test ARGS=tests/integration/test_drills.py``.
 """
 
+import base64
 import contextlib
 import datetime as dt
+import hashlib
+import hmac
+import imaplib
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import psutil
-import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule, Task
 from django_q.tasks import async_task
-from psycopg import sql
+from twilio.request_validator import RequestValidator
 
-from candidates.models import Application, StageTransition
+from candidates.models import Application, Candidate, StageTransition
+from followups.email_parsing import parse_email
+from followups.imap import ImapConfig
 from followups.models import (
     Channel,
     Contact,
     ContactSource,
     Direction,
+    ImapCheckpoint,
+    InboundMessage,
 )
 from hiring.models import (
     SilenceAction,
@@ -60,7 +72,11 @@ from hiring.models import (
     Stage,
     StageKind,
 )
+from tests.emails import make_email
 from tests.factories import (
+    ApplicationFactory,
+    CandidateFactory,
+    CandidatePhoneFactory,
     RequisitionFactory,
     UserFactory,
     bulk_applications,
@@ -111,30 +127,41 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-class RowLock:
-    """``SELECT … FOR UPDATE`` on one row, held on a connection of its own until released."""
+class HeldTransaction:
+    """A transaction on a connection of its own (in a thread) that keeps the locks ``work``
+    takes until ``release()`` rolls it back."""
 
-    def __init__(self, model, pk: int):
-        db = connection.settings_dict
-        self._conn = psycopg.connect(
-            host=db["HOST"] or "127.0.0.1",
-            port=db["PORT"] or 5432,
-            user=db["USER"],
-            password=db["PASSWORD"] or None,
-            dbname=db["NAME"],
-        )
-        with self._conn.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("SELECT id FROM {} WHERE id = %s FOR UPDATE").format(
-                    sql.Identifier(model._meta.db_table)
-                ),
-                [pk],
-            )
-            assert cursor.fetchone() == (pk,)
-        self.backend_pid = self._conn.info.backend_pid
+    class _Release(Exception):
+        pass
+
+    def __init__(self, work):
+        self._ready, self._released = threading.Event(), threading.Event()
+        self._error: BaseException | None = None
+        self.backend_pid = 0
+        self._thread = threading.Thread(target=self._hold, args=(work,), daemon=True)
+        self._thread.start()
+        assert self._ready.wait(DRILL_DEADLINE_S), "the held transaction did not start"
+        if self._error:
+            raise self._error
+
+    def _hold(self, work) -> None:
+        try:
+            with contextlib.suppress(self._Release), transaction.atomic():
+                work()
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    self.backend_pid = cursor.fetchone()[0]
+                self._ready.set()
+                self._released.wait(2 * DRILL_DEADLINE_S)
+                raise self._Release
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+        finally:
+            connections.close_all()
 
     def waiters(self) -> list[tuple[int, int]]:
-        """``(backend pid, client port)`` of every session waiting for this lock."""
+        """``(backend pid, client port)`` of every session waiting for this transaction."""
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pid, client_port FROM pg_stat_activity "
@@ -144,9 +171,8 @@ class RowLock:
             return cursor.fetchall()
 
     def release(self) -> None:
-        if not self._conn.closed:
-            self._conn.rollback()
-            self._conn.close()
+        self._released.set()
+        self._thread.join(timeout=DRILL_DEADLINE_S)
 
 
 def _backend_gone(pid: int) -> bool:
@@ -222,7 +248,7 @@ def _only_this_task_runs() -> None:
     Schedule.objects.update(next_run=timezone.now() + dt.timedelta(days=1))
 
 
-def _kill_where_blocked(cluster: ProcessGroup, lock: RowLock, kill: str) -> int:
+def _kill_where_blocked(cluster: ProcessGroup, lock: HeldTransaction, kill: str) -> int:
     """SIGKILL the worker waiting for ``lock`` (or the whole cluster); its backend pid."""
     waiters = _wait_for("a worker to wait for the locked row", lock.waiters)
     assert len(waiters) == 1, waiters
@@ -237,7 +263,7 @@ def _kill_where_blocked(cluster: ProcessGroup, lock: RowLock, kill: str) -> int:
     return backend_pid
 
 
-def _after_kill(cluster: ProcessGroup, lock: RowLock, backend_pid: int, tmp_path, **env):
+def _after_kill(cluster: ProcessGroup, lock: HeldTransaction, backend_pid: int, tmp_path, **env):
     """Let the killed transaction end; the cluster that finishes the job (a new one if the old
     one was killed whole)."""
     lock.release()
@@ -330,7 +356,7 @@ def test_sweep_killed_mid_way_advances_every_silence_test_exactly_once(tmp_path,
     )[SWEEP_BATCH : 2 * SWEEP_BATCH]
     held = next(t.application_id for t in second_batch if t.application_id in silent)
     _only_this_task_runs()
-    lock = RowLock(Application, held)
+    lock = HeldTransaction(lambda: Application.objects.select_for_update().get(pk=held))
     cluster = _qcluster(tmp_path, "cluster")
     try:
         task_id = async_task(SWEEP, SWEEP_BATCH)
@@ -385,3 +411,254 @@ def test_sweep_killed_mid_way_advances_every_silence_test_exactly_once(tmp_path,
     # The killed run reported nothing; its redelivery did exactly the rest.
     result = Task.objects.get(id=task_id).result
     assert (result["started"], result["closed"]) == (0, len(expected) - SWEEP_BATCH)
+
+
+# --- 2. a worker killed mid-IMAP-batch -------------------------------------------------------
+
+IMAP_MESSAGES = 40
+#: The message (1-based, in UID order) whose candidate row the drill holds.
+IMAP_HELD_MESSAGE = 15
+
+
+def _imap_folder(config: ImapConfig, folder: str, messages: list[bytes]) -> ImapConfig:
+    """A fresh folder holding ``messages`` (UIDs 1..n, a new UIDVALIDITY)."""
+    client = imaplib.IMAP4(config.host, config.port)
+    client.login(config.user, config.password)
+    client.delete(folder)
+    client.create(folder)
+    for raw in messages:
+        client.append(folder, None, None, raw)
+    client.logout()
+    return ImapConfig(
+        host=config.host,
+        port=config.port,
+        user=config.user,
+        password=config.password,
+        folder=folder,
+        use_ssl=False,
+    )
+
+
+def _unseen(config: ImapConfig) -> list[bytes]:
+    client = imaplib.IMAP4(config.host, config.port)
+    client.login(config.user, config.password)
+    client.select(config.folder)
+    unseen = client.uid("SEARCH", None, "UNSEEN")[1][0].split()
+    client.logout()
+    return unseen
+
+
+#: Where the worker is held when it is killed, working on message 15:
+#: - "in its transaction": the same message is being stored by a concurrent delivery (an
+#:   uncommitted twin row), so the worker waits on the unique Message-ID index; the kill rolls
+#:   message 15 back and it is fetched again;
+#: - "in its commit": the candidate's row is locked, and Django's deferred foreign keys are
+#:   checked at COMMIT, so the worker has asked to commit and dies before hearing back; the
+#:   commit completes, message 15 is stored and not fetched again, but never got its Seen flag
+#:   from the dead worker.
+IMAP_HELD = ["in its transaction", "in its commit"]
+
+
+@pytest.mark.cluster
+@pytest.mark.parametrize("held", IMAP_HELD)
+@pytest.mark.parametrize("kill", KILLS)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_imap_poll_killed_mid_batch_stores_every_message_exactly_once(
+    imap_server, tmp_path, kill, held
+):
+    requisition = RequisitionFactory()
+    apps = bulk_applications(requisition, IMAP_MESSAGES)
+    senders = [app.candidate.emails.get().address for app in apps]
+    messages = [
+        make_email(from_=sender, subject=f"Follow-up {i}") for i, sender in enumerate(senders)
+    ]
+    config = _imap_folder(imap_server, "drill-" + re.sub(r"\W+", "-", f"{kill}-{held}"), messages)
+    imap_env = {
+        "IMAP_HOST": config.host,
+        "IMAP_PORT": str(config.port),
+        "IMAP_SSL": "false",
+        "IMAP_USER": config.user,
+        "IMAP_PASSWORD": config.password,
+        "IMAP_FOLDER": config.folder,
+    }
+    before = IMAP_HELD_MESSAGE - 1
+    # Message 15 is stored by the killed worker only if it was already committing.
+    stored_by_killed = before + (held == "in its commit")
+    _only_this_task_runs()
+    if held == "in its transaction":
+        twin = parse_email(messages[before])
+        lock = HeldTransaction(
+            lambda: InboundMessage.objects.create(
+                message_id=twin.message_id,
+                fingerprint="a concurrent delivery of message 15",
+                source=ContactSource.WEBHOOK,
+                received_at=timezone.now(),
+                size=0,
+                raw=b"",
+            )
+        )
+    else:
+        candidate = apps[before].candidate_id
+        lock = HeldTransaction(lambda: Candidate.objects.select_for_update().get(pk=candidate))
+
+    def checkpoint() -> int:
+        return ImapCheckpoint.objects.get(mailbox=config.mailbox_key).last_uid
+
+    cluster = _qcluster(tmp_path, "cluster", **imap_env)
+    try:
+        task_id = async_task(POLL_IMAP)
+        backend_pid = _kill_where_blocked(cluster, lock, kill)
+        assert (Contact.objects.count(), checkpoint()) == (before, before)
+        cluster = _after_kill(cluster, lock, backend_pid, tmp_path, **imap_env)
+        # The message and its checkpoint commit together, or neither does.
+        assert (Contact.objects.count(), checkpoint()) == (stored_by_killed, stored_by_killed)
+        _wait_for(
+            "the redelivered poll",
+            lambda: Task.objects.filter(id=task_id, success=True).exists(),
+        )
+    finally:
+        lock.release()
+        cluster.stop()
+
+    assert InboundMessage.objects.count() == IMAP_MESSAGES
+    per_candidate = dict(
+        Contact.objects.filter(source=ContactSource.IMAP)
+        .values_list("candidate_id")
+        .annotate(n=Count("id"))
+    )
+    assert per_candidate == {app.candidate_id: 1 for app in apps}
+    assert checkpoint() == IMAP_MESSAGES
+    assert _unseen(config) == []
+    # The redelivered poll resumed at the checkpoint: nothing fetched twice.
+    result = Task.objects.get(id=task_id).result
+    rest = IMAP_MESSAGES - stored_by_killed
+    assert (result["fetched"], result["stored"], result["duplicates"]) == (rest, rest, 0)
+
+
+# --- 4. the same webhook posted 20 times at once ---------------------------------------------
+
+WEBHOOK_POSTS = 20
+WEBHOOK_SECRET = "persist:drill-webhook-secret"
+MAILGUN_KEY = "key-drill-mailgun-signing"
+TWILIO_TOKEN = "drill-twilio-auth-token"
+CANDIDATE_NUMBER = "+16502530000"
+
+
+@pytest.fixture(scope="module")
+def web_server(django_db_setup, tmp_path_factory):
+    """gunicorn as deployed, with 4 workers x 5 threads: 20 requests really handled at once, in
+    four processes, on twenty database connections."""
+    port = _free_port()
+    server = ProcessGroup(
+        [
+            *(sys.executable, "-m", "gunicorn", "config.wsgi"),
+            *("--workers", "4", "--threads", "5", "--bind", f"127.0.0.1:{port}"),
+        ],
+        env=dict(
+            os.environ,
+            DATABASE_URL=_database_url(),
+            ALLOWED_HOSTS="127.0.0.1",
+            ANYMAIL_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            MAILGUN_WEBHOOK_SIGNING_KEY=MAILGUN_KEY,
+            TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+            PUBLIC_BASE_URL="",
+        ),
+        log=tmp_path_factory.mktemp("gunicorn") / "gunicorn.log",
+    )
+    base_url = f"http://127.0.0.1:{port}"
+
+    def serving() -> bool:
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=5) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    try:
+        _wait_for("gunicorn to serve", serving)
+        yield base_url
+    finally:
+        server.stop()
+
+
+def _post_at_once(url: str, body: bytes, headers: dict[str, str]) -> list[tuple[int, bytes]]:
+    """POST the identical request WEBHOOK_POSTS times, released together; (status, body) each."""
+    barrier = threading.Barrier(WEBHOOK_POSTS)
+
+    def post(_n):
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        barrier.wait(timeout=DRILL_DEADLINE_S)
+        try:
+            with urllib.request.urlopen(request, timeout=DRILL_DEADLINE_S) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    with ThreadPoolExecutor(WEBHOOK_POSTS) as pool:
+        return list(pool.map(post, range(WEBHOOK_POSTS)))
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_same_inbound_email_posted_20_times_at_once_is_one_contact(web_server):
+    candidate = CandidateFactory(email="dana.whitfield@example.com")
+    raw = make_email(from_="dana.whitfield@example.com", subject="Territory plan for Q1")
+    timestamp, token = str(int(time.time())), "d" * 50
+    fields = {
+        "body-mime": raw.decode(),
+        "recipient": "jobs@persist.example",
+        "sender": "dana.whitfield@example.com",
+        "timestamp": timestamp,
+        "token": token,
+        "signature": hmac.new(
+            MAILGUN_KEY.encode(), f"{timestamp}{token}".encode(), hashlib.sha256
+        ).hexdigest(),
+    }
+    answers = _post_at_once(
+        web_server + reverse("followups:inbound_email_webhook", args=["mailgun"]),
+        urlencode(fields).encode(),
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "Basic " + base64.b64encode(WEBHOOK_SECRET.encode()).decode(),
+        },
+    )
+    # Duplicates answer 200 too: the ESP retries anything else.
+    assert [status for status, _body in answers] == [200] * WEBHOOK_POSTS, answers
+    contact = Contact.objects.get()
+    assert (contact.candidate, contact.source) == (candidate, ContactSource.WEBHOOK)
+    assert contact.subject == "Territory plan for Q1"
+    assert InboundMessage.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_same_twilio_sms_posted_20_times_at_once_is_one_contact(web_server):
+    application = ApplicationFactory()
+    CandidatePhoneFactory(candidate=application.candidate, number=CANDIDATE_NUMBER)
+    sid = "SM" + "d" * 32
+    params = {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "SmsMessageSid": sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": CANDIDATE_NUMBER,
+        "To": "+14155550199",
+        "ToCountry": "US",
+        "Body": "Hi Morgan, I sketched a territory plan. Can we talk Thursday?",
+        "NumMedia": "0",
+        "NumSegments": "1",
+        "SmsStatus": "received",
+        "ApiVersion": "2010-04-01",
+    }
+    url = web_server + reverse("followups:twilio_sms_webhook")
+    answers = _post_at_once(
+        url,
+        urlencode(params).encode(),
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(url, params),
+        },
+    )
+    # Duplicates answer 200 with empty TwiML too: Twilio retries anything else.
+    assert {(status, body.decode()[-11:]) for status, body in answers} == {(200, "<Response/>")}
+    contact = Contact.objects.get()
+    assert (contact.channel, contact.external_id) == (Channel.SMS, sid)
+    assert contact.application == application

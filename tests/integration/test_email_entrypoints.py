@@ -142,6 +142,22 @@ def test_imap_poll_stores_new_messages_once_and_marks_them_seen(imap_server):
     client.logout()
 
 
+def test_imap_poll_flags_a_stored_message_the_previous_poll_died_before_flagging(imap_server):
+    config = _fresh_folder(imap_server, "poll-unflagged")
+    _append(config, [make_email(from_=f"u{i}@example.net") for i in range(3)], "poll-unflagged")
+    imap_poll(config=config)
+    client = _mailbox(config)
+    client.select("poll-unflagged")
+    # As the server is left when a poller is killed between its commit and its STORE.
+    client.uid("STORE", "2", "-FLAGS.SILENT", "(\\Seen)")
+    assert client.uid("SEARCH", None, "UNSEEN")[1] == [b"2"]
+    assert imap_poll(config=config).fetched == 0
+    client.noop()  # this session learns of the poller's flag changes
+    assert client.uid("SEARCH", None, "UNSEEN")[1] == [b""]
+    client.logout()
+    assert Contact.objects.count() == 3
+
+
 def test_imap_poll_in_batches_keeps_going(imap_server):
     config = _fresh_folder(imap_server, "poll-batches")
     _append(config, [make_email(from_=f"p{i}@example.net") for i in range(5)], "poll-batches")
