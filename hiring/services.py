@@ -323,11 +323,11 @@ def _enqueue_digest(digest_id: int) -> None:
     )
 
 
-def scores_refresh_on_commit(application_ids) -> None:
+def scores_refresh_in_transaction(application_ids, *, now: datetime) -> None:
     # Imported late: followups depends on hiring's models.
-    from followups.scores import scores_refresh_on_commit as refresh
+    from followups.scores import scores_refresh_in_transaction as refresh
 
-    refresh(list(application_ids))
+    refresh(list(application_ids), now=now)
 
 
 def silence_tests_sweep(*, now: datetime, batch_size: int = SWEEP_BATCH_SIZE) -> SweepResult:
@@ -370,8 +370,11 @@ def silence_tests_sweep(*, now: datetime, batch_size: int = SWEEP_BATCH_SIZE) ->
                 updated_at=now,
             )
             result.auto_rejected += _auto_reject(ids, now)
-            scores_refresh_on_commit(
-                SilenceTest.objects.filter(id__in=ids).values_list("application_id", flat=True)
+            # In the batch's transaction, not on commit: a worker killed at its COMMIT would
+            # leave these scores stale for good (a reliability drill kills it there).
+            scores_refresh_in_transaction(
+                SilenceTest.objects.filter(id__in=ids).values_list("application_id", flat=True),
+                now=now,
             )
     result.digests = _create_digests(now)
     return result

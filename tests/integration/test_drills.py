@@ -48,7 +48,7 @@ from django.db import connection, connections, transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
-from django_q.models import Schedule, Task
+from django_q.models import OrmQ, Schedule, Task
 from django_q.tasks import async_task
 from twilio.request_validator import RequestValidator
 
@@ -62,6 +62,7 @@ from followups.models import (
     Direction,
     ImapCheckpoint,
     InboundMessage,
+    PersistenceScore,
 )
 from hiring.models import (
     SilenceAction,
@@ -286,9 +287,11 @@ def _due_silence_tests(now: dt.datetime) -> tuple[dict[int, str], list[int]]:
     candidate called back) and tests whose deadline has passed. Returns the expected outcome
     by application of the closing tests, and the ids of the waiting ones."""
     manager = UserFactory(hiring_manager=True, email="hm@team.example")
-    deadline, closes = now - dt.timedelta(days=6), now - dt.timedelta(minutes=1)
+    deadline = now - dt.timedelta(days=6)
     expected, waiting = {}, []
-    for _ in range(2):
+    for n in range(2):
+        # The first requisition's windows close first: the sweep's first batch is all its own.
+        closes = now - dt.timedelta(minutes=2 - n)
         requisition = RequisitionFactory(hiring_manager=manager)
         stage = stage_of(requisition, StageKind.SILENCE_TEST)
         Stage.objects.filter(pk=stage.pk).update(silence_action=SilenceAction.AUTO_REJECT)
@@ -343,20 +346,37 @@ def _due_silence_tests(now: dt.datetime) -> tuple[dict[int, str], list[int]]:
     return expected, waiting
 
 
+#: Where the worker is held when it is killed, closing the second batch:
+#: - "in its transaction": the drill locks a silent candidate's application, which the batch
+#:   moves to Rejected; the kill rolls the whole batch back;
+#: - "in its commit": the drill locks the second requisition's Rejected stage, which the
+#:   batch's new stage transitions reference; Django's foreign keys are deferred, so they are
+#:   checked at COMMIT: the worker has asked to commit and dies before hearing back, and the
+#:   commit completes without it (nothing after the commit runs in that worker).
+HELD = ["in its transaction", "in its commit"]
+
+
 @pytest.mark.cluster
+@pytest.mark.parametrize("held", HELD)
 @pytest.mark.parametrize("kill", KILLS)
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_sweep_killed_mid_way_advances_every_silence_test_exactly_once(tmp_path, kill):
+def test_sweep_killed_mid_way_advances_every_silence_test_exactly_once(tmp_path, kill, held):
     expected, waiting = _due_silence_tests(timezone.now())
     silent = {app for app, outcome in expected.items() if outcome == SilenceOutcome.SILENT}
-    # The sweep closes in (window close, id) order, SWEEP_BATCH a transaction: a silent
-    # application of the second batch is where the worker will wait (rejecting it).
-    second_batch = SilenceTest.objects.filter(application_id__in=expected).order_by(
+    # The sweep closes in (window close, id) order, SWEEP_BATCH a transaction.
+    in_order = SilenceTest.objects.filter(application_id__in=expected).order_by(
         "window_closes_at", "id"
-    )[SWEEP_BATCH : 2 * SWEEP_BATCH]
-    held = next(t.application_id for t in second_batch if t.application_id in silent)
+    )
+    second_batch = list(in_order[SWEEP_BATCH : 2 * SWEEP_BATCH])
+    if held == "in its transaction":
+        app = next(t.application_id for t in second_batch if t.application_id in silent)
+        lock = HeldTransaction(lambda: Application.objects.select_for_update().get(pk=app))
+        closed_by_killed = SWEEP_BATCH
+    else:
+        rejected = stage_of(second_batch[-1].application.requisition, StageKind.REJECTED).pk
+        lock = HeldTransaction(lambda: Stage.objects.select_for_update().get(pk=rejected))
+        closed_by_killed = 2 * SWEEP_BATCH
     _only_this_task_runs()
-    lock = HeldTransaction(lambda: Application.objects.select_for_update().get(pk=held))
     cluster = _qcluster(tmp_path, "cluster")
     try:
         task_id = async_task(SWEEP, SWEEP_BATCH)
@@ -368,17 +388,18 @@ def test_sweep_killed_mid_way_advances_every_silence_test_exactly_once(tmp_path,
         assert not SilenceTest.objects.filter(state=SilenceTestState.WAITING).exists()
         assert closed() == SWEEP_BATCH, "killed after the first batch committed"
         cluster = _after_kill(cluster, lock, backend_pid, tmp_path)
-        # The batch in flight was rolled back whole: no test half-closed, nobody half-rejected.
-        assert closed() == SWEEP_BATCH
+        # The batch in flight committed or rolled back whole: none half-closed or half-rejected.
+        assert closed() == closed_by_killed
         closed_apps = SilenceTest.objects.filter(state=SilenceTestState.CLOSED).values_list(
             "application_id", flat=True
         )
         assert StageTransition.objects.count() == len(silent & set(closed_apps))
         _wait_for(
-            "the redelivered sweep and both digests",
+            "the redelivered sweep, both digests and every score",
             lambda: (
                 Task.objects.filter(id=task_id, success=True).exists()
                 and SilenceDigest.objects.filter(sent_at__isnull=False).count() == 2
+                and not OrmQ.objects.exists()
             ),
         )
     finally:
@@ -410,7 +431,10 @@ def test_sweep_killed_mid_way_advances_every_silence_test_exactly_once(tmp_path,
     assert len(re.findall(r"^Subject: \[Persist\]", logs, flags=re.MULTILINE)) == 2
     # The killed run reported nothing; its redelivery did exactly the rest.
     result = Task.objects.get(id=task_id).result
-    assert (result["started"], result["closed"]) == (0, len(expected) - SWEEP_BATCH)
+    assert (result["started"], result["closed"]) == (0, len(expected) - closed_by_killed)
+    # Every closed test's score is current, also those of the batch whose worker died at COMMIT.
+    scores = PersistenceScore.objects.filter(is_current=True, application_id__in=expected)
+    assert dict(scores.values_list("application_id", "outcome")) == expected
 
 
 # --- 2. a worker killed mid-IMAP-batch -------------------------------------------------------
