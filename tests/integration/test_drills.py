@@ -32,8 +32,10 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -557,6 +559,136 @@ def test_imap_poll_killed_mid_batch_stores_every_message_exactly_once(
     result = Task.objects.get(id=task_id).result
     rest = IMAP_MESSAGES - stored_by_killed
     assert (result["fetched"], result["stored"], result["duplicates"]) == (rest, rest, 0)
+
+
+# --- 3. PostgreSQL unavailable while ingest_email runs ----------------------------------------
+
+#: The startup requests a client sends before its startup packet (SSL, GSSAPI encryption).
+SSL_REQUEST, GSSENC_REQUEST = 80877103, 80877104
+STARTING_UP = b"SFATAL\0VFATAL\0C57P03\0Mthe database system is starting up\0\0"
+
+
+class FakePostgres:
+    """A TCP listener failing connections the way a PostgreSQL that is not there (yet) does:
+    hanging up at once (it crashed), or refusing the login while it starts up."""
+
+    def __init__(self, behaviour: str):
+        self._behaviour = behaviour
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self.port = self._listener.getsockname()[1]
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                client, _address = self._listener.accept()
+            except TimeoutError:
+                continue
+            with client:
+                if self._behaviour == "is starting up":
+                    self._refuse_login(client)
+
+    @staticmethod
+    def _refuse_login(client: socket.socket) -> None:
+        client.settimeout(DRILL_DEADLINE_S)
+        while True:
+            header = client.recv(8, socket.MSG_WAITALL)
+            if len(header) < 8:
+                return
+            length, code = struct.unpack("!ii", header)
+            client.recv(length - 8, socket.MSG_WAITALL)
+            if code not in (SSL_REQUEST, GSSENC_REQUEST):
+                client.sendall(b"E" + struct.pack("!i", len(STARTING_UP) + 4) + STARTING_UP)
+                return
+            client.sendall(b"N")  # no SSL / GSSAPI: go on in plain text
+
+    def close(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+
+def _ingest_email(raw: bytes, *, database_url: str) -> subprocess.Popen:
+    """``manage.py ingest_email`` as the MTA pipes a message to it."""
+    with tempfile.TemporaryFile() as message:
+        message.write(raw)
+        message.seek(0)
+        # The child gets its own copy of the descriptor: closing ours does not end its input.
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "ingest_email"],
+            cwd=ROOT,
+            env=dict(os.environ, DATABASE_URL=database_url),
+            stdin=message,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
+
+def _finish(process: subprocess.Popen) -> tuple[int, str]:
+    _out, err = process.communicate(timeout=DRILL_DEADLINE_S)
+    return process.returncode, err.decode(errors="replace")
+
+
+#: How PostgreSQL is unavailable, and the reason ingest_email must give on stderr.
+DATABASE_DOWN = {
+    "refuses connections": "Connection refused",
+    "hangs up": "server closed the connection unexpectedly",
+    "is starting up": "the database system is starting up",
+    "goes away mid-transaction": "terminating connection due to administrator command",
+}
+
+
+@pytest.mark.parametrize("down", DATABASE_DOWN)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_ingest_email_exits_75_while_the_database_is_unavailable_and_stores_on_retry(down):
+    candidate = CandidateFactory(email="dana.whitfield@example.com")
+    raw = make_email(from_="dana.whitfield@example.com", subject="Territory plan")
+    if down == "goes away mid-transaction":
+        # The same message is being stored by another delivery: the pipe waits on the unique
+        # Message-ID index inside its transaction, and there its database connection dies (a
+        # restart, a failover).
+        twin = parse_email(raw)
+        lock = HeldTransaction(
+            lambda: InboundMessage.objects.create(
+                message_id=twin.message_id,
+                fingerprint="a concurrent delivery",
+                source=ContactSource.WEBHOOK,
+                received_at=timezone.now(),
+                size=0,
+                raw=b"",
+            )
+        )
+        try:
+            process = _ingest_email(raw, database_url=_database_url())
+            (backend_pid, _port), *_others = _wait_for("the pipe to wait", lock.waiters)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
+            code, stderr = _finish(process)
+        finally:
+            lock.release()
+    else:
+        fake = None if down == "refuses connections" else FakePostgres(down)
+        port = fake.port if fake else _free_port()  # nothing listens on a released port
+        try:
+            code, stderr = _finish(
+                _ingest_email(raw, database_url=f"postgres://postgres@127.0.0.1:{port}/persist")
+            )
+        finally:
+            if fake:
+                fake.close()
+    # EX_TEMPFAIL: the MTA keeps the message in its queue and delivers it again later.
+    assert code == 75, stderr
+    assert "<stdin>: database unavailable, try again later" in stderr
+    assert DATABASE_DOWN[down] in stderr
+    assert not InboundMessage.objects.exists()
+
+    code, stderr = _finish(_ingest_email(raw, database_url=_database_url()))
+    assert code == 0, stderr
+    assert InboundMessage.objects.count() == 1
+    assert Contact.objects.get().candidate == candidate
 
 
 # --- 4. the same webhook posted 20 times at once ---------------------------------------------
