@@ -381,30 +381,43 @@ def silence_tests_sweep(*, now: datetime, batch_size: int = SWEEP_BATCH_SIZE) ->
 
 
 def silence_digest_send(*, digest_id: int, now: datetime) -> bool:
-    """Send a digest once: the row is claimed with a conditional UPDATE before sending."""
+    """Send a digest once.
+
+    The row stays locked and unsent while the mail goes out, and is marked sent in the same
+    transaction once the mail server has accepted it: a worker killed mid-send (or a failing
+    server) leaves it unsent for the task's retry, and a concurrent send of the same digest
+    skips it. A duplicate needs the worker to die in the instant between the server's
+    acceptance and the commit; claiming first and sending after (at most once) lost the digest
+    whenever the worker died during the SMTP conversation.
+    """
     from hiring.selectors import silence_digest_content
 
-    claimed = SilenceDigest.objects.filter(pk=digest_id, sent_at__isnull=True).update(sent_at=now)
-    if not claimed:
-        return False
-    digest = SilenceDigest.objects.select_related("requisition__hiring_manager").get(pk=digest_id)
-    recipient = digest.requisition.hiring_manager.email
-    if not recipient:
-        SilenceDigest.objects.filter(pk=digest_id).update(
-            failure="The hiring manager has no email address; the digest is on the silence board."
+    with transaction.atomic():
+        digest = (
+            SilenceDigest.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("requisition__hiring_manager")
+            .filter(pk=digest_id, sent_at__isnull=True)
+            .first()
         )
-        return False
-    content = silence_digest_content(digest=digest)
-    try:
+        if digest is None:
+            return False  # sent already, or being sent right now
+        recipient = digest.requisition.hiring_manager.email
+        if not recipient:
+            SilenceDigest.objects.filter(pk=digest_id).update(
+                sent_at=now,
+                failure="The hiring manager has no email address; the digest is on the silence "
+                "board.",
+            )
+            return False
+        content = silence_digest_content(digest=digest)
+        # An exception rolls the transaction back: the digest stays unsent for django-q's retry.
         send_mail(
             subject=content.subject,
             message=content.text,
             from_email=None,
             recipient_list=[recipient],
         )
-    except Exception:
-        # Release the claim so django-q's retry sends it; nothing is lost.
-        SilenceDigest.objects.filter(pk=digest_id).update(sent_at=None)
-        raise
-    SilenceDigest.objects.filter(pk=digest_id).update(recipient=recipient, failure="")
+        SilenceDigest.objects.filter(pk=digest_id).update(
+            sent_at=now, recipient=recipient, failure=""
+        )
     return True

@@ -75,12 +75,14 @@ from hiring.models import (
     Stage,
     StageKind,
 )
+from hiring.services import silence_tests_sweep
 from tests.emails import make_email
 from tests.factories import (
     ApplicationFactory,
     CandidateFactory,
     CandidatePhoneFactory,
     RequisitionFactory,
+    SilenceTestFactory,
     UserFactory,
     bulk_applications,
     stage_of,
@@ -202,13 +204,20 @@ class ProcessGroup:
 
     def process_connected_from(self, client_port: int) -> psutil.Process:
         """The one process of the group that owns the TCP connection from ``client_port``."""
+        return self._owner(lambda c: c.laddr.port == client_port)
+
+    def process_connected_to(self, server_port: int) -> psutil.Process:
+        """The one process of the group with a TCP connection to ``server_port``."""
+        return self._owner(lambda c: c.raddr and c.raddr.port == server_port)
+
+    def _owner(self, connection_matches) -> psutil.Process:
         root = psutil.Process(self.popen.pid)
         owners = []
         for process in [root, *root.children(recursive=True)]:
             with contextlib.suppress(psutil.NoSuchProcess):
-                if any(c.laddr.port == client_port for c in process.net_connections("tcp")):
+                if any(connection_matches(c) for c in process.net_connections("tcp")):
                     owners.append(process)
-        assert len(owners) == 1, f"connection from port {client_port} owned by {owners}"
+        assert len(owners) == 1, f"the connection is owned by {owners}"
         return owners[0]
 
     def kill(self) -> None:
@@ -232,15 +241,15 @@ class ProcessGroup:
 def _qcluster(tmp_path: Path, name: str, **env) -> ProcessGroup:
     return ProcessGroup(
         [sys.executable, "manage.py", "qcluster"],
-        env=dict(
-            os.environ,
-            DATABASE_URL=_database_url(),
-            Q_WORKERS="2",
-            Q_TIMEOUT=str(DRILL_Q_TIMEOUT_S),
-            Q_RETRY=str(DRILL_Q_RETRY_S),
-            EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+        env={
+            **os.environ,
+            "DATABASE_URL": _database_url(),
+            "Q_WORKERS": "2",
+            "Q_TIMEOUT": str(DRILL_Q_TIMEOUT_S),
+            "Q_RETRY": str(DRILL_Q_RETRY_S),
+            "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
             **env,
-        ),
+        },
         log=tmp_path / f"{name}.log",
     )
 
@@ -437,6 +446,103 @@ def test_sweep_killed_mid_way_advances_every_silence_test_exactly_once(tmp_path,
     # Every closed test's score is current, also those of the batch whose worker died at COMMIT.
     scores = PersistenceScore.objects.filter(is_current=True, application_id__in=expected)
     assert dict(scores.values_list("application_id", "outcome")) == expected
+
+
+class SmtpSink:
+    """A minimal SMTP server that records the messages it accepts. While ``stall`` is set it
+    never answers the end of DATA: the sender waits with the message sent but not accepted."""
+
+    def __init__(self):
+        self.accepted: list[bytes] = []
+        self.stall, self.stalled = threading.Event(), threading.Event()
+        self.stall.set()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self.port = self._listener.getsockname()[1]
+        self._stopped = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                client, _address = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:  # closed
+                return
+            threading.Thread(target=self._session, args=(client,), daemon=True).start()
+
+    def _session(self, client: socket.socket) -> None:
+        with client, client.makefile("rb") as lines:
+            client.sendall(b"220 drill ESMTP\r\n")
+            for line in lines:
+                verb = line[:4].upper()
+                if verb in (b"EHLO", b"HELO"):
+                    client.sendall(b"250 drill\r\n")
+                elif verb == b"DATA":
+                    client.sendall(b"354 end with <CRLF>.<CRLF>\r\n")
+                    message = b"".join(iter(lines.readline, b".\r\n"))
+                    if self.stall.is_set():
+                        self.stalled.set()
+                        while client.recv(1024):  # until the sender is gone
+                            pass
+                        return
+                    self.accepted.append(message)
+                    client.sendall(b"250 accepted\r\n")
+                elif verb == b"QUIT":
+                    client.sendall(b"221 bye\r\n")
+                    return
+                else:  # MAIL, RCPT, RSET, NOOP
+                    client.sendall(b"250 OK\r\n")
+
+    def close(self) -> None:
+        self._stopped.set()
+        self._listener.close()
+
+
+@pytest.mark.cluster
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_digest_worker_killed_while_sending_sends_the_digest_once(tmp_path):
+    """The sweep's last step, killed: the worker has sent the digest to the mail server, which
+    has not accepted it yet (it never answered the end of DATA)."""
+    manager = UserFactory(hiring_manager=True, email="hm@team.example")
+    requisition = RequisitionFactory(hiring_manager=manager)
+    closes = timezone.now() - dt.timedelta(minutes=1)
+    SilenceTestFactory.create_batch(
+        2, closing=True, window_closes_at=closes, application__requisition=requisition
+    )
+    _only_this_task_runs()
+    sink = SmtpSink()
+    cluster = _qcluster(
+        tmp_path,
+        "cluster",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(sink.port),
+    )
+    try:
+        # The sweep commits the digest and queues its sending.
+        (digest_id,) = silence_tests_sweep(now=timezone.now()).digests
+        assert sink.stalled.wait(DRILL_DEADLINE_S), "the digest was not sent"
+        worker = cluster.process_connected_to(sink.port)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        # Not accepted by the mail server, so not sent: the redelivered task must send it.
+        assert SilenceDigest.objects.get(pk=digest_id).sent_at is None
+        sink.stall.clear()
+        _wait_for(
+            "the redelivered digest task",
+            lambda: Task.objects.filter(name=f"silence-digest-{digest_id}", success=True).exists(),
+        )
+    finally:
+        cluster.stop()
+        sink.close()
+    assert len(sink.accepted) == 1
+    assert b"Subject: [Persist]" in sink.accepted[0]
+    digest = SilenceDigest.objects.get(pk=digest_id)
+    assert (digest.recipient, digest.failure) == ("hm@team.example", "")
+    assert digest.sent_at is not None
+    assert Task.objects.get(name=f"silence-digest-{digest_id}").result is True
 
 
 # --- 2. a worker killed mid-IMAP-batch -------------------------------------------------------
