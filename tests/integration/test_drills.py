@@ -101,6 +101,9 @@ POLL_IMAP = "followups.tasks.poll_imap"
 #: How killed a cluster gets: only the worker running the task (the sentinel spawns a new one
 #: and the cluster lives on), or every process of it (then a new cluster is started).
 KILLS = ["worker", "whole cluster"]
+#: Where the worker is when it dies: inside its transaction (it rolls back), or waiting for its
+#: COMMIT to complete (the commit completes without it).
+HELD = ["in its transaction", "in its commit"]
 
 
 # --- processes and locks ---------------------------------------------------------------------
@@ -357,14 +360,13 @@ def _due_silence_tests(now: dt.datetime) -> tuple[dict[int, str], list[int]]:
     return expected, waiting
 
 
-#: Where the worker is held when it is killed, closing the second batch:
-#: - "in its transaction": the drill locks a silent candidate's application, which the batch
-#:   moves to Rejected; the kill rolls the whole batch back;
-#: - "in its commit": the drill locks the second requisition's Rejected stage, which the
-#:   batch's new stage transitions reference; Django's foreign keys are deferred, so they are
-#:   checked at COMMIT: the worker has asked to commit and dies before hearing back, and the
-#:   commit completes without it (nothing after the commit runs in that worker).
-HELD = ["in its transaction", "in its commit"]
+# Where the sweep's worker is held when it is killed, closing the second batch:
+# - "in its transaction": the drill locks a silent candidate's application, which the batch
+#   moves to Rejected; the kill rolls the whole batch back;
+# - "in its commit": the drill locks the second requisition's Rejected stage, which the
+#   batch's new stage transitions reference; Django's foreign keys are deferred, so they are
+#   checked at COMMIT: the worker has asked to commit and dies before hearing back, and the
+#   commit completes without it (nothing after the commit runs in that worker).
 
 
 @pytest.mark.cluster
@@ -580,19 +582,18 @@ def _unseen(config: ImapConfig) -> list[bytes]:
     return unseen
 
 
-#: Where the worker is held when it is killed, working on message 15:
-#: - "in its transaction": the same message is being stored by a concurrent delivery (an
-#:   uncommitted twin row), so the worker waits on the unique Message-ID index; the kill rolls
-#:   message 15 back and it is fetched again;
-#: - "in its commit": the candidate's row is locked, and Django's deferred foreign keys are
-#:   checked at COMMIT, so the worker has asked to commit and dies before hearing back; the
-#:   commit completes, message 15 is stored and not fetched again, but never got its Seen flag
-#:   from the dead worker.
-IMAP_HELD = ["in its transaction", "in its commit"]
+# Where the poll's worker is held when it is killed, working on message 15:
+# - "in its transaction": the same message is being stored by a concurrent delivery (an
+#   uncommitted twin row), so the worker waits on the unique Message-ID index; the kill rolls
+#   message 15 back and it is fetched again;
+# - "in its commit": the candidate's row is locked, and Django's deferred foreign keys are
+#   checked at COMMIT, so the worker has asked to commit and dies before hearing back; the
+#   commit completes, message 15 is stored and not fetched again, but never got its Seen flag
+#   from the dead worker.
 
 
 @pytest.mark.cluster
-@pytest.mark.parametrize("held", IMAP_HELD)
+@pytest.mark.parametrize("held", HELD)
 @pytest.mark.parametrize("kill", KILLS)
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_imap_poll_killed_mid_batch_stores_every_message_exactly_once(
