@@ -1,20 +1,21 @@
 """Reliability drills (issue #9): real processes are killed or starved at the worst moment, then
 the end state is checked row by row — nothing lost, nothing doubled.
 
-* a ``manage.py qcluster`` worker is SIGKILLed in the middle of the silence sweep, and in the
-  middle of an IMAP batch (the whole cluster too);
-* ``manage.py ingest_email`` meets a PostgreSQL that refuses, hangs up or is starting up: exit 75
-  (EX_TEMPFAIL, the MTA keeps the message), then stores it on the retry;
+* a ``manage.py qcluster`` worker (or the whole cluster) is SIGKILLed in the middle of the
+  silence sweep, while it sends the digest, and in the middle of an IMAP batch;
+* ``manage.py ingest_email`` meets a PostgreSQL that refuses, hangs up, is starting up or goes
+  away mid-transaction: exit 75 (EX_TEMPFAIL, the MTA keeps the message), then it is stored on
+  the retry;
 * the same ESP and Twilio webhook is posted 20 times at once to gunicorn (4 workers x 5
   threads): one contact, every answer 200.
 
-How a kill lands mid-way deterministically: instead of racing a timer, the drill holds a row
-lock (``SELECT … FOR UPDATE`` on a connection of its own) on a row the worker needs part-way
-through — an application that the sweep's second batch rejects, the candidate of the k-th
-message in the mailbox. The worker commits everything before it and then waits inside the
-transaction of that row; the drill finds that worker by its database connection
-(``pg_blocking_pids`` → client port → psutil) and SIGKILLs exactly that process. The production
-code runs unchanged.
+How a kill lands mid-way deterministically: instead of racing a timer, the drill holds a lock
+(a transaction of its own, in a thread) that the worker needs part-way through — an application
+the sweep's second batch rejects, a Rejected stage its COMMIT checks (Django's foreign keys are
+deferred), the Message-ID of the k-th message in the mailbox — or a fake SMTP server withholds
+its answer. The worker commits everything before that point and waits; the drill finds that
+worker by its connection (``pg_blocking_pids`` → client port → psutil) and SIGKILLs exactly that
+process. The production code runs unchanged.
 
 The SIGKILLed ``manage.py poll_imap`` command (the cron path) is drilled in
 ``test_email_entrypoints.py``.
@@ -282,7 +283,8 @@ def _after_kill(cluster: ProcessGroup, lock: HeldTransaction, backend_pid: int, 
     """Let the killed transaction end; the cluster that finishes the job (a new one if the old
     one was killed whole)."""
     lock.release()
-    # The orphaned backend finishes its statement, finds its client gone and rolls back.
+    # The orphaned backend goes on: a statement ends, finds its client gone and rolls back; a
+    # COMMIT it had already been asked for completes.
     _wait_for("the killed worker's transaction to end", lambda: _backend_gone(backend_pid))
     if cluster.popen.poll() is None:
         return cluster
@@ -550,7 +552,7 @@ def test_digest_worker_killed_while_sending_sends_the_digest_once(tmp_path):
 # --- 2. a worker killed mid-IMAP-batch -------------------------------------------------------
 
 IMAP_MESSAGES = 40
-#: The message (1-based, in UID order) whose candidate row the drill holds.
+#: The message (1-based, in UID order) at which the drill holds the worker.
 IMAP_HELD_MESSAGE = 15
 
 
