@@ -3,7 +3,8 @@
 Each message is ingested and its UID recorded in the same database transaction, so a crash
 at any point either leaves the UID unrecorded (it is fetched again and recognised as a
 duplicate) or recorded with the message stored. Messages are fetched with BODY.PEEK[] and
-flagged \\Seen on the server only after the commit.
+flagged \\Seen on the server only after the commit (a message stored by a poll that died before
+flagging it is flagged by the next poll).
 """
 
 import contextlib
@@ -103,6 +104,14 @@ def _fetched_message(data) -> tuple[bytes, datetime | None]:
     raise ImapError("IMAP FETCH returned no message body")
 
 
+def _flag_stored_messages_seen(imap: imaplib.IMAP4, last_uid: int) -> None:
+    """Flag \\Seen what is stored but still unseen: a poll killed between its commit and its
+    STORE (the commit may even complete after the worker died) never comes back to that UID."""
+    unseen = _check(imap.uid("SEARCH", None, f"UID 1:{last_uid} UNSEEN"), "SEARCH")[0].split()
+    if unseen:
+        imap.uid("STORE", b",".join(unseen).decode(), "+FLAGS.SILENT", "(\\Seen)")
+
+
 def imap_poll(*, config: ImapConfig, batch_size: int = IMAP_BATCH_SIZE) -> PollResult:
     result = PollResult()
     imap = _connect(config)
@@ -127,6 +136,8 @@ def imap_poll(*, config: ImapConfig, batch_size: int = IMAP_BATCH_SIZE) -> PollR
             )
             checkpoint.uidvalidity, checkpoint.last_uid = uidvalidity, 0
             result.uidvalidity_reset = True
+        if checkpoint.last_uid:
+            _flag_stored_messages_seen(imap, checkpoint.last_uid)
         data = _check(imap.uid("SEARCH", None, f"UID {checkpoint.last_uid + 1}:*"), "SEARCH")
         # "n:*" always includes the highest UID, even when it is below n: filter.
         uids = sorted(int(u) for u in data[0].split() if int(u) > checkpoint.last_uid)
@@ -154,7 +165,7 @@ def imap_poll(*, config: ImapConfig, batch_size: int = IMAP_BATCH_SIZE) -> PollR
                 result.duplicates += 1
             else:
                 result.rejected += 1
-            # After the commit: a crash before this line only means the flag is set next time.
+            # After the commit: a crash before this line only means the next poll sets the flag.
             imap.uid("STORE", str(uid), "+FLAGS.SILENT", "(\\Seen)")
     finally:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):

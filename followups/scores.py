@@ -268,6 +268,33 @@ def scores_refresh_on_commit(application_ids: Iterable[int]) -> None:
     transaction.on_commit(refresh)
 
 
+def scores_refresh_in_transaction(application_ids: Iterable[int], *, now: datetime) -> None:
+    """Bring these applications' scores up to date as part of the caller's transaction, so they
+    commit (or roll back) together with the change that moved them: inline for a handful;
+    otherwise rescore tasks queued through django-q's ORM broker, which writes its queue rows on
+    this same connection (an outbox).
+
+    ``scores_refresh_on_commit`` loses the refresh when the process dies after its COMMIT and
+    before the callbacks run (a worker can even die while the COMMIT is in flight and the commit
+    still completes). The sweeper, whose stale scores nothing else would refresh, uses this.
+    """
+    from django_q.conf import Conf
+    from django_q.tasks import async_task
+
+    if transaction.get_autocommit():
+        raise RuntimeError("scores_refresh_in_transaction needs the caller's transaction")
+    ids = sorted({i for i in application_ids if i})
+    if len(ids) <= INLINE_REFRESH_LIMIT:
+        if ids:
+            scores_recompute(application_ids=ids, now=now)
+        return
+    if not Conf.ORM:
+        # Another broker would deliver the task outside this transaction, maybe before it commits.
+        raise RuntimeError("queueing rescores in a transaction needs django-q's ORM broker")
+    for start in range(0, len(ids), SCORE_BATCH_SIZE):
+        async_task("followups.tasks.rescore", ids[start : start + SCORE_BATCH_SIZE])
+
+
 # --- Weights versions and overrides --------------------------------------------------------------
 
 #: Candidates compared in the weights preview.

@@ -369,8 +369,23 @@ def email_ingest(
     except IntegrityError:
         # The unique Message-ID / fingerprint (or the contact's external id) already exists:
         # a repeated delivery. A concurrent twin blocks on the index until the first commits.
+        # Any other violation is a real error: raised, never reported as a duplicate, which
+        # would drop the message while telling the MTA / ESP / poller it was delivered.
+        if not _email_already_stored(parsed):
+            raise
         return IngestOutcome("duplicate", message_id=parsed.message_id)
     return IngestOutcome("stored", contact_id=contact.pk, message_id=parsed.message_id)
+
+
+def _email_already_stored(parsed: ParsedEmail) -> bool:
+    external_id = parsed.message_id or f"sha256:{parsed.fingerprint}"
+    same_message = InboundMessage.objects.filter(fingerprint=parsed.fingerprint)
+    if parsed.message_id:
+        same_message |= InboundMessage.objects.filter(message_id=parsed.message_id)
+    return (
+        same_message.exists()
+        or Contact.objects.filter(channel=Channel.EMAIL, external_id=external_id).exists()
+    )
 
 
 def email_reject(*, raw: bytes, source: str, now: datetime, reason: str) -> IngestOutcome:

@@ -1,8 +1,8 @@
 """Keep stored scores current when what they are computed from changes.
 
 Receivers only schedule a recompute after the commit (never inside the transaction); bulk
-writes that bypass signals (the sweeper, CSV imports) call ``scores_refresh_on_commit``
-themselves.
+writes that bypass signals call ``scores_refresh_on_commit`` (CSV imports) or, for the sweeper,
+``scores_refresh_in_transaction`` themselves.
 """
 
 from django.db.models.signals import post_delete, post_save

@@ -333,11 +333,11 @@ def _enqueue_digest(digest_id: int) -> None:
     )
 
 
-def scores_refresh_on_commit(application_ids) -> None:
+def scores_refresh_in_transaction(application_ids, *, now: datetime) -> None:
     # Imported late: followups depends on hiring's models.
-    from followups.scores import scores_refresh_on_commit as refresh
+    from followups.scores import scores_refresh_in_transaction as refresh
 
-    refresh(list(application_ids))
+    refresh(list(application_ids), now=now)
 
 
 def silence_tests_sweep(*, now: datetime, batch_size: int = SWEEP_BATCH_SIZE) -> SweepResult:
@@ -380,38 +380,54 @@ def silence_tests_sweep(*, now: datetime, batch_size: int = SWEEP_BATCH_SIZE) ->
                 updated_at=now,
             )
             result.auto_rejected += _auto_reject(ids, now)
-            scores_refresh_on_commit(
-                SilenceTest.objects.filter(id__in=ids).values_list("application_id", flat=True)
+            # In the batch's transaction, not on commit: a worker killed at its COMMIT would
+            # leave these scores stale for good (a reliability drill kills it there).
+            scores_refresh_in_transaction(
+                SilenceTest.objects.filter(id__in=ids).values_list("application_id", flat=True),
+                now=now,
             )
     result.digests = _create_digests(now)
     return result
 
 
 def silence_digest_send(*, digest_id: int, now: datetime) -> bool:
-    """Send a digest once: the row is claimed with a conditional UPDATE before sending."""
+    """Send a digest once.
+
+    The row stays locked and unsent while the mail goes out, and is marked sent in the same
+    transaction once the mail server has accepted it: a worker killed mid-send (or a failing
+    server) leaves it unsent for the task's retry, and a concurrent send of the same digest
+    skips it. A duplicate needs the worker to die in the instant between the server's
+    acceptance and the commit; claiming first and sending after (at most once) lost the digest
+    whenever the worker died during the SMTP conversation.
+    """
     from hiring.selectors import silence_digest_content
 
-    claimed = SilenceDigest.objects.filter(pk=digest_id, sent_at__isnull=True).update(sent_at=now)
-    if not claimed:
-        return False
-    digest = SilenceDigest.objects.select_related("requisition__hiring_manager").get(pk=digest_id)
-    recipient = digest.requisition.hiring_manager.email
-    if not recipient:
-        SilenceDigest.objects.filter(pk=digest_id).update(
-            failure="The hiring manager has no email address; the digest is on the silence board."
+    with transaction.atomic():
+        digest = (
+            SilenceDigest.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("requisition__hiring_manager")
+            .filter(pk=digest_id, sent_at__isnull=True)
+            .first()
         )
-        return False
-    content = silence_digest_content(digest=digest)
-    try:
+        if digest is None:
+            return False  # sent already, or being sent right now
+        recipient = digest.requisition.hiring_manager.email
+        if not recipient:
+            SilenceDigest.objects.filter(pk=digest_id).update(
+                sent_at=now,
+                failure="The hiring manager has no email address; the digest is on the silence "
+                "board.",
+            )
+            return False
+        content = silence_digest_content(digest=digest)
+        # An exception rolls the transaction back: the digest stays unsent for django-q's retry.
         send_mail(
             subject=content.subject,
             message=content.text,
             from_email=None,
             recipient_list=[recipient],
         )
-    except Exception:
-        # Release the claim so django-q's retry sends it; nothing is lost.
-        SilenceDigest.objects.filter(pk=digest_id).update(sent_at=None)
-        raise
-    SilenceDigest.objects.filter(pk=digest_id).update(recipient=recipient, failure="")
+        SilenceDigest.objects.filter(pk=digest_id).update(
+            sent_at=now, recipient=recipient, failure=""
+        )
     return True

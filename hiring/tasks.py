@@ -7,8 +7,8 @@ from django.utils import timezone
 from hiring import services
 
 
-def sweep_silence_tests() -> dict:
-    return asdict(services.silence_tests_sweep(now=timezone.now()))
+def sweep_silence_tests(batch_size: int = services.SWEEP_BATCH_SIZE) -> dict:
+    return asdict(services.silence_tests_sweep(now=timezone.now(), batch_size=batch_size))
 
 
 def send_silence_digest(digest_id: int) -> bool:

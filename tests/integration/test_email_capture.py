@@ -5,7 +5,7 @@ import threading
 
 import pytest
 from django.core import mail
-from django.db import connections
+from django.db import IntegrityError, connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -61,6 +61,22 @@ def test_same_message_delivered_twice_is_stored_once(candidate_app):
     assert ingest(raw).status == "stored"
     assert ingest(raw, source=ContactSource.IMAP).status == "duplicate"
     assert (Contact.objects.count(), InboundMessage.objects.count()) == (1, 1)
+
+
+def test_a_constraint_violation_that_is_not_a_duplicate_is_raised_not_dropped(monkeypatch):
+    from followups import services
+
+    # A matching bug: "matched" without a candidate violates contact_matched_iff_candidate.
+    monkeypatch.setattr(
+        services, "_match_email", lambda parsed, **kwargs: services._Match(MatchStatus.MATCHED)
+    )
+    with pytest.raises(IntegrityError, match="contact_matched_iff_candidate"):
+        email_ingest(
+            raw=make_email(from_="dana.whitfield@example.com"),
+            source=ContactSource.PIPE,
+            now=timezone.now(),
+        )
+    assert not InboundMessage.objects.exists()
 
 
 def test_same_message_id_with_different_bytes_is_a_duplicate(candidate_app):

@@ -6,15 +6,19 @@ import datetime as dt
 import io
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django_q.models import OrmQ
 
 from candidates.models import Application
 from followups.models import PersistenceScore, RankOverride, ScoringWeights
 from followups.quality import contact_details_set
 from followups.scores import (
+    INLINE_REFRESH_LIMIT,
     score_inputs,
     scores_recompute,
+    scores_refresh_in_transaction,
     weights_current,
     weights_preview,
     weights_version_create,
@@ -341,3 +345,19 @@ def test_ranking_rows_have_a_candidate_quick_view(client, ranked_requisition):
     text = client.get(reverse("followups:ranking", args=[req.pk])).text
     assert text.count('class="quick-view small"') == len(expected)
     assert "First follow-up" in text
+
+
+def test_scores_refreshed_in_a_transaction_are_queued_and_rolled_back_with_it():
+    many = list(range(1, INLINE_REFRESH_LIMIT + 2))  # more than are computed inline
+    queued = []
+
+    def failing_batch():
+        with transaction.atomic():
+            scores_refresh_in_transaction(many, now=timezone.now())
+            queued.append(OrmQ.objects.count())
+            raise RuntimeError("the sweep failed")
+
+    with pytest.raises(RuntimeError, match="the sweep failed"):
+        failing_batch()
+    assert queued == [1]
+    assert not OrmQ.objects.exists()
