@@ -190,36 +190,45 @@ LEFT JOIN LATERAL (
 ) s ON true
 """
 
-# Which contacts reach Python (the proof is in ``score_inputs_bulk``'s docstring): human inbound
-# contacts in scope that are tagged, or unprompted from the impatience lookback before the
-# deadline onwards, and one untagged prompted reply per application.
+# Which contacts reach Python (why the others cannot change a result: ``score_inputs_bulk``):
+# human inbound contacts in scope that are tagged (one row per tag) or unprompted from the
+# impatience lookback before the deadline onwards; then, from the second part of the UNION,
+# each application's first untagged prompted reply (contact_prompted_reply_idx, migration 0006).
+# The two parts cannot return the same contact. A window function over all the contacts did
+# the second part before: sorting them cost a third of the query.
 _BATCH_CONTACTS_SQL = """
 WITH t AS (
     SELECT DISTINCT ON (application_id) application_id, deadline_at, window_closes_at
     FROM hiring_silencetest
     WHERE application_id = ANY(%(ids)s::bigint[]) AND state <> 'cancelled'
     ORDER BY application_id, announced_at DESC, id DESC
-),
-tg AS (
-    SELECT contact_id, array_agg(tag) AS tags FROM followups_contacttag GROUP BY contact_id
 )
-SELECT application_id, occurred_at, channel, is_prompted, summary, tags
-FROM (
-    SELECT
-        c.id, c.application_id, c.occurred_at, c.channel, c.is_prompted, c.summary, tg.tags,
-        t.deadline_at,
-        min(c.id) FILTER (WHERE c.is_prompted AND tg.tags IS NULL)
-            OVER (PARTITION BY c.application_id) AS first_prompted_reply
+SELECT c.id, c.application_id, c.occurred_at, c.channel, c.is_prompted, c.summary, ct.tag
+FROM followups_contact c
+LEFT JOIN t ON t.application_id = c.application_id
+LEFT JOIN followups_contacttag ct ON ct.contact_id = c.id
+WHERE c.application_id = ANY(%(ids)s::bigint[])
+    AND c.direction = 'inbound' AND NOT c.is_automated AND c.occurred_at <= %(now)s
+    AND (t.application_id IS NULL OR c.occurred_at <= t.window_closes_at)
+    AND (
+        ct.tag IS NOT NULL
+        OR (NOT c.is_prompted AND c.occurred_at >= t.deadline_at - %(lookback)s)
+    )
+UNION ALL
+SELECT f.id, a.id, f.occurred_at, f.channel, true, f.summary, NULL
+FROM unnest(%(ids)s::bigint[]) AS a(id)
+LEFT JOIN t ON t.application_id = a.id
+CROSS JOIN LATERAL (
+    SELECT c.id, c.occurred_at, c.channel, c.summary
     FROM followups_contact c
-    LEFT JOIN t ON t.application_id = c.application_id
-    LEFT JOIN tg ON tg.contact_id = c.id
-    WHERE c.application_id = ANY(%(ids)s::bigint[])
-        AND c.direction = 'inbound' AND NOT c.is_automated AND c.occurred_at <= %(now)s
+    WHERE c.application_id = a.id
+        AND c.direction = 'inbound' AND c.is_prompted AND NOT c.is_automated
+        AND c.occurred_at <= %(now)s
         AND (t.application_id IS NULL OR c.occurred_at <= t.window_closes_at)
-) c
-WHERE tags IS NOT NULL
-    OR (NOT is_prompted AND occurred_at >= deadline_at - %(lookback)s)
-    OR id = first_prompted_reply
+        AND NOT EXISTS (SELECT FROM followups_contacttag ct WHERE ct.contact_id = c.id)
+    ORDER BY c.id
+    LIMIT 1
+) f
 """
 
 _BATCH_PROMISES_SQL = """
@@ -233,16 +242,16 @@ UPDATE followups_persistencescore SET is_current = false
 WHERE is_current AND application_id = ANY(%(ids)s::bigint[])
 """
 
+# The new rows travel as one JSON document: quoting a text[] of JSON strings element by element
+# in Python cost more than computing the scores.
 _SCORES_INSERT_SQL = """
 INSERT INTO followups_persistencescore (
     application_id, silence_test_id, weights_id, score, outcome, comparable, lines,
     first_follow_up_at, is_current, computed_at
 )
-SELECT a, t, %(weights)s, s, o, c, l::jsonb, f, true, %(now)s
-FROM unnest(
-    %(applications)s::bigint[], %(tests)s::bigint[], %(scores)s::smallint[], %(outcomes)s::text[],
-    %(comparable)s::boolean[], %(lines)s::text[], %(first)s::timestamptz[]
-) AS u(a, t, s, o, c, l, f)
+SELECT a, t, %(weights)s, s, o, c, l, f, true, %(now)s
+FROM jsonb_to_recordset(%(rows)s::jsonb)
+    AS r(a bigint, t bigint, s smallint, o text, c boolean, l jsonb, f timestamptz)
 """
 
 _NO_TAGS: frozenset[str] = frozenset()
@@ -322,9 +331,21 @@ def score_inputs_bulk(
                     holidays=holiday_dates,
                 ),
             )
-        contacts: dict[int, list[ContactSignal]] = defaultdict(list)
         cursor.execute(_BATCH_CONTACTS_SQL, params)
-        for application_id, occurred_at, channel, is_prompted, summary, tags in cursor.fetchall():
+        rows: dict[int, tuple] = {}
+        tags: dict[int, set[str]] = defaultdict(set)
+        for contact_id, *row, tag in cursor.fetchall():
+            rows[contact_id] = row  # a tagged contact comes once per tag
+            if tag is not None:
+                tags[contact_id].add(tag)
+        contacts: dict[int, list[ContactSignal]] = defaultdict(list)
+        for contact_id, (
+            application_id,
+            occurred_at,
+            channel,
+            is_prompted,
+            summary,
+        ) in rows.items():
             contacts[application_id].append(
                 ContactSignal(
                     occurred_at=occurred_at,
@@ -332,7 +353,7 @@ def score_inputs_bulk(
                     direction="inbound",
                     is_prompted=is_prompted,
                     is_automated=False,
-                    tags=frozenset(tags) if tags else _NO_TAGS,
+                    tags=frozenset(tags[contact_id]) if contact_id in tags else _NO_TAGS,
                     summary=summary,
                 )
             )
@@ -372,15 +393,7 @@ def _scores_write_batch(
     application_ids: Sequence[int], *, rules: Weights, weights_id: int, now: datetime
 ) -> int:
     inputs, current = score_inputs_bulk(application_ids, now=now)
-    new: dict[str, list] = {
-        "applications": [],
-        "tests": [],
-        "scores": [],
-        "outcomes": [],
-        "comparable": [],
-        "lines": [],
-        "first": [],
-    }
+    rows = []
     retire = []
     for application_id, data in inputs.items():
         result = score_application(
@@ -392,20 +405,27 @@ def _scores_write_batch(
             if _unchanged(old, result, lines, weights_id=weights_id, test_id=data.test_id):
                 continue  # unchanged: no history row
             retire.append(application_id)
-        new["applications"].append(application_id)
-        new["tests"].append(data.test_id)
-        new["scores"].append(result.score)
-        new["outcomes"].append(result.outcome)
-        new["comparable"].append(result.comparable)
-        new["lines"].append(json.dumps(lines))
-        new["first"].append(result.first_follow_up_at)
-    if not new["applications"]:
+        first = result.first_follow_up_at
+        rows.append(
+            {
+                "a": application_id,
+                "t": data.test_id,
+                "s": result.score,
+                "o": result.outcome,
+                "c": result.comparable,
+                "l": lines,
+                "f": first.isoformat() if first is not None else None,
+            }
+        )
+    if not rows:
         return 0
     with connection.cursor() as cursor:
         if retire:
             cursor.execute(_SCORES_RETIRE_SQL, {"ids": retire})
-        cursor.execute(_SCORES_INSERT_SQL, {**new, "weights": weights_id, "now": now})
-    return len(new["applications"])
+        cursor.execute(
+            _SCORES_INSERT_SQL, {"rows": json.dumps(rows), "weights": weights_id, "now": now}
+        )
+    return len(rows)
 
 
 def scores_recompute(

@@ -419,6 +419,8 @@ def _varied_applications(now) -> list[Application]:
         rude = ApplicationFactory(requisition=req)
         _tag(ContactFactory(application=rude, occurred_at=now - 2 * hour), "inappropriate")
         _tag(ContactFactory(application=rude, prompted=True, occurred_at=now - hour), "opt_out")
+        # The first prompted contact is an opt-out; a later one is still a prompted reply.
+        ContactFactory(application=rude, prompted=True, occurred_at=now - 3 * hour)
         apps.append(rude)
         apps.append(ApplicationFactory(requisition=req))  # nothing at all
 
