@@ -172,9 +172,8 @@ SELECT
     a.id, t.id, t.deadline_at, t.window_closes_at, t.state, t.contaminated_at IS NOT NULL,
     t.time_zone, r.country,
     s.score, s.outcome, s.comparable, s.lines, s.weights_id, s.silence_test_id
-FROM unnest(%(ids)s::bigint[]) AS a(id)
-JOIN candidates_application ca ON ca.id = a.id
-JOIN hiring_requisition r ON r.id = ca.requisition_id
+FROM candidates_application a
+JOIN hiring_requisition r ON r.id = a.requisition_id
 LEFT JOIN LATERAL (
     -- the latest test that was not cancelled counts
     SELECT st.id, st.deadline_at, st.window_closes_at, st.state, st.contaminated_at, st.time_zone
@@ -188,6 +187,7 @@ LEFT JOIN LATERAL (
     FROM followups_persistencescore s
     WHERE s.application_id = a.id AND s.is_current
 ) s ON true
+WHERE a.id = ANY(%(ids)s::bigint[])
 """
 
 # Which contacts reach Python (why the others cannot change a result: ``score_inputs_bulk``):
@@ -257,6 +257,12 @@ FROM jsonb_to_recordset(%(rows)s::jsonb)
 _NO_TAGS: frozenset[str] = frozenset()
 
 
+def _id_array(ids: Iterable[int]) -> str:
+    """Ids as one PostgreSQL array literal (the queries cast it to ``bigint[]``): psycopg's
+    client-side binding would otherwise quote a list element by element, at every use."""
+    return "{" + ",".join(str(int(i)) for i in ids) + "}"
+
+
 def _fast_cursor():
     """A Django cursor (queries are still counted and logged) whose timestamps are read by
     psycopg's C loader in the session time zone (UTC) instead of Django's Python one."""
@@ -295,7 +301,7 @@ def score_inputs_bulk(
     anyway). Nothing counts the remaining contacts, so leaving them out changes no score and no
     line.
     """
-    params = {"ids": list(application_ids), "now": now, "lookback": IMPATIENCE_LOOKBACK}
+    params = {"ids": _id_array(application_ids), "now": now, "lookback": IMPATIENCE_LOOKBACK}
     tests: dict[int, tuple[int | None, TestSignal | None]] = {}
     current: dict[int, _Current] = {}
     with _fast_cursor() as cursor:
@@ -421,7 +427,7 @@ def _scores_write_batch(
         return 0
     with connection.cursor() as cursor:
         if retire:
-            cursor.execute(_SCORES_RETIRE_SQL, {"ids": retire})
+            cursor.execute(_SCORES_RETIRE_SQL, {"ids": _id_array(retire)})
         cursor.execute(
             _SCORES_INSERT_SQL, {"rows": json.dumps(rows), "weights": weights_id, "now": now}
         )
