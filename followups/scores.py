@@ -338,29 +338,25 @@ def score_inputs_bulk(
                 ),
             )
         cursor.execute(_BATCH_CONTACTS_SQL, params)
-        rows: dict[int, tuple] = {}
-        tags: dict[int, set[str]] = defaultdict(set)
-        for contact_id, *row, tag in cursor.fetchall():
-            rows[contact_id] = row  # a tagged contact comes once per tag
-            if tag is not None:
-                tags[contact_id].add(tag)
+        rows = cursor.fetchall()
+        tags: dict[int, set[str]] = {}
+        for row in rows:
+            if row[6] is not None:
+                tags.setdefault(row[0], set()).add(row[6])
         contacts: dict[int, list[ContactSignal]] = defaultdict(list)
-        for contact_id, (
-            application_id,
-            occurred_at,
-            channel,
-            is_prompted,
-            summary,
-        ) in rows.items():
+        # One loop, positional arguments: this runs for every loaded contact.
+        for contact_id, application_id, occurred_at, channel, is_prompted, summary, tag in rows:
+            if tag is None:
+                contact_tags = _NO_TAGS
+            else:
+                found = tags.pop(contact_id, None)
+                if found is None:
+                    continue  # a tagged contact comes once per tag: already added
+                contact_tags = frozenset(found)
             contacts[application_id].append(
+                # occurred_at, channel, direction, is_prompted, is_automated, tags, summary
                 ContactSignal(
-                    occurred_at=occurred_at,
-                    channel=channel,
-                    direction="inbound",
-                    is_prompted=is_prompted,
-                    is_automated=False,
-                    tags=frozenset(tags[contact_id]) if contact_id in tags else _NO_TAGS,
-                    summary=summary,
+                    occurred_at, channel, "inbound", is_prompted, False, contact_tags, summary
                 )
             )
         promises: dict[int, list[PromiseSignal]] = defaultdict(list)
