@@ -28,6 +28,7 @@ from django.utils import timezone
 from followups.models import (
     Contact,
     ContactTag,
+    PersistenceScore,
     Promise,
     ScoringWeights,
 )
@@ -391,11 +392,36 @@ def _unchanged(old: _Current, result: ScoreResult, lines: list[dict], *, weights
     ) and json.loads(old.lines) == lines
 
 
+def _current_scores_orm(application_ids: Sequence[int]) -> dict[int, _Current]:
+    return {
+        application_id: _Current(score, outcome, comparable, json.dumps(lines), weights, test)
+        for application_id, score, outcome, comparable, lines, weights, test in (
+            PersistenceScore.objects.filter(
+                application_id__in=application_ids, is_current=True
+            ).values_list(
+                "application_id",
+                "score",
+                "outcome",
+                "comparable",
+                "lines",
+                "weights_id",
+                "silence_test_id",
+            )
+        )
+    }
+
+
 def _scores_write_batch(
     application_ids: Sequence[int], *, rules: Weights, weights_id: int, now: datetime
 ) -> int:
-    inputs, current = score_inputs_bulk(application_ids, now=now)
-    rows = []
+    postgresql = connection.vendor == "postgresql"
+    if postgresql:
+        inputs, current = score_inputs_bulk(application_ids, now=now)
+    else:
+        # The bulk SQL is PostgreSQL's; the zero-setup SQLite checkout (``make run`` without
+        # DATABASE_URL) takes the reference loader, which gives the same scores.
+        inputs, current = score_inputs(application_ids), _current_scores_orm(application_ids)
+    new: list[tuple[int, int | None, ScoreResult, list[dict]]] = []
     retire = []
     for application_id, data in inputs.items():
         result = score_application(
@@ -407,27 +433,51 @@ def _scores_write_batch(
             if _unchanged(old, result, lines, weights_id=weights_id, test_id=data.test_id):
                 continue  # unchanged: no history row
             retire.append(application_id)
-        first = result.first_follow_up_at
-        rows.append(
-            {
-                "a": application_id,
-                "t": data.test_id,
-                "s": result.score,
-                "o": result.outcome,
-                "c": result.comparable,
-                "l": lines,
-                "f": first.isoformat() if first is not None else None,
-            }
-        )
-    if not rows:
+        new.append((application_id, data.test_id, result, lines))
+    if not new:
         return 0
+    if not postgresql:
+        PersistenceScore.objects.filter(application_id__in=retire, is_current=True).update(
+            is_current=False
+        )
+        PersistenceScore.objects.bulk_create(
+            PersistenceScore(
+                application_id=application_id,
+                silence_test_id=test_id,
+                weights_id=weights_id,
+                score=result.score,
+                outcome=result.outcome,
+                comparable=result.comparable,
+                lines=lines,
+                first_follow_up_at=result.first_follow_up_at,
+                computed_at=now,
+            )
+            for application_id, test_id, result, lines in new
+        )
+        return len(new)
+    rows = [
+        {
+            "a": application_id,
+            "t": test_id,
+            "s": result.score,
+            "o": result.outcome,
+            "c": result.comparable,
+            "l": lines,
+            "f": (
+                result.first_follow_up_at.isoformat()
+                if result.first_follow_up_at is not None
+                else None
+            ),
+        }
+        for application_id, test_id, result, lines in new
+    ]
     with connection.cursor() as cursor:
         if retire:
             cursor.execute(_SCORES_RETIRE_SQL, {"ids": _id_array(retire)})
         cursor.execute(
             _SCORES_INSERT_SQL, {"rows": json.dumps(rows), "weights": weights_id, "now": now}
         )
-    return len(rows)
+    return len(new)
 
 
 def scores_recompute(
