@@ -475,7 +475,13 @@ def _scores_write_batch(
         if retire:
             cursor.execute(_SCORES_RETIRE_SQL, {"ids": _id_array(retire)})
         cursor.execute(
-            _SCORES_INSERT_SQL, {"rows": json.dumps(rows), "weights": weights_id, "now": now}
+            _SCORES_INSERT_SQL,
+            {
+                # compact and unescaped: the document is sent as one literal per batch
+                "rows": json.dumps(rows, ensure_ascii=False, separators=(",", ":")),
+                "weights": weights_id,
+                "now": now,
+            },
         )
     return len(new)
 

@@ -5,7 +5,7 @@ Not part of the test suite. Runs against the database in DATABASE_URL (migrated,
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/persist_bench SECRET_KEY=x \\
         .venv/bin/python manage.py seed_scale --applications 20000 --contacts 200000
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/persist_bench \\
-        .venv/bin/python scripts/bench_rescore.py [--batch-size 1000] [--repeat 3] [--profile] \\
+        .venv/bin/python scripts/bench_rescore.py [--batch-size 1000] [--repeat 5] [--profile] \\
         [--output FILE] [--json FILE]
 
 What it measures, with one fixed ``now``:
@@ -199,8 +199,8 @@ def main() -> int:
     parser.add_argument(
         "--repeat",
         type=int,
-        default=3,
-        help="First passes and floors to time; the best of each is kept (default 3).",
+        default=5,
+        help="First passes and floors to time; the best of each is kept (default 5).",
     )
     parser.add_argument("--profile", action="store_true", help="cProfile the second pass.")
     parser.add_argument("--output", help="Also write the markdown table to this file.")
