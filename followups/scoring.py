@@ -59,6 +59,7 @@ from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from functools import lru_cache
 
 __all__ = [
     "CHANNELS",
@@ -741,6 +742,21 @@ def no_follow_up_lines(
 # --------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=16)
+def _cached_weights_problems(weights: Weights) -> tuple[str, ...]:
+    return tuple(weights.validate())
+
+
+def _weights_problems(weights: Weights) -> tuple[str, ...]:
+    """``weights.validate()``, once per distinct weights: a bulk rescore scores thousands of
+    applications with the same frozen weights."""
+    try:
+        hash(weights)
+    except TypeError:  # an unhashable value is invalid anyway: let validate() say why
+        return tuple(weights.validate())
+    return _cached_weights_problems(weights)
+
+
 def score_application(
     *,
     test: TestSignal | None,
@@ -753,7 +769,7 @@ def score_application(
 
     Raises ``ValueError`` for invalid weights, naive datetimes, unknown channels, directions or
     promise statuses, or a window that closes before its deadline."""
-    problems = weights.validate()
+    problems = _weights_problems(weights)
     if problems:
         raise ValueError("Invalid weights: " + " ".join(problems))
     _require_aware(now, "now")

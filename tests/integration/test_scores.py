@@ -12,11 +12,20 @@ from django.utils import timezone
 from django_q.models import OrmQ
 
 from candidates.models import Application
-from followups.models import PersistenceScore, RankOverride, ScoringWeights
+from followups.models import (
+    ContactTag,
+    PersistenceScore,
+    Promise,
+    PromiseStatus,
+    RankOverride,
+    ScoringWeights,
+)
 from followups.quality import contact_details_set
 from followups.scores import (
     INLINE_REFRESH_LIMIT,
+    score_for,
     score_inputs,
+    score_inputs_bulk,
     scores_recompute,
     scores_refresh_in_transaction,
     weights_current,
@@ -100,9 +109,33 @@ def test_bulk_score_loading_uses_a_constant_number_of_queries(rows, django_asser
     with django_assert_num_queries(4):
         inputs = score_inputs(ids)
     assert len(inputs) == rows
-    # weights (1) + savepoint and release (2) + load (4) + current rows, retire, insert (3)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(3):
+        bulk_inputs, current_scores = score_inputs_bulk(ids, now=timezone.now())
+    assert len(bulk_inputs) == rows
+    assert not current_scores
+    # weights (1) + savepoint and release (2) + reads (3) + insert (1)
+    with django_assert_num_queries(7):
         assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == rows
+    # unchanged: the reads only
+    with django_assert_num_queries(6):
+        assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == 0
+    for test in tests:
+        ContactFactory(application=test.application, occurred_at=test.deadline_at, prompted=True)
+    # changed: retire the old current rows, then insert
+    with django_assert_num_queries(8):
+        assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == rows
+
+
+@pytest.mark.parametrize("batch_size", [2, 5])
+def test_bulk_recompute_costs_the_same_queries_per_batch_whatever_the_batch_size(
+    batch_size, django_assert_num_queries
+):
+    req = RequisitionFactory()
+    ids = [_closed_with_call(req).application_id for _ in range(4 * batch_size)]
+    ContactFactory.create_batch(3, application_id=ids[0], prompted=True)
+    # weights (1) + per batch: savepoint and release (2), reads (3), insert (1)
+    with django_assert_num_queries(1 + 4 * 6):
+        scores_recompute(application_ids=ids, now=timezone.now(), batch_size=batch_size)
 
 
 def test_new_weights_version_changes_scores_after_a_bulk_recompute(
@@ -361,3 +394,186 @@ def test_scores_refreshed_in_a_transaction_are_queued_and_rolled_back_with_it():
         failing_batch()
     assert queued == [1]
     assert not OrmQ.objects.exists()
+
+
+# --- the bulk path agrees with the single-application path ----------------------------------
+
+
+def _tag(contact, *tags):
+    for tag in tags:
+        ContactTag.objects.create(contact=contact, tag=tag)
+    return contact
+
+
+def _promise(application, status, description, due_at):
+    Promise.objects.create(
+        application=application,
+        status=status,
+        description=description,
+        due_at=due_at,
+        resolved_at=None if status == PromiseStatus.OPEN else due_at,
+    )
+
+
+def _varied_applications(now) -> list[Application]:
+    """Applications in every situation the scoring rules tell apart: no test, each test state,
+    a cancelled later test, contamination, time zones with holidays; contacts of every kind
+    (prompted, outbound, automated, future, after the window, chasing before the deadline and
+    before the lookback, at the deadline), tags on follow-ups and on other contacts, cadence
+    bursts, several channels, promises."""
+    apps = []
+    hour = dt.timedelta(hours=1)
+    for req in (
+        RequisitionFactory(),
+        RequisitionFactory(berlin=True),
+        RequisitionFactory(sydney=True),
+        RequisitionFactory(los_angeles=True),
+    ):
+        # No silence test: only prompted replies, opt-outs and inappropriate contacts show.
+        lone = ApplicationFactory(requisition=req)
+        ContactFactory(application=lone, occurred_at=now - 30 * hour, prompted=True)
+        _tag(ContactFactory(application=lone, occurred_at=now - 20 * hour), "opt_out")
+        _tag(ContactFactory(application=lone, occurred_at=now - 10 * hour), "pushy")
+        ContactFactory(application=lone, occurred_at=now + 5 * hour)
+        apps.append(lone)
+        rude = ApplicationFactory(requisition=req)
+        _tag(ContactFactory(application=rude, occurred_at=now - 2 * hour), "inappropriate")
+        _tag(ContactFactory(application=rude, prompted=True, occurred_at=now - hour), "opt_out")
+        # The first prompted contact is an opt-out; a later one is still a prompted reply.
+        ContactFactory(application=rude, prompted=True, occurred_at=now - 3 * hour)
+        apps.append(rude)
+        apps.append(ApplicationFactory(requisition=req))  # nothing at all
+
+        for state in ("waiting", "observing", "closed"):
+            test = SilenceTestFactory(
+                closing=True,
+                application__requisition=req,
+                state=state,
+                outcome="reached_out" if state == "closed" else "",
+            )
+            app, deadline = test.application, test.deadline_at
+            # Chasing inside the lookback, before it, and exactly at the deadline.
+            ContactFactory(application=app, occurred_at=deadline - 2 * 24 * hour)
+            ContactFactory(application=app, occurred_at=deadline - 9 * 24 * hour, channel="sms")
+            _tag(
+                ContactFactory(application=app, occurred_at=deadline - 30 * 24 * hour),
+                "pushy",
+            )
+            ContactFactory(application=app, occurred_at=deadline)
+            # Follow-ups: a burst within 24 h on several channels, tagged.
+            for offset, channel, tags in (
+                (17, "email", ("adds_value",)),
+                (18, "linkedin", ("just_checking_in",)),
+                (19, "phone", ()),
+                (30, "in_person", ("adds_value", "professional")),
+                (31, "other", ("pushy",)),
+                (40, "voicemail", ("opt_out",)),
+            ):
+                _tag(
+                    ContactFactory(
+                        application=app,
+                        occurred_at=deadline + offset * hour,
+                        channel=channel,
+                        summary=f"  Follow-up  on {channel}\nwith a long summary " * 3,
+                    ),
+                    *tags,
+                )
+            ContactFactory(application=app, occurred_at=deadline + 2 * hour, outbound=True)
+            ContactFactory(application=app, occurred_at=deadline + 3 * hour, auto_reply=True)
+            ContactFactory(application=app, occurred_at=deadline + 4 * hour, prompted=True)
+            ContactFactory(application=app, occurred_at=test.window_closes_at + hour)
+            ContactFactory(application=app, occurred_at=now + hour)
+            _promise(app, PromiseStatus.KEPT, "Send references", deadline + hour)
+            _promise(app, PromiseStatus.BROKEN, "Call on Monday", deadline + 2 * hour)
+            _promise(app, PromiseStatus.OPEN, "Visit the office", deadline + 3 * hour)
+            apps.append(app)
+
+        # Silent, but chased before the deadline and only answered when prompted.
+        silent = SilenceTestFactory(
+            closing=True, application__requisition=req, state="closed", outcome="silent"
+        )
+        ContactFactory(application=silent.application, occurred_at=silent.deadline_at - hour)
+        ContactFactory(
+            application=silent.application, occurred_at=silent.deadline_at + hour, prompted=True
+        )
+        _promise(silent.application, PromiseStatus.KEPT, "Promise", silent.deadline_at)
+        apps.append(silent.application)
+
+        # Contaminated, and an inappropriate follow-up zeroes it.
+        dirty = SilenceTestFactory(
+            closing=True,
+            application__requisition=req,
+            state="closed",
+            outcome="reached_out",
+            contaminated_at=now - 3 * 24 * hour,
+        )
+        ContactFactory(application=dirty.application, occurred_at=dirty.deadline_at + 5 * hour)
+        _tag(
+            ContactFactory(application=dirty.application, occurred_at=dirty.deadline_at + 6 * hour),
+            "inappropriate",
+        )
+        apps.append(dirty.application)
+
+        # A later cancelled test: the earlier one still counts.
+        earlier = SilenceTestFactory(
+            closing=True, application__requisition=req, state="closed", outcome="reached_out"
+        )
+        SilenceTestFactory(
+            application=earlier.application,
+            state="cancelled",
+            announced_at=now - dt.timedelta(days=1),
+        )
+        ContactFactory(application=earlier.application, occurred_at=earlier.deadline_at + hour)
+        apps.append(earlier.application)
+    return apps
+
+
+def _stored(app) -> tuple:
+    score = current(app)
+    return (
+        score.score,
+        score.outcome,
+        score.comparable,
+        score.lines,
+        score.first_follow_up_at,
+        score.silence_test_id,
+    )
+
+
+def _reference(app, now) -> tuple:
+    result = score_for(app.pk, now=now)
+    lines = [{"rule": r.rule, "text": r.text, "points": r.points} for r in result.lines]
+    test_id = score_inputs([app.pk])[app.pk].test_id
+    return (
+        result.score,
+        result.outcome,
+        result.comparable,
+        lines,
+        result.first_follow_up_at,
+        test_id,
+    )
+
+
+def test_bulk_recompute_stores_what_the_single_application_path_computes():
+    now = timezone.now()
+    apps = _varied_applications(now)
+    for moment in (now, now - dt.timedelta(days=4), now + dt.timedelta(days=10)):
+        scores_recompute(application_ids=[a.pk for a in apps], now=moment, batch_size=7)
+        stored = {a.pk: _stored(a) for a in apps}
+        assert stored == {a.pk: _reference(a, moment) for a in apps}
+    outcomes = {value[1] for value in stored.values()}
+    assert outcomes == {"reached_out", "silent", "pending"}  # the data covers every outcome
+    rules = {line["rule"] for value in stored.values() for line in value[3]}
+    assert {"cadence", "impatience", "pushy", "opt_out", "inappropriate", "adds_value"} <= rules
+
+
+def test_bulk_recompute_agrees_with_the_single_application_path_on_scale_data():
+    from hiring.scale import seed_scale
+
+    now = timezone.now()
+    seed_scale(now=now, requisitions=4, applications=300, contacts=6000, seed=8)
+    apps = list(Application.objects.select_related(None))
+    scores_recompute(application_ids=[a.pk for a in apps], now=now, batch_size=64)
+    stored = {a.pk: _stored(a) for a in apps}
+    assert stored == {a.pk: _reference(a, now) for a in apps}
+    assert len({value[0] for value in stored.values()}) > 5  # varied scores, not all zero

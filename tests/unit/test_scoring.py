@@ -173,6 +173,14 @@ def test_invalid_weights_are_refused():
         score(weights=replace(W, latency_zero_hours=1))
 
 
+@pytest.mark.parametrize("value", [1, [40], float("nan")])
+def test_invalid_weights_are_refused_every_time_even_unhashable_ones(value):
+    # Validation is cached per distinct weights; a cached verdict must not let a bad value in.
+    for _ in range(2):
+        with pytest.raises(ValueError, match="Invalid weights"):
+            score(weights=replace(W, latency_zero_hours=value))
+
+
 def test_naive_datetimes_and_broken_inputs_are_refused():
     with pytest.raises(ValueError, match="aware"):
         score(now=datetime(2026, 2, 12, 9, 0))
