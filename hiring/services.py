@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Exists, F, Value, When
 from django_q.tasks import async_task
 
@@ -289,31 +289,69 @@ def _auto_reject(test_ids: list[int], now: datetime) -> int:
     return len(moves)
 
 
-def _create_digests(now: datetime) -> list[int]:
-    """One digest per (requisition, window close) once every test of that group is closed."""
-    pending = (
-        SilenceTest.objects.filter(state=SilenceTestState.CLOSED, digest__isnull=True)
-        .order_by()  # the model's default ordering would defeat DISTINCT
-        .values_list("application__requisition_id", "window_closes_at")
-        .distinct()
+#: A (requisition, window close) group is ready for its digest once every test in it is closed:
+#: a concurrent sweeper still holding some of the group creates the digest when it commits, so the
+#: email lists everyone. ``{group}`` is the group's alias in the outer query.
+_GROUP_STILL_OBSERVING = """
+    EXISTS (
+        SELECT 1 FROM {test} o JOIN {application} oa ON oa.id = o.application_id
+        WHERE oa.requisition_id = {group}.requisition_id
+          AND o.window_closes_at = {group}.window_closes_at
+          AND o.state = %(observing)s
     )
-    created_ids = []
-    for requisition_id, closes_at in pending:
-        group = SilenceTest.objects.filter(
-            application__requisition_id=requisition_id, window_closes_at=closes_at
-        )
-        # A concurrent sweeper still holds some of the group: it will create the digest when it
-        # commits, so the email lists everyone.
-        if group.filter(state=SilenceTestState.OBSERVING).exists():
-            continue
-        with transaction.atomic():
-            digest, created = SilenceDigest.objects.get_or_create(
-                requisition_id=requisition_id, window_closes_at=closes_at
-            )
-            group.filter(state=SilenceTestState.CLOSED, digest__isnull=True).update(digest=digest)
-            if created:
-                created_ids.append(digest.pk)
-                transaction.on_commit(partial(_enqueue_digest, digest.pk))
+"""
+_DIGESTS_INSERT = """
+    INSERT INTO {digest} (requisition_id, window_closes_at, created_at, recipient, failure)
+    SELECT g.requisition_id, g.window_closes_at, %(now)s, '', ''
+    FROM (
+        SELECT DISTINCT a.requisition_id, t.window_closes_at
+        FROM {test} t JOIN {application} a ON a.id = t.application_id
+        WHERE t.state = %(closed)s AND t.digest_id IS NULL
+    ) g
+    WHERE NOT {still_observing_g}
+    ON CONFLICT (requisition_id, window_closes_at) DO NOTHING
+    RETURNING id
+"""
+_DIGESTS_ATTACH = """
+    UPDATE {test} t SET digest_id = d.id
+    FROM {application} a, {digest} d
+    WHERE a.id = t.application_id
+      AND d.requisition_id = a.requisition_id AND d.window_closes_at = t.window_closes_at
+      AND t.state = %(closed)s AND t.digest_id IS NULL
+      AND NOT {still_observing_d}
+"""
+
+
+def _create_digests(now: datetime) -> list[int]:
+    """One digest per (requisition, window close) once every test of that group is closed.
+
+    Set-based (two statements whatever the number of groups): insert the missing digests of the
+    ready groups — ``ON CONFLICT DO NOTHING`` makes a concurrent or repeated sweep create each
+    once, and only the inserting sweep gets its id back and queues the send — then attach every
+    closed test of a ready group to its digest.
+    """
+    from candidates.models import Application
+
+    tables = {
+        "test": SilenceTest._meta.db_table,
+        "application": Application._meta.db_table,
+        "digest": SilenceDigest._meta.db_table,
+    }
+    still_observing = {
+        f"still_observing_{alias}": _GROUP_STILL_OBSERVING.format(group=alias, **tables)
+        for alias in ("g", "d")
+    }
+    params = {
+        "now": now,
+        "closed": SilenceTestState.CLOSED,
+        "observing": SilenceTestState.OBSERVING,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_DIGESTS_INSERT.format(**tables, **still_observing), params)
+        created_ids = sorted(row[0] for row in cursor.fetchall())
+        cursor.execute(_DIGESTS_ATTACH.format(**tables, **still_observing), params)
+        for digest_id in created_ids:
+            transaction.on_commit(partial(_enqueue_digest, digest_id))
     return created_ids
 
 

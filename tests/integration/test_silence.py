@@ -26,6 +26,7 @@ from hiring.models import (
     StageKind,
 )
 from hiring.services import (
+    _create_digests,
     _enqueue_digest,
     silence_digest_send,
     silence_test_announce,
@@ -268,6 +269,48 @@ def test_sweep_query_count_does_not_depend_on_the_number_of_due_tests(
     with django_assert_max_num_queries(24):
         result = silence_tests_sweep(now=timezone.now())
     assert result.closed == 40
+
+
+def test_digest_creation_query_count_does_not_depend_on_the_number_of_groups(
+    django_assert_num_queries,
+):
+    closes = timezone.now() - dt.timedelta(minutes=1)
+    for n in range(4):
+        SilenceTestFactory(
+            closing=True,
+            window_closes_at=closes - dt.timedelta(days=n),
+            application__requisition=RequisitionFactory(),
+        )
+    now = timezone.now()
+    silence_tests_sweep(now=now)  # closes them; the digests come with it
+    SilenceTest.objects.update(digest=None)
+    SilenceDigest.objects.all().delete()
+    # Insert the digests of every ready group, attach their tests: two statements in a savepoint.
+    with django_assert_num_queries(4):
+        created = _create_digests(now)
+    assert len(created) == 4
+    assert SilenceTest.objects.filter(digest__isnull=True).count() == 0
+
+
+def test_a_group_with_a_test_still_observing_gets_no_digest_yet():
+    req = RequisitionFactory()
+    closes = timezone.now() - dt.timedelta(minutes=1)
+    closed = SilenceTestFactory(closing=True, window_closes_at=closes, application__requisition=req)
+    now = timezone.now()
+    silence_tests_sweep(now=now)
+    SilenceTest.objects.update(digest=None)
+    SilenceDigest.objects.all().delete()
+    # Another test of the same group is still observing (a concurrent sweeper holds it).
+    still = SilenceTestFactory(closing=True, window_closes_at=closes, application__requisition=req)
+    assert _create_digests(now) == []
+    closed.refresh_from_db()
+    assert closed.digest_id is None
+    SilenceTest.objects.filter(pk=still.pk).update(
+        state=SilenceTestState.CLOSED, outcome=SilenceOutcome.SILENT, closed_at=now
+    )
+    assert len(_create_digests(now)) == 1
+    closed.refresh_from_db()
+    assert closed.digest_id is not None
 
 
 def test_running_the_sweep_twice_changes_nothing_the_second_time():
