@@ -141,6 +141,7 @@ def main() -> int:
     from hiring.services import SWEEP_BATCH_SIZE, silence_tests_sweep
 
     now = timezone.now()
+    contacts_before = Contact.objects.count()
     seed_due_tests(args.tests, now)
     due = Q(state=SilenceTestState.WAITING, deadline_at__lte=now) | Q(
         state=SilenceTestState.OBSERVING, window_closes_at__lte=now
@@ -171,6 +172,7 @@ def main() -> int:
         "digests": len(result.digests),
         "remaining_due": remaining,
         "contacts": Contact.objects.count(),
+        "contacts_before": contacts_before,
         "explain_claim": explain_claim,
     }
     print(
