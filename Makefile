@@ -48,6 +48,10 @@ bench: bench-install
 loadtest: bench-install
 	$(BIN)/python -m bench.load $(ARGS)
 
-bench-install: install
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+bench-install: $(BENCH_STAMP)
 	@bash scripts/os-packages.sh wrk

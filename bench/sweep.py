@@ -128,6 +128,7 @@ def main() -> int:
     parser.add_argument("--json", required=True)
     parser.add_argument("--tests", type=int, default=100_000)
     parser.add_argument("--profile", action="store_true", help="print the cProfile top 25")
+    parser.add_argument("--batch-size", type=int, default=0, help="default: SWEEP_BATCH_SIZE")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -157,7 +158,7 @@ def main() -> int:
     started = time.perf_counter()
     if profiler:
         profiler.enable()
-    result = silence_tests_sweep(now=now)
+    result = silence_tests_sweep(now=now, batch_size=args.batch_size or SWEEP_BATCH_SIZE)
     seconds = time.perf_counter() - started
     if profiler:
         profiler.disable()
