@@ -337,6 +337,8 @@ def _create_digests(now: datetime) -> list[int]:
     """
     from candidates.models import Application
 
+    if connection.vendor != "postgresql":
+        return _create_digests_per_group(now)
     tables = {
         "test": SilenceTest._meta.db_table,
         "application": Application._meta.db_table,
@@ -359,6 +361,33 @@ def _create_digests(now: datetime) -> list[int]:
         cursor.execute(_DIGESTS_ATTACH.format(**tables), params)
         for digest_id in created_ids:
             transaction.on_commit(partial(_enqueue_digest, digest_id))
+    return created_ids
+
+
+def _create_digests_per_group(now: datetime) -> list[int]:
+    """The same, one group at a time: for SQLite (the zero-setup demo, a handful of groups),
+    which has neither array parameters nor ``unnest``."""
+    pending = (
+        SilenceTest.objects.filter(state=SilenceTestState.CLOSED, digest__isnull=True)
+        .order_by()  # the model's default ordering would defeat DISTINCT
+        .values_list("application__requisition_id", "window_closes_at")
+        .distinct()
+    )
+    created_ids = []
+    for requisition_id, closes_at in pending:
+        group = SilenceTest.objects.filter(
+            application__requisition_id=requisition_id, window_closes_at=closes_at
+        )
+        if group.filter(state=SilenceTestState.OBSERVING).exists():
+            continue
+        with transaction.atomic():
+            digest, created = SilenceDigest.objects.get_or_create(
+                requisition_id=requisition_id, window_closes_at=closes_at
+            )
+            group.filter(state=SilenceTestState.CLOSED, digest__isnull=True).update(digest=digest)
+            if created:
+                created_ids.append(digest.pk)
+                transaction.on_commit(partial(_enqueue_digest, digest.pk))
     return created_ids
 
 
