@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format clean screenshots
+.PHONY: install run test lint format clean screenshots bench loadtest bench-install
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,3 +37,21 @@ clean:
 ## started with DEMO_PASSWORD set, and Debian's chromium.
 screenshots: install
 	$(BIN)/python scripts/screenshots.py
+
+## Benchmarks at scale (issue #8): one markdown table, also in var/bench-results/latest.md.
+## Needs PostgreSQL (DATABASE_URL's server, else postgres@127.0.0.1:5432); creates its own
+## databases (persist_scale is seeded once, ~1-3 min, and reused). Installs Debian's wrk if missing.
+bench: bench-install
+	$(BIN)/python -m bench $(ARGS)
+
+## Load test: 50 users mixing dashboards, contact logging and webhooks for 60 s; fails on any 5xx.
+loadtest: bench-install
+	$(BIN)/python -m bench.load $(ARGS)
+
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+bench-install: $(BENCH_STAMP)
+	@bash scripts/os-packages.sh wrk

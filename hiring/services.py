@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Exists, F, Value, When
 from django_q.tasks import async_task
 
@@ -226,14 +226,12 @@ class SweepResult:
     digests: list[int] = field(default_factory=list)
 
 
-def _claim_batch(queryset, order_field: str, batch_size: int) -> list[int]:
+def _claimed(queryset, order_field: str, batch_size: int):
     # SKIP LOCKED: a concurrent sweeper (another cluster, a retried task) takes other rows or none,
     # so no row is ever advanced twice.
-    return list(
-        queryset.select_for_update(skip_locked=True, of=("self",))
-        .order_by(order_field, "id")
-        .values_list("id", flat=True)[:batch_size]
-    )
+    return queryset.select_for_update(skip_locked=True, of=("self",)).order_by(order_field, "id")[
+        :batch_size
+    ]
 
 
 def _reached_out():
@@ -243,16 +241,19 @@ def _reached_out():
     return Exists(window_follow_ups())
 
 
-def _auto_reject(test_ids: list[int], now: datetime) -> int:
-    """Move silent candidates of auto-rejecting stages to Rejected, set-based, with history."""
+def _auto_reject(test_ids: list[int], now: datetime, stage_ids: set[int]) -> int:
+    """Move silent candidates of auto-rejecting stages (``stage_ids``) to Rejected, set-based,
+    with history."""
     from audit.services import AuditAction, audit_record_many
     from candidates.models import Application, StageTransition
 
+    if not stage_ids:
+        return 0
     rows = list(
         SilenceTest.objects.filter(
             id__in=test_ids,
             outcome=SilenceOutcome.SILENT,
-            stage__silence_action=SilenceAction.AUTO_REJECT,
+            stage_id__in=stage_ids,
             # Only while the candidate still sits in the test's stage: a manual move wins.
             application__stage_id=F("stage_id"),
         ).values_list("application_id", "stage_id", "stage__pipeline_id", "deadline_at")
@@ -299,8 +300,83 @@ def _auto_reject(test_ids: list[int], now: datetime) -> int:
     return len(moves)
 
 
+#: The (requisition, window close) groups with a closed test not yet in a digest, whose tests are
+#: all closed: a concurrent sweeper still holding some of a group creates its digest when it
+#: commits, so the email lists everyone.
+_READY_DIGEST_GROUPS = """
+    SELECT g.requisition_id, g.window_closes_at
+    FROM (
+        SELECT DISTINCT a.requisition_id, t.window_closes_at
+        FROM {test} t JOIN {application} a ON a.id = t.application_id
+        WHERE t.state = %(closed)s AND t.digest_id IS NULL
+    ) g
+    WHERE NOT EXISTS (
+        SELECT 1 FROM {test} o JOIN {application} oa ON oa.id = o.application_id
+        WHERE oa.requisition_id = g.requisition_id
+          AND o.window_closes_at = g.window_closes_at
+          AND o.state = %(observing)s
+    )
+"""
+_DIGESTS_INSERT = """
+    INSERT INTO {digest} (requisition_id, window_closes_at, created_at, recipient, failure)
+    SELECT r.requisition_id, r.window_closes_at, %(now)s, '', ''
+    FROM unnest(%(requisitions)s::bigint[], %(closes)s::timestamptz[])
+        AS r(requisition_id, window_closes_at)
+    ON CONFLICT (requisition_id, window_closes_at) DO NOTHING
+    RETURNING id
+"""
+_DIGESTS_ATTACH = """
+    UPDATE {test} t SET digest_id = d.id
+    FROM unnest(%(requisitions)s::bigint[], %(closes)s::timestamptz[])
+            AS r(requisition_id, window_closes_at),
+        {application} a, {digest} d
+    WHERE a.id = t.application_id
+      AND a.requisition_id = r.requisition_id AND t.window_closes_at = r.window_closes_at
+      AND d.requisition_id = r.requisition_id AND d.window_closes_at = r.window_closes_at
+      AND t.state = %(closed)s AND t.digest_id IS NULL
+"""
+
+
 def _create_digests(now: datetime) -> list[int]:
-    """One digest per (requisition, window close) once every test of that group is closed."""
+    """One digest per (requisition, window close) once every test of that group is closed.
+
+    Set-based, three statements whatever the number of groups: find the ready groups, insert
+    their missing digests — ``ON CONFLICT DO NOTHING`` makes a concurrent or repeated sweep
+    create each once, and only the inserting sweep gets the id back and queues the send — then
+    attach the groups' closed tests to their digests.
+    """
+    from candidates.models import Application
+
+    if connection.vendor != "postgresql":
+        return _create_digests_per_group(now)
+    tables = {
+        "test": SilenceTest._meta.db_table,
+        "application": Application._meta.db_table,
+        "digest": SilenceDigest._meta.db_table,
+    }
+    params = {
+        "now": now,
+        "closed": SilenceTestState.CLOSED,
+        "observing": SilenceTestState.OBSERVING,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_READY_DIGEST_GROUPS.format(**tables), params)
+        ready = cursor.fetchall()
+        if not ready:
+            return []
+        params["requisitions"] = [requisition for requisition, _closes in ready]
+        params["closes"] = [closes for _requisition, closes in ready]
+        cursor.execute(_DIGESTS_INSERT.format(**tables), params)
+        created_ids = sorted(row[0] for row in cursor.fetchall())
+        cursor.execute(_DIGESTS_ATTACH.format(**tables), params)
+        for digest_id in created_ids:
+            transaction.on_commit(partial(_enqueue_digest, digest_id))
+    return created_ids
+
+
+def _create_digests_per_group(now: datetime) -> list[int]:
+    """The same, one group at a time: for SQLite (the zero-setup demo, a handful of groups),
+    which has neither array parameters nor ``unnest``."""
     pending = (
         SilenceTest.objects.filter(state=SilenceTestState.CLOSED, digest__isnull=True)
         .order_by()  # the model's default ordering would defeat DISTINCT
@@ -312,8 +388,6 @@ def _create_digests(now: datetime) -> list[int]:
         group = SilenceTest.objects.filter(
             application__requisition_id=requisition_id, window_closes_at=closes_at
         )
-        # A concurrent sweeper still holds some of the group: it will create the digest when it
-        # commits, so the email lists everyone.
         if group.filter(state=SilenceTestState.OBSERVING).exists():
             continue
         with transaction.atomic():
@@ -349,25 +423,36 @@ def silence_tests_sweep(*, now: datetime, batch_size: int = SWEEP_BATCH_SIZE) ->
     clusters never double-process.
     """
     result = SweepResult()
+    waiting = SilenceTest.objects.filter(state=SilenceTestState.WAITING, deadline_at__lte=now)
     while True:
+        # Claim and advance in one statement: no ids travel to Python and back.
         with transaction.atomic():
-            due = SilenceTest.objects.filter(state=SilenceTestState.WAITING, deadline_at__lte=now)
-            ids = _claim_batch(due, "deadline_at", batch_size)
-            if not ids:
-                break
-            result.started += SilenceTest.objects.filter(
-                id__in=ids, state=SilenceTestState.WAITING
+            started = SilenceTest.objects.filter(
+                id__in=_claimed(waiting, "deadline_at", batch_size).values("id"),
+                state=SilenceTestState.WAITING,
             ).update(
                 state=SilenceTestState.OBSERVING, observing_since=F("deadline_at"), updated_at=now
             )
+        if not started:
+            break
+        result.started += started
+    # Read once per sweep: most pipelines never auto-reject, and then no batch needs the lookup.
+    auto_reject_stages = set(
+        Stage.objects.filter(silence_action=SilenceAction.AUTO_REJECT).values_list("id", flat=True)
+    )
+    observing = SilenceTest.objects.filter(
+        state=SilenceTestState.OBSERVING, window_closes_at__lte=now
+    )
     while True:
         with transaction.atomic():
-            due = SilenceTest.objects.filter(
-                state=SilenceTestState.OBSERVING, window_closes_at__lte=now
+            claimed = list(
+                _claimed(observing, "window_closes_at", batch_size).values_list(
+                    "id", "application_id"
+                )
             )
-            ids = _claim_batch(due, "window_closes_at", batch_size)
-            if not ids:
+            if not claimed:
                 break
+            ids = [test_id for test_id, _application_id in claimed]
             result.closed += SilenceTest.objects.filter(
                 id__in=ids, state=SilenceTestState.OBSERVING
             ).update(
@@ -379,12 +464,11 @@ def silence_tests_sweep(*, now: datetime, batch_size: int = SWEEP_BATCH_SIZE) ->
                 ),
                 updated_at=now,
             )
-            result.auto_rejected += _auto_reject(ids, now)
+            result.auto_rejected += _auto_reject(ids, now, auto_reject_stages)
             # In the batch's transaction, not on commit: a worker killed at its COMMIT would
             # leave these scores stale for good (a reliability drill kills it there).
             scores_refresh_in_transaction(
-                SilenceTest.objects.filter(id__in=ids).values_list("application_id", flat=True),
-                now=now,
+                [application_id for _test_id, application_id in claimed], now=now
             )
     result.digests = _create_digests(now)
     return result

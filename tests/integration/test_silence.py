@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import connections
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ
@@ -26,6 +27,8 @@ from hiring.models import (
     StageKind,
 )
 from hiring.services import (
+    _create_digests,
+    _create_digests_per_group,
     _enqueue_digest,
     silence_digest_send,
     silence_test_announce,
@@ -268,6 +271,62 @@ def test_sweep_query_count_does_not_depend_on_the_number_of_due_tests(
     with django_assert_max_num_queries(31):
         result = silence_tests_sweep(now=timezone.now())
     assert result.closed == 40
+
+
+def test_digest_creation_query_count_does_not_depend_on_the_number_of_groups(
+    django_assert_num_queries,
+):
+    closes = timezone.now() - dt.timedelta(minutes=1)
+    for n in range(4):
+        SilenceTestFactory(
+            closing=True,
+            window_closes_at=closes - dt.timedelta(days=n),
+            application__requisition=RequisitionFactory(),
+        )
+    now = timezone.now()
+    silence_tests_sweep(now=now)  # closes them; the digests come with it
+    SilenceTest.objects.update(digest=None)
+    SilenceDigest.objects.all().delete()
+    # Find the ready groups, insert their digests, attach their tests; in a savepoint.
+    with django_assert_num_queries(5):
+        created = _create_digests(now)
+    assert len(created) == 4
+    assert SilenceTest.objects.filter(digest__isnull=True).count() == 0
+
+
+# The set-based PostgreSQL path and the per-group path the SQLite demo takes behave alike.
+@pytest.mark.parametrize("create", [_create_digests, _create_digests_per_group])
+def test_a_group_with_a_test_still_observing_gets_no_digest_yet(create):
+    req = RequisitionFactory()
+    closes = timezone.now() - dt.timedelta(minutes=1)
+    closed = SilenceTestFactory(closing=True, window_closes_at=closes, application__requisition=req)
+    now = timezone.now()
+    silence_tests_sweep(now=now)
+    SilenceTest.objects.update(digest=None)
+    SilenceDigest.objects.all().delete()
+    # Another test of the same group is still observing (a concurrent sweeper holds it).
+    still = SilenceTestFactory(closing=True, window_closes_at=closes, application__requisition=req)
+    assert create(now) == []
+    closed.refresh_from_db()
+    assert closed.digest_id is None
+    SilenceTest.objects.filter(pk=still.pk).update(
+        state=SilenceTestState.CLOSED, outcome=SilenceOutcome.SILENT, closed_at=now
+    )
+    assert len(create(now)) == 1
+    closed.refresh_from_db()
+    assert closed.digest_id is not None
+
+
+def test_sweep_claims_rows_with_skip_locked_inside_each_update(django_assert_max_num_queries):
+    SilenceTestFactory.create_batch(2, due=True)
+    SilenceTestFactory.create_batch(2, closing=True)
+    with CaptureQueriesContext(connection) as captured:
+        result = silence_tests_sweep(now=timezone.now())
+    assert (result.started, result.closed) == (2, 2)
+    claims = [q["sql"] for q in captured.captured_queries if "SKIP LOCKED" in q["sql"]]
+    # The start phase claims inside its UPDATE; the close phase reads the claimed ids first.
+    assert any(sql.startswith("UPDATE") for sql in claims)
+    assert any(sql.startswith("SELECT") for sql in claims)
 
 
 def test_running_the_sweep_twice_changes_nothing_the_second_time():

@@ -383,3 +383,19 @@ def test_unknown_time_zone_in_profile_is_refused(client, team):
     response = client.post(reverse("hiring:profile"), {"time_zone": "Mars/Olympus"})
     assert response.status_code == 200
     assert "Select a valid choice" in response.text
+
+
+def test_requisition_list_counts_active_and_all_applications_per_requisition(client):
+    manager = UserFactory(hiring_manager=True)
+    busy = RequisitionFactory(hiring_manager=manager, title="Busy")
+    empty = RequisitionFactory(hiring_manager=manager, title="Empty")
+    bulk_applications(busy, 3)
+    bulk_applications(busy, 2, stage_kind=StageKind.REJECTED)
+    bulk_applications(RequisitionFactory(title="Someone else's"), 4)
+    client.force_login(manager)
+    listed = {
+        r.title: r for r in client.get(reverse("hiring:requisition_list")).context["requisitions"]
+    }
+    assert (listed["Busy"].active_count, listed["Busy"].total_count) == (3, 5)
+    assert (listed["Empty"].active_count, listed["Empty"].total_count) == (0, 0)
+    assert set(listed) == {busy.title, empty.title}

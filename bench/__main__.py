@@ -1,0 +1,328 @@
+"""``python -m bench`` (``make bench``): every issue-8 figure in one run, one markdown table.
+
+Needs PostgreSQL (``DATABASE_URL``'s server, default postgres@127.0.0.1:5432) and Debian's
+``wrk``. Creates its own databases: ``persist_scale`` (``seed_scale`` defaults, reused when
+already seeded), ``persist_bench_queries`` and a throwaway copy ``persist_bench_work`` for the
+parts that write. Prints the table and writes it to ``var/bench-results/`` (``latest.md``,
+a timestamped copy, and the raw figures as JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import common
+from bench.report import Row, constant_and_at_most, not_measured, parse_wrk, render_table
+from bench.scale_db import ensure_scale
+
+QUERY_SIZES = (10, 1_000, 10_000)
+#: Contacts per application in the query-count databases (the scale ratio: 1M / 20k = 50).
+QUERY_CONTACTS_PER_APPLICATION = 10
+QUERY_LIMIT = 10
+RATIO_GOAL = 0.5
+SWEEP_GOAL_SECONDS = 5.0
+SWEEP_TESTS = 100_000
+INGEST_GOAL_PER_WORKER = 200.0
+RESCORE_GOAL = 3.0
+WORK_DB = "persist_bench_work"
+QUERIES_DB = "persist_bench_queries"
+#: wrk: 2 threads, 8 connections (2 per sync worker keeps every worker busy).
+WRK_THREADS, WRK_CONNECTIONS = 2, 8
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
+
+
+def part_queries() -> list[Row]:
+    common.create_database(QUERIES_DB)
+    common.manage(QUERIES_DB, "migrate", "--no-input")
+    counts: dict[str, list[int]] = {}
+    for size in QUERY_SIZES:
+        common.manage(
+            QUERIES_DB,
+            "seed_scale",
+            "--force",
+            "--requisitions=1",
+            f"--applications={size}",
+            f"--contacts={size * QUERY_CONTACTS_PER_APPLICATION}",
+        )
+        result = common.run_part("bench.queries", QUERIES_DB)
+        for view, count in result["counts"].items():
+            counts.setdefault(view, []).append(count)
+    common.drop_database(QUERIES_DB)
+    sizes = " / ".join(f"{s:,}" for s in QUERY_SIZES)
+    return [
+        Row(
+            f"SQL queries: {view} ({sizes} applications)",
+            " / ".join(str(c) for c in values),
+            f"constant, ≤ {QUERY_LIMIT}",
+            constant_and_at_most(values, QUERY_LIMIT),
+        )
+        for view, values in counts.items()
+    ]
+
+
+def wrk(base: str, path: str, session: str, seconds: int) -> dict:
+    out = subprocess.run(
+        [
+            common.ensure_wrk(),
+            f"-t{WRK_THREADS}",
+            f"-c{WRK_CONNECTIONS}",
+            f"-d{seconds}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-s",
+            str(Path(__file__).with_name("wrk_p95.lua")),
+            "-H",
+            f"Cookie: sessionid={session}",
+            base + path,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return parse_wrk(out).__dict__
+
+
+def _check_page(base: str, path: str, session: str) -> None:
+    """The page answers 200 to the benchmark session (not a redirect to the login page)."""
+    import urllib.request
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    request = urllib.request.Request(base + path, headers={"Cookie": f"sessionid={session}"})
+    with opener.open(request, timeout=30) as response:
+        if response.status != 200:
+            raise RuntimeError(f"{path} answered {response.status}")
+
+
+def part_web(seconds: int, raw: dict) -> list[Row]:
+    fixtures = common.run_part("bench.fixtures", common.SCALE_DB)
+    session = fixtures["manager_sessions"][0]
+    pages = {
+        "trivial view (/healthz, same middleware)": "/healthz",
+        f"ranking ({fixtures['requisition_applications']} applications)": (
+            f"/requisitions/{fixtures['requisition']}/ranking/"
+        ),
+        "hiring-manager home": "/",
+    }
+    results = {}
+    with common.gunicorn(common.SCALE_DB) as base:
+        for label, path in pages.items():
+            _check_page(base, path, session)
+            wrk(base, path, session, 2)  # warm every worker (imports, connections)
+            results[label] = wrk(base, path, session, seconds)
+            log(f"  {label}: {results[label]}")
+    raw["web"] = results
+    ceiling = next(iter(results.values()))
+    rows = []
+    for label, r in results.items():
+        ratio = r["requests_per_second"] / ceiling["requests_per_second"]
+        is_ceiling = r is ceiling
+        errors = r["non_2xx"] + r["socket_errors"]
+        rows.append(
+            Row(
+                f"web, gunicorn {common.WEB_WORKERS} sync workers, wrk {WRK_CONNECTIONS} "
+                f"connections {seconds} s: {label}",
+                f"{r['requests_per_second']:.0f} req/s, p50/p95/p99 {r['p50_ms']:.0f}/"
+                f"{r['p95_ms']:.0f}/{r['p99_ms']:.0f} ms"
+                + ("" if is_ceiling else f", ratio {ratio:.2f}")
+                + (f", {errors} errors" if errors else ""),
+                "ceiling" if is_ceiling else f"ratio ≥ {RATIO_GOAL}",
+                (errors == 0) if is_ceiling else (ratio >= RATIO_GOAL and errors == 0),
+            )
+        )
+    return rows
+
+
+def part_rescore(raw: dict) -> list[Row]:
+    what = "bulk rescore / set-based floor (scripts/bench_rescore.py)"
+    goal = f"≤ {RESCORE_GOAL:g}x"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "rescore.json"
+        done = subprocess.run(
+            [common.PYTHON, "scripts/bench_rescore.py", "--json", str(out)],
+            cwd=common.ROOT,
+            env=common.app_env(common.SCALE_DB),
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        if done.returncode or not out.exists():
+            return [not_measured(what, f"exit {done.returncode}: {done.stderr}", goal)]
+        data = json.loads(out.read_text())
+    keys = ("rescore_seconds", "floor_seconds", "ratio", "applications", "contacts")
+    missing = [k for k in keys if k not in data]
+    if missing:
+        return [not_measured(what, f"result lacks {', '.join(missing)}", goal)]
+    raw["rescore"] = data
+    return [
+        Row(
+            f"{what}: {data['applications']:,} applications, {data['contacts']:,} contacts",
+            f"{data['rescore_seconds']:.1f} s / {data['floor_seconds']:.2f} s = "
+            f"{data['ratio']:.1f}x",
+            goal,
+            data["ratio"] <= RESCORE_GOAL,
+        )
+    ]
+
+
+def part_sweep(raw: dict) -> list[Row]:
+    data = common.run_part("bench.sweep", WORK_DB, f"--tests={SWEEP_TESTS}", timeout=1800)
+    raw["sweep"] = data
+    return [
+        Row(
+            f"silence sweep: {data['tests']:,} overdue tests (waiting → observing → closed)",
+            f"{data['seconds']:.1f} s ({data['started']:,} started, {data['closed']:,} closed, "
+            f"{data['digests']} digests, {data['remaining_due']} left due)",
+            f"≤ {SWEEP_GOAL_SECONDS:g} s",
+            data["seconds"] <= SWEEP_GOAL_SECONDS and data["remaining_due"] == 0,
+        ),
+        Row(
+            "contacts present during the sweep",
+            f"{data['contacts']:,} ({data['contacts_before']:,} scale + the tests' own)",
+            f"≥ {common.SCALE_CONTACTS:,}",
+            data["contacts_before"] >= common.SCALE_CONTACTS,
+        ),
+    ]
+
+
+def part_ingest(messages: int, raw: dict) -> list[Row]:
+    rows = []
+    pipe = common.run_part("bench.ingest", WORK_DB, "--via=pipe", f"--messages={messages}")
+    raw["ingest_pipe"] = pipe
+    rows.append(
+        Row(
+            f"email ingest, `manage.py ingest_email` {messages:,} files, 1 process",
+            f"{pipe['messages_per_second']:.0f} messages/s ({pipe['stored']:,} stored)",
+            f"≥ {INGEST_GOAL_PER_WORKER:g}/s per worker",
+            pipe["messages_per_second"] >= INGEST_GOAL_PER_WORKER,
+        )
+    )
+    with common.gunicorn(WORK_DB) as base:
+        hook = common.run_part(
+            "bench.ingest",
+            WORK_DB,
+            "--via=webhook",
+            f"--messages={messages}",
+            f"--base-url={base}",
+            f"--concurrency={2 * common.WEB_WORKERS}",
+        )
+    raw["ingest_webhook"] = hook
+    per_worker = hook["messages_per_second"] / common.WEB_WORKERS
+    rows.append(
+        Row(
+            f"email ingest, anymail (Postmark) webhook, {messages:,} POSTs, "
+            f"gunicorn {common.WEB_WORKERS} workers",
+            f"{hook['messages_per_second']:.0f} messages/s = {per_worker:.0f}/s per worker "
+            f"(HTTP {hook['statuses']})",
+            f"≥ {INGEST_GOAL_PER_WORKER:g}/s per worker",
+            per_worker >= INGEST_GOAL_PER_WORKER and hook["stored"] == messages,
+        )
+    )
+    return rows
+
+
+_IMPORT_LINE = re.compile(
+    r"^(first import|same file again): (\d+) rows in ([\d.]+) s = (\d+) rows/s", re.MULTILINE
+)
+
+
+def part_call_import(raw: dict) -> list[Row]:
+    done = subprocess.run(
+        [common.PYTHON, "scripts/bench_call_import.py"],
+        cwd=common.ROOT,
+        env=common.app_env(WORK_DB),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    found = {m[0]: m for m in _IMPORT_LINE.findall(done.stdout)}
+    if done.returncode or len(found) != 2:
+        return [not_measured("call-CSV import", done.stderr or done.stdout)]
+    raw["call_import"] = done.stdout
+    return [
+        Row(
+            f"call-CSV import, {label} ({rows} rows)",
+            f"{int(rate):,} rows/s ({float(seconds):.1f} s)",
+        )
+        for label, rows, seconds, rate in found.values()
+    ]
+
+
+def guarded(name: str, rows: list[Row], function, *args) -> None:
+    log(f"{name}…")
+    started = time.perf_counter()
+    try:
+        rows.extend(function(*args))
+    except Exception as exc:  # one failing part is reported, the others still run
+        rows.append(not_measured(name, f"{type(exc).__name__}: {exc}"))
+    log(f"{name} done in {time.perf_counter() - started:.0f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reseed", action="store_true", help="re-seed persist_scale")
+    parser.add_argument("--web-seconds", type=int, default=15)
+    parser.add_argument("--messages", type=int, default=2000, help="emails per ingest path")
+    parser.add_argument("--skip", action="append", default=[], help="part to skip (repeatable)")
+    args = parser.parse_args(argv)
+    started_at = datetime.now(UTC)
+    raw: dict = {"started": started_at.isoformat(), "web_workers": common.WEB_WORKERS}
+    rows: list[Row] = []
+    log("scale database…")
+    raw["scale"] = ensure_scale(args.reseed)
+    log(f"scale database {raw['scale']}")
+    common.collectstatic()
+    parts = {
+        "queries": (part_queries,),
+        "web": (part_web, args.web_seconds, raw),
+        "rescore": (part_rescore, raw),
+    }
+    for name, (function, *rest) in parts.items():
+        if name not in args.skip:
+            guarded(name, rows, function, *rest)
+    # The parts that write work in a file-level copy of the scale database, dropped afterwards.
+    common.create_database(WORK_DB, template=common.SCALE_DB)
+    try:
+        writing = {
+            "sweep": (part_sweep, raw),
+            "ingest": (part_ingest, args.messages, raw),
+            "call-import": (part_call_import, raw),
+        }
+        for name, (function, *rest) in writing.items():
+            if name not in args.skip:
+                guarded(name, rows, function, *rest)
+    finally:
+        common.drop_database(WORK_DB)
+    table = render_table(rows)
+    header = (
+        f"Benchmark run {started_at:%Y-%m-%d %H:%M} UTC, {common.cpu_summary()}; "
+        f"scale database {raw['scale']}.\n\n"
+    )
+    print("\n" + header + table)
+    common.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = f"{started_at:%Y%m%dT%H%M%S}"
+    for name in ("latest.md", f"bench-{stamp}.md"):
+        (common.RESULTS_DIR / name).write_text(header + table)
+    raw["rows"] = [row.__dict__ for row in rows]
+    (common.RESULTS_DIR / f"bench-{stamp}.json").write_text(json.dumps(raw, indent=2))
+    log(f"written to {common.RESULTS_DIR / 'latest.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""``python -m bench.sweep --json FILE [--tests 100000]``: the silence-test sweep at scale.
+
+Run in a throwaway copy of the scale database (1M contacts present). Adds ``--tests`` silence
+tests that are all overdue — waiting although their deadline passed ten days ago and their
+window closed three days ago, as after a long outage — for as many new applications in the
+scale pipeline's silence-test stage, spread over the scale requisitions; a third of them have
+an inbound follow-up inside their window (they reached out), a few only before the deadline.
+Then times ``silence_tests_sweep`` (each test advances twice: waiting → observing → closed)
+and checks that nothing due remains. Prints EXPLAIN ANALYZE of the batch claim queries.
+"""
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+#: Share of the added tests whose candidate followed up inside the window.
+REACHED_OUT_EVERY = 3
+
+
+def _explain(sql_and_params) -> str:
+    from django.db import connection
+
+    sql, params = sql_and_params
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def seed_due_tests(count: int, now) -> None:
+    from django.db import transaction
+
+    from candidates.models import Application, Candidate
+    from followups.models import Channel, Contact, Direction
+    from hiring.models import Pipeline, Requisition, SilenceTest, StageKind
+    from hiring.scale import SCALE_PIPELINE_NAME, SCALE_PREFIX, _reserve_ids, bulk_insert
+
+    pipeline = Pipeline.objects.get(name=SCALE_PIPELINE_NAME)
+    stage = pipeline.stages.get(kind=StageKind.SILENCE_TEST)
+    requisitions = list(
+        Requisition.objects.filter(title__startswith=SCALE_PREFIX).values_list("pk", "time_zone")
+    )
+    announced, deadline, closes = (now - timedelta(days=d) for d in (14, 10, 3))
+    with transaction.atomic():
+        first_candidate = _reserve_ids(Candidate, count)
+        first_app = _reserve_ids(Application, count)
+        first_test = _reserve_ids(SilenceTest, count)
+        insert = {"now": now, "batch_size": 5000}
+        bulk_insert(
+            Candidate,
+            ("id", "first_name", "last_name"),
+            ((first_candidate + i, "Sweep", f"Bench {i}") for i in range(count)),
+            **insert,
+        )
+        bulk_insert(
+            Application,
+            ("id", "candidate_id", "requisition_id", "stage_id", "stage_entered_at", "updated_at"),
+            (
+                (
+                    first_app + i,
+                    first_candidate + i,
+                    requisitions[i % len(requisitions)][0],
+                    stage.pk,
+                    announced,
+                    now,
+                )
+                for i in range(count)
+            ),
+            **insert,
+        )
+        bulk_insert(
+            SilenceTest,
+            (
+                "id",
+                "application_id",
+                "stage_id",
+                "announced_at",
+                "time_zone",
+                "deadline_at",
+                "window_closes_at",
+                "updated_at",
+            ),
+            (
+                (
+                    first_test + i,
+                    first_app + i,
+                    stage.pk,
+                    announced,
+                    requisitions[i % len(requisitions)][1],
+                    deadline,
+                    closes,
+                    now,
+                )
+                for i in range(count)
+            ),
+            **insert,
+        )
+        contacts = [
+            (first_candidate + i, first_app + i, deadline + timedelta(hours=30))
+            for i in range(0, count, REACHED_OUT_EVERY)
+        ] + [  # before the deadline: does not count
+            (first_candidate + i, first_app + i, deadline - timedelta(hours=2))
+            for i in range(1, count, REACHED_OUT_EVERY * 5)
+        ]
+        first_contact = _reserve_ids(Contact, len(contacts))
+        bulk_insert(
+            Contact,
+            ("id", "candidate_id", "application_id", "occurred_at", "channel", "direction"),
+            (
+                (first_contact + i, cand, app, at, Channel.EMAIL, Direction.INBOUND)
+                for i, (cand, app, at) in enumerate(contacts)
+            ),
+            **insert,
+        )
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", required=True)
+    parser.add_argument("--tests", type=int, default=100_000)
+    parser.add_argument("--profile", action="store_true", help="print the cProfile top 25")
+    parser.add_argument("--batch-size", type=int, default=0, help="default: SWEEP_BATCH_SIZE")
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from followups.models import Contact
+    from hiring.models import SilenceTest, SilenceTestState
+    from hiring.services import SWEEP_BATCH_SIZE, silence_tests_sweep
+
+    now = timezone.now()
+    contacts_before = Contact.objects.count()
+    seed_due_tests(args.tests, now)
+    due = Q(state=SilenceTestState.WAITING, deadline_at__lte=now) | Q(
+        state=SilenceTestState.OBSERVING, window_closes_at__lte=now
+    )
+    claim = (
+        SilenceTest.objects.filter(state=SilenceTestState.WAITING, deadline_at__lte=now)
+        .order_by("deadline_at", "id")
+        .values_list("id", flat=True)[:SWEEP_BATCH_SIZE]
+    )
+    explain_claim = _explain(claim.query.sql_with_params())
+    due_before = SilenceTest.objects.filter(due).count()
+    profiler = cProfile.Profile() if args.profile else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    result = silence_tests_sweep(now=now, batch_size=args.batch_size or SWEEP_BATCH_SIZE)
+    seconds = time.perf_counter() - started
+    if profiler:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    remaining = SilenceTest.objects.filter(due).count()
+    outcome = {
+        "tests": due_before,
+        "seconds": seconds,
+        "started": result.started,
+        "closed": result.closed,
+        "auto_rejected": result.auto_rejected,
+        "digests": len(result.digests),
+        "remaining_due": remaining,
+        "contacts": Contact.objects.count(),
+        "contacts_before": contacts_before,
+        "explain_claim": explain_claim,
+    }
+    print(
+        f"sweep: {due_before:,} due tests in {seconds:.2f} s — {result.started:,} started, "
+        f"{result.closed:,} closed, {result.auto_rejected:,} auto-rejected, "
+        f"{len(result.digests)} digests; {remaining} still due; "
+        f"{outcome['contacts']:,} contacts"
+    )
+    print(explain_claim)
+    Path(args.json).write_text(json.dumps(outcome))
+    return 0 if remaining == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
