@@ -38,6 +38,8 @@ class AuditAction(models.TextChoices):
     LOCKED_OUT = "locked_out", "Locked out"
     ACCESS_DENIED = "access_denied", "Access denied (403)"
     OBJECT_HIDDEN = "object_hidden", "Object not found or not visible (404)"
+    CANDIDATE_EXPORTED = "candidate_exported", "Personal data exported"
+    CANDIDATE_ERASED = "candidate_erased", "Candidate erased"
 
 
 class AuditEvent(models.Model):

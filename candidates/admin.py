@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from audit.admin_mixins import AuditedAdminMixin
 from candidates.models import (
@@ -27,6 +28,8 @@ class CandidateAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["full_name", "time_zone", "created_at"]
     search_fields = ["first_name", "last_name", "emails__address", "phones__number"]
     inlines = [CandidateEmailInline, CandidatePhoneInline]
+    # Same scheme as the candidate form (and Django 6's default) for a typed "linkedin.com/in/…".
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class StageTransitionInline(admin.TabularInline):

@@ -178,6 +178,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "hiring.lockout.lockout_response"
 # Sign-ins are in the audit log (audit app); axes' own success log would duplicate it.
 AXES_DISABLE_ACCESS_LOG = True
+# No start-up banner on stderr: `ingest_email` runs under an MTA, which reports stderr as the
+# delivery's diagnostic, and lockouts are in the audit log anyway.
+AXES_VERBOSE = False
 # The client address: REMOTE_ADDR unless TRUSTED_PROXY_COUNT reverse proxies that append to
 # X-Forwarded-For stand in front of the app. Without it a client-sent X-Forwarded-For is ignored,
 # so nobody can dodge the lockout by inventing addresses. With N proxies the client is the N-th

@@ -37,6 +37,7 @@ from django.db import transaction
 from django.db.models import CharField, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
 
+from audit.services import AuditAction, audit_record, audit_record_many
 from privacy.models import ErasureReason, ErasureRecord
 from privacy.signals import candidate_erased, candidate_exported
 
@@ -268,6 +269,7 @@ def candidate_export(*, candidate, actor, now: datetime | None = None) -> bytes:
                 archive.writestr(f"attachments/{contact_id}-{number}-{name}", payload)
     actor_id = getattr(actor, "pk", None)
     logger.info("Candidate #%s exported by user #%s", candidate.pk, actor_id)
+    audit_record(action=AuditAction.CANDIDATE_EXPORTED, actor=actor, obj=candidate)
     transaction.on_commit(
         lambda: candidate_exported.send(
             sender=candidate_export, candidate_pk=candidate.pk, actor=actor
@@ -357,6 +359,15 @@ def candidates_erase(
             )
             for pk in ids
         ]
+    )
+    from candidates.models import Candidate
+
+    # The reason is a fixed choice (admin request, retention), never free text: nothing personal.
+    audit_record_many(
+        action=AuditAction.CANDIDATE_ERASED,
+        model=Candidate,
+        items=[(pk, {"reason": reason}) for pk in ids],
+        actor=actor,
     )
     result = ErasureResult(
         candidates=len(ids),

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
+from audit.models import AuditAction, AuditEvent
 from candidates.models import Application, Candidate
 from candidates.services import application_move, interview_round_create
 from followups.imports import call_import_create
@@ -97,6 +98,18 @@ def test_export_zip_holds_the_json_the_raw_emails_and_their_attachments(team):
     assert archive.read(contact["raw_email"]) == raw
     # The attachment's name cannot climb out of the archive's folder.
     assert archive.read(f"attachments/{outcome.contact_id}-1-deals.csv") == b"deal list"
+
+
+def test_export_is_in_the_audit_log_by_candidate_id_only(team):
+    candidate_export(candidate=team["candidate"], actor=team["recruiter"])
+
+    event = AuditEvent.objects.get(action=AuditAction.CANDIDATE_EXPORTED)
+    assert (event.actor, event.object_type, event.object_id, event.details) == (
+        team["recruiter"],
+        "candidates.candidate",
+        str(team["candidate"].pk),
+        {},
+    )
 
 
 def test_export_is_announced_once_committed(team, django_capture_on_commit_callbacks):
@@ -188,6 +201,12 @@ def test_typing_the_name_erases_and_records_who_when_and_why(client, team):
     )
     candidate.refresh_from_db()
     assert candidate.full_name == f"Erased candidate #{candidate.pk}"
+    event = AuditEvent.objects.get(action=AuditAction.CANDIDATE_ERASED)
+    assert (event.actor, event.object_id, event.details) == (
+        team["admin"],
+        str(candidate.pk),
+        {"reason": "request"},
+    )
     # A second submission is refused rather than erasing twice.
     assert _erase(client, candidate, candidate.full_name).status_code == 409
 
@@ -376,6 +395,11 @@ def test_the_policy_erases_inactive_candidates_in_batches_and_keeps_active_ones(
     records = ErasureRecord.objects.filter(reason=ErasureReason.RETENTION, erased_by=None)
     assert set(records.values_list("candidate_pk", flat=True)) == {c.pk for c in stale}
     assert not Candidate.objects.get(pk=active.pk).first_name.startswith("Erased")
+    # The audit log shows the system (no actor) erasing each of them under the policy.
+    erased = AuditEvent.objects.filter(action=AuditAction.CANDIDATE_ERASED)
+    assert sorted(erased.values_list("object_id", "actor", "details__reason")) == sorted(
+        (str(c.pk), None, "retention") for c in stale
+    )
     assert retention_apply(now=NOW).erased == 0  # already erased: nothing left to do
 
 
