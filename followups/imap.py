@@ -155,9 +155,11 @@ def imap_poll(*, config: ImapConfig, batch_size: int = IMAP_BATCH_SIZE) -> PollR
                     outcome = email_reject(
                         raw=raw, source=ContactSource.IMAP, now=now, reason=str(exc)
                     )
-                ImapCheckpoint.objects.filter(pk=checkpoint.pk, uidvalidity=uidvalidity).update(
-                    last_uid=uid
-                )
+                # Only forwards: a slower concurrent poll must not move the checkpoint back
+                # below what another poll already stored (it would refetch those as duplicates).
+                ImapCheckpoint.objects.filter(
+                    pk=checkpoint.pk, uidvalidity=uidvalidity, last_uid__lt=uid
+                ).update(last_uid=uid)
             result.fetched += 1
             if outcome.status == "stored":
                 result.stored += 1

@@ -185,6 +185,27 @@ def test_imap_poll_crash_mid_batch_then_rerun_stores_every_message_exactly_once(
     assert len(set(Contact.objects.values_list("external_id", flat=True))) == 6
 
 
+def test_imap_checkpoint_never_moves_back_behind_a_faster_concurrent_poll(imap_server, monkeypatch):
+    config = _fresh_folder(imap_server, "poll-race")
+    _append(config, [make_email(from_=f"r{i}@example.net") for i in range(5)], "poll-race")
+    real_ingest = imap_module.email_ingest
+    calls = {"n": 0}
+
+    def ingest_while_another_poll_finishes(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            # Meanwhile a concurrent poll (another worker) stored everything up to UID 5.
+            ImapCheckpoint.objects.update(last_uid=5)
+        return real_ingest(**kwargs)
+
+    monkeypatch.setattr(imap_module, "email_ingest", ingest_while_another_poll_finishes)
+    imap_poll(config=config, batch_size=1)
+
+    assert ImapCheckpoint.objects.get().last_uid == 5
+    monkeypatch.setattr(imap_module, "email_ingest", real_ingest)
+    assert imap_poll(config=config).fetched == 0
+
+
 def test_imap_uidvalidity_change_rereads_without_duplicates(imap_server):
     config = _fresh_folder(imap_server, "poll-validity")
     messages = [make_email(from_=f"v{i}@example.net") for i in range(3)]
