@@ -31,6 +31,11 @@ class CandidateAdmin(AuditedAdminMixin, admin.ModelAdmin):
     # Same scheme as the candidate form (and Django 6's default) for a typed "linkedin.com/in/…".
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
+    def has_delete_permission(self, request, obj=None):
+        # A plain delete would leave the candidate's raw emails, call-log rows and task records
+        # behind; "Erase…" on the application page (privacy app) removes them everywhere.
+        return False
+
 
 class StageTransitionInline(admin.TabularInline):
     model = StageTransition

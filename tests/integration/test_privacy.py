@@ -228,6 +228,14 @@ def test_erasure_without_the_csrf_token_is_refused(team):
     assert not ErasureRecord.objects.exists()
 
 
+def test_the_admin_offers_no_plain_delete_that_would_leave_raw_emails_behind(client, team):
+    client.force_login(team["admin"])
+    candidate = team["candidate"]
+    url = reverse("admin:candidates_candidate_delete", args=[candidate.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    assert Candidate.objects.filter(pk=candidate.pk).exists()
+
+
 def test_erasing_twice_through_the_service_is_refused(team):
     candidate_erase(candidate=team["candidate"], actor=team["admin"], reason="request")
     with pytest.raises(ErasureBlocked, match="already erased"):
