@@ -2,7 +2,8 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 #: Apps whose models the Admins group manages in the Django admin.
-ADMIN_MANAGED_APPS = ("hiring", "candidates", "followups", "django_q")
+# privacy: the retention policy; axes: unlocking a locked-out sign-in.
+ADMIN_MANAGED_APPS = ("hiring", "candidates", "followups", "privacy", "axes", "django_q")
 ADMIN_MANAGED_AUTH_MODELS = ("user", "group")
 
 

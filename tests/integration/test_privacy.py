@@ -460,3 +460,13 @@ def test_export_includes_queue_items_sent_from_the_candidates_address(team):
     (contact,) = data["contacts"]
     assert (contact["id"], contact["match_status"]) == (queued.contact_id, "unmatched")
     assert f"emails/{queued.contact_id}.eml" in archive.namelist()
+
+
+def test_an_admin_who_is_not_a_superuser_can_set_the_retention_policy_and_unlock_sign_ins(client):
+    client.force_login(UserFactory(admin=True))
+    response = client.post(
+        reverse("admin:privacy_retentionpolicy_add"), {"anonymise_after_months": "18"}
+    )
+    assert response.status_code == 302
+    assert RetentionPolicy.objects.get().anonymise_after_months == 18
+    assert client.get(reverse("admin:axes_accessattempt_changelist")).status_code == 200
