@@ -1,11 +1,12 @@
 from django.contrib import admin
 
+from audit.admin_mixins import ReadOnlyAdminMixin
 from audit.models import AuditEvent
 from hiring.roles import is_admin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only for admins: the trail is written by the app, never typed in or edited."""
 
     list_display = [
@@ -38,12 +39,3 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return is_admin(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -3,6 +3,20 @@
 from audit.services import AuditAction, audit_record
 
 
+class ReadOnlyAdminMixin:
+    """Put before ``admin.ModelAdmin`` for records the app writes and nobody may type in, edit or
+    delete (audit events, erasure records): they are evidence."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class AuditedAdminMixin:
     """Put before ``admin.ModelAdmin``. One event per saved form (inline rows included) and one
     per deleted object, in the admin's own transaction."""

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from audit.admin_mixins import ReadOnlyAdminMixin
 from privacy.models import ErasureRecord, RetentionPolicy
 
 
@@ -18,17 +19,8 @@ class RetentionPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ErasureRecord)
-class ErasureRecordAdmin(admin.ModelAdmin):
+class ErasureRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: records are written by erasure only and are the proof it happened."""
 
     list_display = ["candidate_pk", "erased_at", "erased_by", "reason"]
     list_filter = ["reason"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

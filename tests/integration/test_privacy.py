@@ -470,3 +470,14 @@ def test_an_admin_who_is_not_a_superuser_can_set_the_retention_policy_and_unlock
     assert response.status_code == 302
     assert RetentionPolicy.objects.get().anonymise_after_months == 18
     assert client.get(reverse("admin:axes_accessattempt_changelist")).status_code == 200
+
+
+def test_erasure_records_are_read_only_evidence_in_the_admin(client, team):
+    candidate_erase(candidate=team["candidate"], actor=team["admin"], reason="request")
+    record = ErasureRecord.objects.get()
+    client.force_login(team["admin"])
+    assert client.get(reverse("admin:privacy_erasurerecord_changelist")).status_code == 200
+    assert client.get(reverse("admin:privacy_erasurerecord_add")).status_code == 403
+    delete = reverse("admin:privacy_erasurerecord_delete", args=[record.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert ErasureRecord.objects.filter(pk=record.pk).exists()
