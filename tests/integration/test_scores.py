@@ -137,10 +137,15 @@ def test_deferred_refreshes_run_together_per_batch_and_at_the_end(
 def test_deferred_refreshes_still_run_when_the_block_fails(django_capture_on_commit_callbacks):
     (test,) = _observing_tests(1)
     before = current(test.application).pk
-    with pytest.raises(RuntimeError), scores_refresh_deferred():
-        with django_capture_on_commit_callbacks(execute=True):
-            _new_call(test)
-        raise RuntimeError("the batch stops half-way")
+
+    def store_then_fail():
+        with scores_refresh_deferred():
+            with django_capture_on_commit_callbacks(execute=True):
+                _new_call(test)
+            raise RuntimeError("the batch stops half-way")
+
+    with pytest.raises(RuntimeError):
+        store_then_fail()
     assert current(test.application).pk != before
     assert _agrees_with_single_path(test)
 
@@ -148,10 +153,18 @@ def test_deferred_refreshes_still_run_when_the_block_fails(django_capture_on_com
 def test_a_rolled_back_change_owes_no_deferred_refresh(django_capture_on_commit_callbacks):
     (test,) = _observing_tests(1)
     before = current(test.application).pk
-    with scores_refresh_deferred(), django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
+
+    def store_then_roll_back():
+        with transaction.atomic():
             _new_call(test)
             raise RuntimeError("rolled back")
+
+    with (
+        scores_refresh_deferred(),
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+    ):
+        store_then_roll_back()
     assert callbacks == []
     assert current(test.application).pk == before
 
