@@ -562,9 +562,10 @@ _deferred_flush_at: ContextVar[int] = ContextVar("deferred_flush_at", default=0)
 
 def _deferred_flush(pending: set[int]) -> None:
     ids = sorted(pending)
-    pending.clear()
     if ids:
         scores_recompute(application_ids=ids, now=timezone.now())
+    # Only once done: after a failure (database gone) the block's end tries them again.
+    pending.difference_update(ids)
 
 
 @contextlib.contextmanager

@@ -14,11 +14,13 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.core.management import call_command
+from django.db import OperationalError, connection
 from django.urls import reverse
 from django.utils import timezone
 
 from followups import imap as imap_module
+from followups import scores
 from followups.imap import imap_poll
 from followups.models import (
     Contact,
@@ -30,7 +32,7 @@ from followups.models import (
 )
 from followups.scores import score_for, scores_recompute
 from tests.emails import make_email
-from tests.factories import CandidateFactory, SilenceTestFactory
+from tests.factories import ApplicationFactory, CandidateFactory, SilenceTestFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK_SECRET = "persist:webhook-secret"
@@ -120,6 +122,29 @@ def test_pipe_batch_reports_each_file_and_exits_with_the_worst_outcome(tmp_path)
     assert "junk.eml: not an email message" in stderr
     assert "missing.eml: cannot read" in stderr
     assert Contact.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_pipe_batch_exits_75_when_the_deferred_score_refresh_cannot_reach_the_database(
+    tmp_path, monkeypatch, capsys
+):
+    ApplicationFactory(candidate=CandidateFactory(email="dana.whitfield@example.com"))
+    files = []
+    for n in range(2):
+        path = tmp_path / f"{n}.eml"
+        path.write_bytes(make_email(from_="dana.whitfield@example.com", subject=f"Note {n}"))
+        files.append(str(path))
+
+    def database_gone(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(scores, "scores_recompute", database_gone)
+    with pytest.raises(SystemExit) as exited:
+        call_command("ingest_email", *files)
+    assert exited.value.code == 75
+    assert "score refresh: database unavailable" in capsys.readouterr().err
+    # the messages themselves were committed: a retry finds them as duplicates
+    assert Contact.objects.count() == 2
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
