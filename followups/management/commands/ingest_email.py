@@ -3,6 +3,9 @@
 The MTA pipe contract (sysexits.h): 0 when every message is stored or recognised as a
 duplicate; 65 (EX_DATAERR) when an input is not a message; 75 (EX_TEMPFAIL) when the database
 is unavailable, so the MTA keeps the message and retries — nothing is lost.
+
+Several files are a batch: one line per file, a summary, the worst status; the score refreshes
+the stored messages owe run together (``scores_refresh_deferred``) before the command exits.
 """
 
 import contextlib
