@@ -42,6 +42,20 @@ def messages(addresses: list[str], count: int, tag: str) -> list[bytes]:
     return out
 
 
+def scale_addresses(count: int) -> list[str]:
+    """Addresses of up to ``count`` scale candidates (each matches one application)."""
+    from candidates.models import CandidateEmail
+    from hiring.scale import SCALE_PREFIX
+
+    return list(
+        CandidateEmail.objects.filter(
+            candidate__applications__requisition__title__startswith=SCALE_PREFIX
+        )
+        .order_by("pk")
+        .values_list("address", flat=True)[:count]
+    )
+
+
 def via_pipe(raws: list[bytes]) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         files = []
@@ -97,18 +111,9 @@ def main() -> int:
     import django
 
     django.setup()
-    from candidates.models import CandidateEmail
     from followups.models import Contact
-    from hiring.scale import SCALE_PREFIX
 
-    addresses = list(
-        CandidateEmail.objects.filter(
-            candidate__applications__requisition__title__startswith=SCALE_PREFIX
-        )
-        .order_by("pk")
-        .values_list("address", flat=True)[: args.messages]
-    )
-    raws = messages(addresses, args.messages, f"{args.via}{time.time_ns()}")
+    raws = messages(scale_addresses(args.messages), args.messages, f"{args.via}{time.time_ns()}")
     before = Contact.objects.count()
     statuses = {}
     if args.via == "pipe":

@@ -226,19 +226,74 @@ class _Match:
     prompted_by_token: bool = False
 
 
-def _team_addresses() -> set[str]:
+@dataclass(frozen=True)
+class _AddressLookup:
+    """What the database knows about a message's addresses, read in one query."""
+
+    team: frozenset[str]  # those that are an active user's email (lower-cased)
+    candidates: dict[str, frozenset[int]]  # address -> candidates who have it
+    application_of: dict[int, int | None]  # candidate -> applications_for_candidates' choice
+
+
+# One round trip instead of three (team emails, candidate addresses, each candidate's
+# application): per message the ORM's query building cost more than PostgreSQL's work. The
+# application is chosen as ``applications_for_candidates`` chooses it (open silence test first,
+# then the most recently active); tests/integration/test_email_capture.py checks both agree.
+# IN lists rather than arrays so that SQLite (``make run``) runs it too.
+_ADDRESS_LOOKUP_SQL = """
+SELECT 'team', lower(u.email), NULL, NULL
+FROM {users} u
+WHERE u.is_active AND u.email <> '' AND lower(u.email) IN ({addresses})
+UNION ALL
+SELECT 'candidate', e.address, e.candidate_id, (
+    SELECT a.id FROM {applications} a
+    WHERE a.candidate_id = e.candidate_id
+    ORDER BY EXISTS (
+        SELECT 1 FROM {tests} t WHERE t.application_id = a.id AND t.state IN ({open_states})
+    ) DESC, a.updated_at DESC, a.id DESC
+    LIMIT 1
+)
+FROM {emails} e
+WHERE e.address IN ({addresses})
+"""
+
+
+def _addresses_lookup(addresses: list[str]) -> _AddressLookup:
     from django.contrib.auth import get_user_model
+    from django.db import connection
 
-    return {
-        address.lower()
-        for address in get_user_model()
-        .objects.filter(is_active=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    }
+    from candidates.models import Application, CandidateEmail
+    from hiring.models import OPEN_SILENCE_STATES, SilenceTest
+
+    wanted = sorted({a for a in addresses if a})
+    if not wanted:
+        return _AddressLookup(frozenset(), {}, {})
+    quote = connection.ops.quote_name
+    sql = _ADDRESS_LOOKUP_SQL.format(
+        users=quote(get_user_model()._meta.db_table),
+        applications=quote(Application._meta.db_table),
+        tests=quote(SilenceTest._meta.db_table),
+        emails=quote(CandidateEmail._meta.db_table),
+        addresses=", ".join(["%s"] * len(wanted)),
+        open_states=", ".join(["%s"] * len(OPEN_SILENCE_STATES)),
+    )
+    team: set[str] = set()
+    candidates: dict[str, set[int]] = {}
+    application_of: dict[int, int | None] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*wanted, *OPEN_SILENCE_STATES, *wanted])
+        for kind, address, candidate_id, application_id in cursor.fetchall():
+            if kind == "team":
+                team.add(address)
+            else:
+                candidates.setdefault(address, set()).add(candidate_id)
+                application_of[candidate_id] = application_id
+    return _AddressLookup(
+        frozenset(team), {a: frozenset(ids) for a, ids in candidates.items()}, application_of
+    )
 
 
-def _is_team_address(address: str, team: set[str]) -> bool:
+def _is_team_address(address: str, team: frozenset[str]) -> bool:
     domain = address.rpartition("@")[2]
     return address in team or domain in settings.TEAM_EMAIL_DOMAINS
 
@@ -269,17 +324,11 @@ def _application_for_candidate(candidate_id: int) -> int | None:
     return applications_for_candidates({candidate_id}).get(candidate_id)
 
 
-def _match_candidate(addresses: list[str], *, what: str) -> _Match:
-    from candidates.models import CandidateEmail
-
+def _match_candidate(addresses: list[str], *, what: str, lookup: _AddressLookup) -> _Match:
     if not addresses:
         return _Match(MatchStatus.UNMATCHED, note=f"No readable {what} address.")
     candidate_ids = sorted(
-        set(
-            CandidateEmail.objects.filter(address__in=addresses).values_list(
-                "candidate_id", flat=True
-            )
-        )
+        {cid for address in addresses for cid in lookup.candidates.get(address, ())}
     )
     if not candidate_ids:
         return _Match(
@@ -293,11 +342,11 @@ def _match_candidate(addresses: list[str], *, what: str) -> _Match:
     return _Match(
         MatchStatus.MATCHED,
         candidate_id=candidate_ids[0],
-        application_id=_application_for_candidate(candidate_ids[0]),
+        application_id=lookup.application_of.get(candidate_ids[0]),
     )
 
 
-def _match_email(parsed: ParsedEmail, *, outbound: bool, team: set[str]) -> _Match:
+def _match_email(parsed: ParsedEmail, *, outbound: bool, lookup: _AddressLookup) -> _Match:
     token = reply_token(
         parsed.recipients, reply_local=REPLY_LOCAL_PART, reply_domain=settings.REPLY_DOMAIN
     )
@@ -315,15 +364,15 @@ def _match_email(parsed: ParsedEmail, *, outbound: bool, team: set[str]) -> _Mat
                 prompted_by_token=True,
             )
     if outbound:
-        others = [a for a in parsed.recipients if not _is_team_address(a, team)]
-        return _match_candidate(others, what="recipient")
+        others = [a for a in parsed.recipients if not _is_team_address(a, lookup.team)]
+        return _match_candidate(others, what="recipient", lookup=lookup)
     if not parsed.from_address:
         return _Match(
             MatchStatus.UNMATCHED,
             note="The From header could not be read as exactly one address; it is never "
             "matched automatically.",
         )
-    return _match_candidate([parsed.from_address], what="sender")
+    return _match_candidate([parsed.from_address], what="sender", lookup=lookup)
 
 
 def _contact_time(parsed: ParsedEmail, received_at: datetime) -> datetime:
@@ -407,9 +456,9 @@ def email_reject(*, raw: bytes, source: str, now: datetime, reason: str) -> Inge
 def _email_contact_create(*, parsed: ParsedEmail, message: InboundMessage, received_at) -> Contact:
     from hiring.services import silence_test_contaminate
 
-    team = _team_addresses()
-    outbound = bool(parsed.from_address) and _is_team_address(parsed.from_address, team)
-    match = _match_email(parsed, outbound=outbound, team=team)
+    lookup = _addresses_lookup([parsed.from_address, *parsed.recipients])
+    outbound = bool(parsed.from_address) and _is_team_address(parsed.from_address, lookup.team)
+    match = _match_email(parsed, outbound=outbound, lookup=lookup)
     occurred_at = _contact_time(parsed, received_at)
     contact = Contact.objects.create(
         candidate_id=match.candidate_id,

@@ -18,7 +18,12 @@ from followups.models import (
     MatchStatus,
     ReplyToken,
 )
-from followups.services import candidate_email_deliver, email_ingest, email_send
+from followups.services import (
+    applications_for_candidates,
+    candidate_email_deliver,
+    email_ingest,
+    email_send,
+)
 from hiring.models import SilenceOutcome
 from hiring.services import silence_tests_sweep
 from tests.emails import make_email
@@ -162,6 +167,25 @@ def test_application_with_an_open_silence_test_gets_the_email():
     other.save()  # most recently updated, but the open test wins
     contact = Contact.objects.get(pk=ingest(make_email(from_="sam@example.com")).contact_id)
     assert contact.application == test.application
+
+
+def test_email_goes_to_the_application_the_shared_rule_chooses():
+    """The ingest's one-query lookup picks what ``applications_for_candidates`` picks."""
+    plain_only = CandidateFactory(email="plain@example.com")
+    ApplicationFactory(candidate=plain_only)
+    newest = ApplicationFactory(candidate=plain_only)
+    with_test = CandidateFactory(email="tested@example.com")
+    tested = SilenceTestFactory(application__candidate=with_test).application
+    ApplicationFactory(candidate=with_test)  # newer, but without an open test
+    CandidateFactory(email="nothing@example.com")
+    for address in ("plain@example.com", "tested@example.com", "nothing@example.com"):
+        contact = Contact.objects.get(pk=ingest(make_email(from_=address)).contact_id)
+        expected = applications_for_candidates({contact.candidate_id}).get(contact.candidate_id)
+        assert contact.application_id == expected
+        assert contact.match_status == MatchStatus.MATCHED
+    assert Contact.objects.get(candidate=plain_only).application == newest
+    assert Contact.objects.get(candidate=with_test).application == tested
+    assert Contact.objects.get(from_header__contains="nothing").application is None
 
 
 def test_auto_reply_is_stored_but_never_persistence(candidate_app):

@@ -14,14 +14,25 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.core.management import call_command
+from django.db import OperationalError, connection
 from django.urls import reverse
+from django.utils import timezone
 
 from followups import imap as imap_module
+from followups import scores
 from followups.imap import imap_poll
-from followups.models import Contact, ContactSource, ImapCheckpoint, InboundMessage, MatchStatus
+from followups.models import (
+    Contact,
+    ContactSource,
+    ImapCheckpoint,
+    InboundMessage,
+    MatchStatus,
+    PersistenceScore,
+)
+from followups.scores import score_for, scores_recompute
 from tests.emails import make_email
-from tests.factories import CandidateFactory
+from tests.factories import ApplicationFactory, CandidateFactory, SilenceTestFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK_SECRET = "persist:webhook-secret"
@@ -71,6 +82,69 @@ def test_pipe_reads_files_and_reports_each(tmp_path):
     out = result.stdout.decode()
     assert "2 stored, 1 duplicate" in out
     assert Contact.objects.filter(match_status=MatchStatus.UNMATCHED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_pipe_batch_of_files_leaves_every_matched_score_current(tmp_path):
+    tests = [SilenceTestFactory(observing=True) for _ in range(3)]
+    scores_recompute(application_ids=[t.application_id for t in tests], now=timezone.now())
+    files = []
+    for n, test in enumerate(tests):
+        address = test.application.candidate.emails.get().address
+        path = tmp_path / f"{n}.eml"
+        path.write_bytes(make_email(from_=address))
+        files.append(str(path))
+    result = _ingest_command(*files)
+    assert result.returncode == 0, result.stderr
+    assert "3 stored, 0 duplicate, 0 not a message" in result.stdout.decode()
+    for test in tests:
+        stored = PersistenceScore.objects.get(application=test.application, is_current=True)
+        expected = score_for(test.application_id, now=timezone.now())
+        assert stored.lines == [
+            {"rule": line.rule, "text": line.text, "points": line.points} for line in expected.lines
+        ]
+        # the new email is what moved it: a second history row
+        assert PersistenceScore.objects.filter(application=test.application).count() == 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_pipe_batch_reports_each_file_and_exits_with_the_worst_outcome(tmp_path):
+    CandidateFactory(email="dana.whitfield@example.com")
+    good = tmp_path / "good.eml"
+    good.write_bytes(make_email(from_="dana.whitfield@example.com"))
+    junk = tmp_path / "junk.eml"
+    junk.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
+    result = _ingest_command(str(good), str(junk), str(tmp_path / "missing.eml"))
+    assert result.returncode == 66
+    assert f"{good}: stored" in result.stdout.decode()
+    assert "1 stored, 0 duplicate, 1 not a message" in result.stdout.decode()
+    stderr = result.stderr.decode()
+    assert "junk.eml: not an email message" in stderr
+    assert "missing.eml: cannot read" in stderr
+    assert Contact.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_pipe_batch_exits_75_when_the_deferred_score_refresh_cannot_reach_the_database(
+    tmp_path, monkeypatch, capsys
+):
+    ApplicationFactory(candidate=CandidateFactory(email="dana.whitfield@example.com"))
+    files = []
+    for n in range(2):
+        path = tmp_path / f"{n}.eml"
+        path.write_bytes(make_email(from_="dana.whitfield@example.com", subject=f"Note {n}"))
+        files.append(str(path))
+
+    def database_gone(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(scores, "scores_recompute", database_gone)
+    with pytest.raises(SystemExit) as exited:
+        call_command("ingest_email", *files)
+    assert exited.value.code == 75
+    assert "score refresh: database unavailable" in capsys.readouterr().err
+    # the messages themselves were committed: a retry finds them as duplicates
+    assert Contact.objects.count() == 2
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -27,6 +27,7 @@ from followups.scores import (
     score_inputs,
     score_inputs_bulk,
     scores_recompute,
+    scores_refresh_deferred,
     scores_refresh_in_transaction,
     weights_current,
     weights_preview,
@@ -91,6 +92,81 @@ def test_a_new_contact_recomputes_on_commit_and_keeps_history(django_capture_on_
     assert second.score < first.score
     assert PersistenceScore.objects.filter(application=test.application).count() == 3
     assert any("ush" in line["text"] for line in second.lines)
+
+
+def _observing_tests(count: int):
+    tests = [SilenceTestFactory(observing=True) for _ in range(count)]
+    scores_recompute(application_ids=[t.application_id for t in tests], now=timezone.now())
+    return tests
+
+
+def _new_call(test) -> None:
+    ContactFactory(
+        application=test.application, occurred_at=test.deadline_at + dt.timedelta(hours=1)
+    )
+
+
+def _agrees_with_single_path(test) -> bool:
+    stored = current(test.application)
+    expected = score_for(test.application_id, now=timezone.now())
+    return (stored.score, stored.outcome) == (expected.score, expected.outcome)
+
+
+def test_deferred_refreshes_run_together_per_batch_and_at_the_end(
+    django_capture_on_commit_callbacks,
+):
+    tests = _observing_tests(3)
+    before = {t.pk: current(t.application).pk for t in tests}
+    with scores_refresh_deferred(batch_size=2):
+        with django_capture_on_commit_callbacks(execute=True):
+            _new_call(tests[0])
+        # committed, but waiting for the batch: the stored score is the old one
+        assert current(tests[0].application).pk == before[tests[0].pk]
+        with django_capture_on_commit_callbacks(execute=True):
+            _new_call(tests[1])
+        # two applications waiting = the batch size: both refreshed now
+        assert current(tests[0].application).pk != before[tests[0].pk]
+        assert current(tests[1].application).pk != before[tests[1].pk]
+        with django_capture_on_commit_callbacks(execute=True):
+            _new_call(tests[2])
+        assert current(tests[2].application).pk == before[tests[2].pk]
+    assert current(tests[2].application).pk != before[tests[2].pk]
+    assert all(_agrees_with_single_path(t) for t in tests)
+
+
+def test_deferred_refreshes_still_run_when_the_block_fails(django_capture_on_commit_callbacks):
+    (test,) = _observing_tests(1)
+    before = current(test.application).pk
+
+    def store_then_fail():
+        with scores_refresh_deferred():
+            with django_capture_on_commit_callbacks(execute=True):
+                _new_call(test)
+            raise RuntimeError("the batch stops half-way")
+
+    with pytest.raises(RuntimeError):
+        store_then_fail()
+    assert current(test.application).pk != before
+    assert _agrees_with_single_path(test)
+
+
+def test_a_rolled_back_change_owes_no_deferred_refresh(django_capture_on_commit_callbacks):
+    (test,) = _observing_tests(1)
+    before = current(test.application).pk
+
+    def store_then_roll_back():
+        with transaction.atomic():
+            _new_call(test)
+            raise RuntimeError("rolled back")
+
+    with (
+        scores_refresh_deferred(),
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+    ):
+        store_then_roll_back()
+    assert callbacks == []
+    assert current(test.application).pk == before
 
 
 def test_unchanged_inputs_write_no_new_history_row():

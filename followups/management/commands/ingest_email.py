@@ -3,8 +3,12 @@
 The MTA pipe contract (sysexits.h): 0 when every message is stored or recognised as a
 duplicate; 65 (EX_DATAERR) when an input is not a message; 75 (EX_TEMPFAIL) when the database
 is unavailable, so the MTA keeps the message and retries — nothing is lost.
+
+Several files are a batch: one line per file, a summary, the worst status; the score refreshes
+the stored messages owe run together (``scores_refresh_deferred``) before the command exits.
 """
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -14,6 +18,7 @@ from django.utils import timezone
 
 from followups.email_parsing import NotAnEmail
 from followups.models import ContactSource
+from followups.scores import scores_refresh_deferred
 from followups.services import email_ingest
 
 EX_OK = 0
@@ -22,6 +27,13 @@ EX_NOINPUT = 66
 EX_TEMPFAIL = 75
 #: A pipe delivery larger than this is refused as data error rather than read into memory.
 MAX_MESSAGE_BYTES = 50 * 1024 * 1024
+#: Exit status per input outcome (the command exits with the worst).
+_EXIT_FOR = {
+    "unreadable": EX_NOINPUT,
+    "too large": EX_DATAERR,
+    "not a message": EX_DATAERR,
+    "unavailable": EX_TEMPFAIL,
+}
 
 
 class Command(BaseCommand):
@@ -35,41 +47,54 @@ class Command(BaseCommand):
 
     def handle(self, *args, files: list[str], verbosity: int, **options):
         inputs = [(path, None) for path in files] or [("<stdin>", sys.stdin.buffer)]
+        batch = len(inputs) > 1
         worst = EX_OK
         counts = {"stored": 0, "duplicate": 0, "not a message": 0}
-        for name, stream in inputs:
-            try:
-                raw = self._read(name, stream)
-            except OSError as exc:
-                self.stderr.write(f"{name}: cannot read ({exc.strerror or exc})")
-                worst = max(worst, EX_NOINPUT)
-                continue
-            if len(raw) > MAX_MESSAGE_BYTES:
-                self.stderr.write(f"{name}: larger than {MAX_MESSAGE_BYTES} bytes; refused")
-                worst = max(worst, EX_DATAERR)
-                continue
-            try:
-                outcome = email_ingest(
-                    raw=raw,
-                    source=ContactSource.PIPE,
-                    now=timezone.now(),
-                )
-            except NotAnEmail as exc:
-                self.stderr.write(f"{name}: not an email message ({exc})")
-                counts["not a message"] += 1
-                worst = max(worst, EX_DATAERR)
-                continue
-            except (OperationalError, InterfaceError) as exc:
-                # The MTA keeps the message and retries later; report and stop here.
-                first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                self.stderr.write(f"{name}: database unavailable, try again later ({first_line})")
-                self._exit(EX_TEMPFAIL)
-            counts[outcome.status] += 1
-            if verbosity >= 2 or len(inputs) > 1:
-                self.stdout.write(f"{name}: {outcome.status} {outcome.message_id}".rstrip())
-        if len(inputs) > 1 or verbosity >= 2:
+        try:
+            # Many files: the stored messages' scores are refreshed together, per
+            # DEFERRED_REFRESH_BATCH applications and before the command exits.
+            with scores_refresh_deferred() if batch else contextlib.nullcontext():
+                for name, stream in inputs:
+                    status = self._ingest_one(name, stream, verbosity=verbosity, batch=batch)
+                    if status in counts:
+                        counts[status] += 1
+                    worst = max(worst, _EXIT_FOR.get(status, EX_OK))
+                    if status == "unavailable":
+                        break  # the database is gone: the rest would fail the same way
+        except (OperationalError, InterfaceError) as exc:
+            # The deferred score refresh could not run: the messages are stored, but the run
+            # did not finish its work, so the caller should try again.
+            self._unavailable("score refresh", exc)
+            worst = EX_TEMPFAIL
+        if batch or verbosity >= 2:
             self.stdout.write(", ".join(f"{n} {label}" for label, n in counts.items()))
         self._exit(worst)
+
+    def _ingest_one(self, name, stream, *, verbosity: int, batch: bool) -> str:
+        try:
+            raw = self._read(name, stream)
+        except OSError as exc:
+            self.stderr.write(f"{name}: cannot read ({exc.strerror or exc})")
+            return "unreadable"
+        if len(raw) > MAX_MESSAGE_BYTES:
+            self.stderr.write(f"{name}: larger than {MAX_MESSAGE_BYTES} bytes; refused")
+            return "too large"
+        try:
+            outcome = email_ingest(raw=raw, source=ContactSource.PIPE, now=timezone.now())
+        except NotAnEmail as exc:
+            self.stderr.write(f"{name}: not an email message ({exc})")
+            return "not a message"
+        except (OperationalError, InterfaceError) as exc:
+            # The MTA keeps the message and retries later; report and stop here.
+            self._unavailable(name, exc)
+            return "unavailable"
+        if verbosity >= 2 or batch:
+            self.stdout.write(f"{name}: {outcome.status} {outcome.message_id}".rstrip())
+        return outcome.status
+
+    def _unavailable(self, what: str, exc: Exception) -> None:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        self.stderr.write(f"{what}: database unavailable, try again later ({first_line})")
 
     @staticmethod
     def _read(name, stream) -> bytes:
