@@ -39,10 +39,15 @@ class Dashboard:
 def dashboard_for(*, user, now: datetime) -> Dashboard:
     board = Dashboard()
     requisitions = Requisition.objects.visible_to(user)
-    tests = SilenceTest.objects.filter(application__requisition__in=requisitions).select_related(
-        "application__candidate", "application__requisition"
-    )
     if is_hiring_manager(user) or is_admin(user):
+        if not is_admin(user):
+            # Resolved first (one indexed query): filtering the cards by the visibility
+            # subquery made PostgreSQL join every requisition's silence tests before checking
+            # access, so the home grew with the whole database, not with the user's own data.
+            requisitions = list(requisitions.values_list("pk", flat=True))
+        tests = SilenceTest.objects.filter(
+            application__requisition_id__in=requisitions
+        ).select_related("application__candidate", "application__requisition")
         # Closed tests whose candidate still waits in the silence-test stage: decide.
         board.decisions = list(
             tests.filter(
@@ -63,7 +68,7 @@ def dashboard_for(*, user, now: datetime) -> Dashboard:
         ).count()
         board.promises_due = list(
             Promise.objects.filter(
-                application__requisition__in=requisitions,
+                application__requisition_id__in=requisitions,
                 status=PromiseStatus.OPEN,
                 due_at__lt=now + PROMISE_HORIZON,
             )
@@ -80,7 +85,7 @@ def dashboard_for(*, user, now: datetime) -> Dashboard:
         ):
             too_long |= Q(stage_id=stage_id, stage_entered_at__lt=now - timedelta(days=days))
         stuck = (
-            Application.objects.filter(requisition__in=requisitions)
+            Application.objects.filter(requisition_id__in=requisitions)
             .filter(too_long)
             .select_related("candidate", "stage", "requisition")
             .order_by("stage_entered_at")
