@@ -13,11 +13,19 @@ Never cached: the CSRF token of the override forms, which is per user and per re
 fragment is rendered with a random placeholder token, stored next to it, and each request swaps
 in its own token; the placeholder is random so that no candidate-supplied text can contain it.
 The channel filter reads contacts, which the fingerprint does not cover, so it is not cached.
+
+The filter form above the rows (seven select and number widgets, about a third of what is left
+of the page) is cached too, under its query string and its choices, the stages included.
+
+Both keys also hold a digest of the code that renders them (this module, the ranking rules and
+the rows template), so that a deploy never serves fragments rendered by the previous version
+from a shared cache (Redis).
 """
 
 import functools
 import hashlib
 import secrets
+from pathlib import Path
 
 from django.core.cache import cache
 from django.db import connection
@@ -33,6 +41,20 @@ from hiring.models import Requisition
 #: bounds how long fragments nobody asks for any more occupy the cache.
 RANKING_CACHE_SECONDS = 15 * 60
 TEMPLATE = "followups/_ranking_rows.html"
+FORM_TEMPLATE = "followups/_ranking_filter_fields.html"
+_ROOT = Path(__file__).resolve().parent.parent
+CODE_VERSION = hashlib.sha256(
+    b"".join(
+        (_ROOT / name).read_bytes()
+        for name in (
+            "followups/ranking.py",
+            "followups/ranking_cache.py",
+            "followups/ranking_views.py",
+            "templates/followups/_ranking_rows.html",
+            "templates/followups/_ranking_filter_fields.html",
+        )
+    )
+).hexdigest()[:16]
 
 
 #: Stands for the requisition's id while the fingerprint query is compiled once per process:
@@ -72,6 +94,7 @@ def ranking_fingerprint(requisition) -> str:
 def ranking_cache_key(requisition, *, fingerprint: str, query: str, can_override: bool) -> str:
     parts = "\n".join(
         (
+            CODE_VERSION,
             str(requisition.pk),
             fingerprint,
             query,
@@ -105,3 +128,20 @@ def ranking_rows_html(
     if key is not None:
         cache.set(key, (placeholder, html), RANKING_CACHE_SECONDS)
     return mark_safe(html.replace(placeholder, get_token(request)))
+
+
+def filter_form_html(form, *, query: str) -> SafeString:
+    """The ranking's filter form, rendered once per query string and set of choices."""
+    shape = repr(
+        [
+            (name, str(field.label), getattr(field, "choices", None), field.widget.attrs)
+            for name, field in form.fields.items()
+        ]
+    )
+    digest = hashlib.sha256(f"{CODE_VERSION}\n{query}\n{shape}".encode()).hexdigest()
+    key = f"ranking-filter-form:{digest}"
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string(FORM_TEMPLATE, {"form": form})
+        cache.set(key, html, RANKING_CACHE_SECONDS)
+    return mark_safe(html)

@@ -19,7 +19,7 @@ from followups.ranking import (
     filter_ranking,
     requisition_ranking,
 )
-from followups.ranking_cache import ranking_rows_html
+from followups.ranking_cache import filter_form_html, ranking_rows_html
 from followups.scoring import Weights
 from hiring.models import Requisition, SilenceOutcome, SilenceTestState, Stage
 from hiring.roles import is_admin
@@ -110,7 +110,12 @@ def ranking(request, pk: int):
     return render(
         request,
         "followups/ranking.html",
-        {"requisition": requisition, "form": form, "filters": filters, "rows_html": rows_html},
+        {
+            "requisition": requisition,
+            "form_html": filter_form_html(form, query=request.META.get("QUERY_STRING", "")),
+            "filters": filters,
+            "rows_html": rows_html,
+        },
     )
 
 
