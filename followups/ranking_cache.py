@@ -66,8 +66,8 @@ _REQUISITION_PLACEHOLDER = -8_675_309
 def _fingerprint_sql() -> tuple[str, tuple, tuple[int, ...]]:
     """The fingerprint query, its parameters and where the requisition id goes in them.
 
-    Compiling ``ranking_queryset`` (thirteen subqueries) costs more than running it, and the
-    SQL only varies by the requisition id, so it is compiled once."""
+    Compiling ``ranking_queryset`` (its subqueries and joins) costs more than running it, and
+    the SQL only varies by the requisition id, so it is compiled once."""
     placeholder = Requisition(pk=_REQUISITION_PLACEHOLDER)
     sql, params = ranking_queryset(placeholder).order_by().query.sql_with_params()
     positions = tuple(i for i, p in enumerate(params) if p == _REQUISITION_PLACEHOLDER)
@@ -112,7 +112,9 @@ def ranking_rows_html(
     """The rows fragment from the cache, or rendered from ``build_context()`` (and cached when
     ``cacheable``); either way with the request's own CSRF token."""
     key = None
-    if cacheable:
+    # The fingerprint is PostgreSQL SQL (md5, string_agg, row to text); SQLite, used by
+    # `make run` without DATABASE_URL, renders every time.
+    if cacheable and connection.vendor == "postgresql":
         key = ranking_cache_key(
             requisition,
             fingerprint=ranking_fingerprint(requisition),
