@@ -45,7 +45,7 @@ def main() -> int:
         f"{sql / args.requests * 1000:.1f} ms in {len(queries) // args.requests} queries"
     )
     stats = pstats.Stats(profiler)
-    stats.sort_stats("tottime").print_stats(args.top)
+    stats.sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(args.top)
     return 0
 
 

@@ -5,10 +5,9 @@ those still waiting or observing, then those not yet at the test; finished appli
 
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
 
 from candidates.models import Application
-from followups.models import PersistenceScore, RankOverride
 from hiring.models import TERMINAL_KINDS, SilenceOutcome, SilenceTest, SilenceTestState
 
 GROUP_FINISHED_TEST, GROUP_IN_TEST, GROUP_BEFORE_TEST, GROUP_CLOSED_APPLICATION = range(4)
@@ -36,27 +35,33 @@ def ranking_queryset(requisition):
     latest_test = SilenceTest.objects.filter(application_id=OuterRef("pk")).order_by(
         "-announced_at", "-id"
     )
-    current = PersistenceScore.objects.filter(application_id=OuterRef("pk"), is_current=True)
-    override = RankOverride.objects.filter(application_id=OuterRef("pk"), is_active=True)
     return (
         Application.objects.filter(requisition=requisition)
         .select_related("candidate", "stage")
         .annotate_scorecard_average()
         .annotate_primary_email()
+        # At most one current score and one active override per application (partial unique
+        # constraints), so a join each reads them instead of one subquery per column and row.
+        .annotate(
+            current_score=FilteredRelation("scores", condition=Q(scores__is_current=True)),
+            active_override=FilteredRelation(
+                "rank_overrides", condition=Q(rank_overrides__is_active=True)
+            ),
+        )
         .annotate(
             test_state=Subquery(latest_test.values("state")[:1]),
             test_outcome=Subquery(latest_test.values("outcome")[:1]),
             test_contaminated_at=Subquery(latest_test.values("contaminated_at")[:1]),
             test_deadline_at=Subquery(latest_test.values("deadline_at")[:1]),
-            score=Subquery(current.values("score")[:1]),
-            score_outcome=Subquery(current.values("outcome")[:1]),
-            score_comparable=Subquery(current.values("comparable")[:1]),
-            score_lines=Subquery(current.values("lines")[:1]),
-            first_follow_up_at=Subquery(current.values("first_follow_up_at")[:1]),
-            weights_version=Subquery(current.values("weights__version")[:1]),
-            override_position=Subquery(override.values("position")[:1]),
-            override_outcome=Subquery(override.values("outcome")[:1]),
-            override_reason=Subquery(override.values("reason")[:1]),
+            score=F("current_score__score"),
+            score_outcome=F("current_score__outcome"),
+            score_comparable=F("current_score__comparable"),
+            score_lines=F("current_score__lines"),
+            first_follow_up_at=F("current_score__first_follow_up_at"),
+            weights_version=F("current_score__weights__version"),
+            override_position=F("active_override__position"),
+            override_outcome=F("active_override__outcome"),
+            override_reason=F("active_override__reason"),
         )
     )
 

@@ -19,6 +19,7 @@ from followups.ranking import (
     filter_ranking,
     requisition_ranking,
 )
+from followups.ranking_cache import filter_form_html, ranking_rows_html
 from followups.scoring import Weights
 from hiring.models import Requisition, SilenceOutcome, SilenceTestState, Stage
 from hiring.roles import is_admin
@@ -82,22 +83,38 @@ def ranking(request, pk: int):
     requisition = _requisition(request, pk)
     form = RankingFilterForm(request.GET or None, requisition=requisition)
     filters = form.filters()
-    rows = filter_ranking(requisition_ranking(requisition), filters, requisition=requisition)
-    page = Paginator(rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    can_override = is_admin(request.user) or requisition.hiring_manager_id == request.user.pk
+
+    def rows_context() -> dict:
+        rows = filter_ranking(requisition_ranking(requisition), filters, requisition=requisition)
+        page = Paginator(rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        return {
+            "requisition": requisition,
+            "rows": page.object_list,
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "can_override": can_override,
+        }
+
+    rows_html = ranking_rows_html(
+        request,
+        requisition,
+        can_override=can_override,
+        # The fingerprint covers what the rows show, not contacts, which the channel filter reads.
+        cacheable=not filters.channel,
+        build_context=rows_context,
+    )
     return render(
         request,
         "followups/ranking.html",
         {
             "requisition": requisition,
-            "rows": page.object_list,
-            "page": page,
-            "form": form,
+            "form_html": filter_form_html(form, query=request.META.get("QUERY_STRING", "")),
             "filters": filters,
-            "query": query.urlencode(),
-            "can_override": is_admin(request.user)
-            or requisition.hiring_manager_id == request.user.pk,
+            "rows_html": rows_html,
         },
     )
 

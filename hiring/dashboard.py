@@ -1,8 +1,9 @@
 """The home page per role: what each person should act on today. Constant queries per role."""
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from django.db import connection
 from django.db.models import Count, Q
 
 from candidates.models import Application
@@ -36,34 +37,59 @@ class Dashboard:
     requisitions_without_recruiters: list = field(default_factory=list)
 
 
+def _decision_order(tests: list) -> list:
+    """``ORDER BY outcome, closed_at DESC`` (NULLs first, as PostgreSQL sorts them): a UNION
+    does not promise to keep each part's order."""
+    tests = sorted(
+        tests,
+        key=lambda t: (t.closed_at is None, t.closed_at or datetime.min.replace(tzinfo=UTC)),
+        reverse=True,
+    )
+    return sorted(tests, key=lambda t: t.outcome)
+
+
 def dashboard_for(*, user, now: datetime) -> Dashboard:
     board = Dashboard()
     requisitions = Requisition.objects.visible_to(user)
-    tests = SilenceTest.objects.filter(application__requisition__in=requisitions).select_related(
-        "application__candidate", "application__requisition"
-    )
     if is_hiring_manager(user) or is_admin(user):
+        if not is_admin(user):
+            # Resolved first (one indexed query): filtering the cards by the visibility
+            # subquery made PostgreSQL join every requisition's silence tests before checking
+            # access, so the home grew with the whole database, not with the user's own data.
+            requisitions = list(requisitions.values_list("pk", flat=True))
+        tests = SilenceTest.objects.filter(
+            application__requisition_id__in=requisitions
+        ).select_related("application__candidate", "application__requisition")
         # Closed tests whose candidate still waits in the silence-test stage: decide.
-        board.decisions = list(
-            tests.filter(
-                state=SilenceTestState.CLOSED,
-                application__stage__kind=StageKind.SILENCE_TEST,
-            ).order_by("outcome", "-closed_at")[:CARD_LIMIT]
-        )
-        board.deadlines = list(
-            tests.filter(
-                state=SilenceTestState.WAITING,
-                deadline_at__gte=now,
-                deadline_at__lt=now + timedelta(days=7),
-            ).order_by("deadline_at")[:CARD_LIMIT]
-        )
+        decisions = tests.filter(
+            state=SilenceTestState.CLOSED,
+            application__stage__kind=StageKind.SILENCE_TEST,
+        ).order_by("outcome", "-closed_at")[:CARD_LIMIT]
+        deadlines = tests.filter(
+            state=SilenceTestState.WAITING,
+            deadline_at__gte=now,
+            deadline_at__lt=now + timedelta(days=7),
+        ).order_by("deadline_at")[:CARD_LIMIT]
+        if connection.features.supports_slicing_ordering_in_compound:
+            # Both cards in one round trip; the states are disjoint, so the rows split back.
+            both = list(decisions.union(deadlines, all=True))
+            board.decisions = _decision_order(
+                [t for t in both if t.state == SilenceTestState.CLOSED]
+            )
+            board.deadlines = sorted(
+                (t for t in both if t.state == SilenceTestState.WAITING),
+                key=lambda t: t.deadline_at,
+            )
+        else:  # SQLite (`make run` without DATABASE_URL) cannot LIMIT inside a UNION
+            board.decisions = list(decisions)
+            board.deadlines = list(deadlines)
     if is_recruiter(user) or is_admin(user):
         board.unmatched_count = Contact.objects.filter(
             candidate__isnull=True, match_status__in=QUEUE_STATUSES
         ).count()
         board.promises_due = list(
             Promise.objects.filter(
-                application__requisition__in=requisitions,
+                application__requisition_id__in=requisitions,
                 status=PromiseStatus.OPEN,
                 due_at__lt=now + PROMISE_HORIZON,
             )
@@ -80,7 +106,7 @@ def dashboard_for(*, user, now: datetime) -> Dashboard:
         ):
             too_long |= Q(stage_id=stage_id, stage_entered_at__lt=now - timedelta(days=days))
         stuck = (
-            Application.objects.filter(requisition__in=requisitions)
+            Application.objects.filter(requisition_id__in=requisitions)
             .filter(too_long)
             .select_related("candidate", "stage", "requisition")
             .order_by("stage_entered_at")

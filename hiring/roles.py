@@ -15,6 +15,11 @@ def group_names(user) -> frozenset[str]:
     return cached
 
 
+def remember_group_names(user, names) -> None:
+    """Cache role names read elsewhere (UserTimezoneMiddleware reads them with the zone)."""
+    user._persist_group_names = frozenset(names)
+
+
 def is_admin(user) -> bool:
     return bool(user.is_authenticated and (user.is_superuser or ADMINS in group_names(user)))
 

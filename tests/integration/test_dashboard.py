@@ -96,3 +96,43 @@ def test_empty_home_says_so(client):
     text = client.get(reverse("hiring:home")).text
     assert "The unmatched queue is empty" in text
     assert "Nothing is stuck" in text
+
+
+def test_hiring_manager_cards_keep_their_order_and_only_the_managers_own_tests(client):
+    manager = UserFactory(hiring_manager=True)
+    req = RequisitionFactory(hiring_manager=manager)
+    now = timezone.now()
+
+    def decision(name, outcome, closed_days_ago, requisition=req):
+        SilenceTestFactory(
+            closing=True,
+            application__requisition=requisition,
+            application__candidate__last_name=name,
+            state=SilenceTestState.CLOSED,
+            outcome=outcome,
+            closed_at=now - dt.timedelta(days=closed_days_ago),
+        )
+
+    def deadline(name, in_days, requisition=req):
+        SilenceTestFactory(
+            application__requisition=requisition,
+            application__candidate__last_name=name,
+            deadline_at=now + dt.timedelta(days=in_days),
+        )
+
+    # Created out of order, so that neither id nor insertion order can pass for the order.
+    decision("Silentolder", "silent", 3)
+    decision("Reachedout", "reached_out", 5)
+    decision("Silentnewer", "silent", 1)
+    deadline("Dueinthree", 3)
+    deadline("Dueinone", 1)
+    deadline("Dueintwo", 2)
+    elsewhere = RequisitionFactory()
+    decision("Notyours", "reached_out", 1, requisition=elsewhere)
+    deadline("Notyourseither", 1, requisition=elsewhere)
+    client.force_login(manager)
+    text = client.get(reverse("hiring:home")).text
+    order = ["Reachedout", "Silentnewer", "Silentolder", "Dueinone", "Dueintwo", "Dueinthree"]
+    positions = [text.index(name) for name in order]
+    assert positions == sorted(positions)
+    assert "Notyours" not in text

@@ -1,0 +1,149 @@
+"""The rendered rows of a requisition's ranking, cached under a fingerprint of their content.
+
+Rendering 50 rows (links, quick view, breakdown, override form) and building the ranking in
+Python cost most of the ranking page. The cache key holds an md5, computed by PostgreSQL, of
+every row of ``ranking_queryset`` — each application with its candidate, stage, primary email,
+scorecard average, latest silence test, current score and breakdown, weights version and active
+override — so any change to what a row shows changes the key on the very next request: there is
+nothing to invalidate and no signal to forget. The rest of the key is what the rendering depends
+on besides those rows: the requisition, the query string (filters, sort, page), whether the user
+may override, the active time zone (dates are shown in the user's) and language.
+
+Never cached: the CSRF token of the override forms, which is per user and per request. The
+fragment is rendered with a random placeholder token, stored next to it, and each request swaps
+in its own token; the placeholder is random so that no candidate-supplied text can contain it.
+The channel filter reads contacts, which the fingerprint does not cover, so it is not cached.
+
+The filter form above the rows (seven select and number widgets, about a third of what is left
+of the page) is cached too, under its query string and its choices, the stages included.
+
+Both keys also hold a digest of the code that renders them (this module, the ranking rules and
+the rows template), so that a deploy never serves fragments rendered by the previous version
+from a shared cache (Redis).
+"""
+
+import functools
+import hashlib
+import secrets
+from pathlib import Path
+
+from django.core.cache import cache
+from django.db import connection
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
+
+from followups.ranking import ranking_queryset
+from hiring.models import Requisition
+
+#: How long a rendered ranking stays cached. The key changes with the content, so this only
+#: bounds how long fragments nobody asks for any more occupy the cache.
+RANKING_CACHE_SECONDS = 15 * 60
+TEMPLATE = "followups/_ranking_rows.html"
+FORM_TEMPLATE = "followups/_ranking_filter_fields.html"
+_ROOT = Path(__file__).resolve().parent.parent
+CODE_VERSION = hashlib.sha256(
+    b"".join(
+        (_ROOT / name).read_bytes()
+        for name in (
+            "followups/ranking.py",
+            "followups/ranking_cache.py",
+            "followups/ranking_views.py",
+            "templates/followups/_ranking_rows.html",
+            "templates/followups/_ranking_filter_fields.html",
+        )
+    )
+).hexdigest()[:16]
+
+
+#: Stands for the requisition's id while the fingerprint query is compiled once per process:
+#: no real id is negative, so no other parameter can be mistaken for it.
+_REQUISITION_PLACEHOLDER = -8_675_309
+
+
+@functools.cache
+def _fingerprint_sql() -> tuple[str, tuple, tuple[int, ...]]:
+    """The fingerprint query, its parameters and where the requisition id goes in them.
+
+    Compiling ``ranking_queryset`` (its subqueries and joins) costs more than running it, and
+    the SQL only varies by the requisition id, so it is compiled once."""
+    placeholder = Requisition(pk=_REQUISITION_PLACEHOLDER)
+    sql, params = ranking_queryset(placeholder).order_by().query.sql_with_params()
+    positions = tuple(i for i, p in enumerate(params) if p == _REQUISITION_PLACEHOLDER)
+    # Ordered by the row text itself, so the digest does not depend on the scan order.
+    wrapped = (
+        f"SELECT count(*), md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) "
+        f"FROM ({sql}) AS r"
+    )
+    return wrapped, tuple(params), positions
+
+
+def ranking_fingerprint(requisition) -> str:
+    """One query: the count and an md5 of the text of every row the ranking is built from."""
+    sql, params, positions = _fingerprint_sql()
+    bound = list(params)
+    for position in positions:
+        bound[position] = requisition.pk
+    with connection.cursor() as cursor:
+        cursor.execute(sql, bound)
+        count, digest = cursor.fetchone()
+    return f"{count}:{digest}"
+
+
+def ranking_cache_key(requisition, *, fingerprint: str, query: str, can_override: bool) -> str:
+    parts = "\n".join(
+        (
+            CODE_VERSION,
+            str(requisition.pk),
+            fingerprint,
+            query,
+            "override" if can_override else "read",
+            timezone.get_current_timezone_name(),
+            translation.get_language() or "",
+        )
+    )
+    return f"ranking-rows:{requisition.pk}:{hashlib.sha256(parts.encode()).hexdigest()}"
+
+
+def ranking_rows_html(
+    request, requisition, *, can_override: bool, cacheable: bool, build_context
+) -> SafeString:
+    """The rows fragment from the cache, or rendered from ``build_context()`` (and cached when
+    ``cacheable``); either way with the request's own CSRF token."""
+    key = None
+    # The fingerprint is PostgreSQL SQL (md5, string_agg, row to text); SQLite, used by
+    # `make run` without DATABASE_URL, renders every time.
+    if cacheable and connection.vendor == "postgresql":
+        key = ranking_cache_key(
+            requisition,
+            fingerprint=ranking_fingerprint(requisition),
+            query=request.META.get("QUERY_STRING", ""),
+            can_override=can_override,
+        )
+        cached = cache.get(key)
+        if cached is not None:
+            placeholder, html = cached
+            return mark_safe(html.replace(placeholder, get_token(request)))
+    placeholder = f"csrf-placeholder-{secrets.token_hex(16)}"
+    html = render_to_string(TEMPLATE, {**build_context(), "csrf_token": placeholder})
+    if key is not None:
+        cache.set(key, (placeholder, html), RANKING_CACHE_SECONDS)
+    return mark_safe(html.replace(placeholder, get_token(request)))
+
+
+def filter_form_html(form, *, query: str) -> SafeString:
+    """The ranking's filter form, rendered once per query string and set of choices."""
+    shape = repr(
+        [
+            (name, str(field.label), getattr(field, "choices", None), field.widget.attrs)
+            for name, field in form.fields.items()
+        ]
+    )
+    digest = hashlib.sha256(f"{CODE_VERSION}\n{query}\n{shape}".encode()).hexdigest()
+    key = f"ranking-filter-form:{digest}"
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string(FORM_TEMPLATE, {"form": form})
+        cache.set(key, html, RANKING_CACHE_SECONDS)
+    return mark_safe(html)

@@ -1,0 +1,224 @@
+"""The ranking's rendered rows are cached under a fingerprint of their content
+(followups/ranking_cache.py): every kind of change shows on the next request, and nothing
+per user — the CSRF token, the override forms, the time zone — is shared between users."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from candidates.models import Application, Candidate, CandidateEmail
+from followups.models import PersistenceScore, ScoringWeights
+from followups.scores import scores_recompute
+from hiring.models import SilenceOutcome, SilenceTest, SilenceTestState, StageKind
+from hiring.services import silence_tests_sweep, user_time_zone_set
+from tests.factories import (
+    ApplicationFactory,
+    ContactFactory,
+    RequisitionFactory,
+    ScorecardFactory,
+    SilenceTestFactory,
+    UserFactory,
+    stage_of,
+)
+
+ROWS_TEMPLATE = "followups/_ranking_rows.html"
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def scored():
+    """A requisition with one finished, scored silence test and one application before it."""
+    req = RequisitionFactory()
+    test = SilenceTestFactory(closing=True, application__requisition=req)
+    ContactFactory(
+        application=test.application, occurred_at=test.deadline_at + dt.timedelta(hours=15)
+    )
+    other = ApplicationFactory(requisition=req)
+    silence_tests_sweep(now=timezone.now())
+    scores_recompute(application_ids=[test.application_id, other.pk], now=timezone.now())
+    return req, test.application, other
+
+
+def _get(client, req, **params):
+    return client.get(reverse("followups:ranking", args=[req.pk]), params)
+
+
+def _rows_rendered(response) -> bool:
+    return ROWS_TEMPLATE in {t.name for t in response.templates}
+
+
+def test_second_request_serves_the_rows_from_the_cache_with_one_query_less(
+    client, scored, django_assert_num_queries
+):
+    req, _app, _other = scored
+    client.force_login(req.hiring_manager)
+    # session, user, zone with groups, requisition, stages, fingerprint, then the ranking itself
+    with django_assert_num_queries(7):
+        first = _get(client, req)
+    with django_assert_num_queries(6):
+        second = _get(client, req)
+    assert _rows_rendered(first)
+    assert not _rows_rendered(second)
+    strip = TOKEN.sub("", first.text.split("<tbody>")[1].split("</tbody>")[0])
+    assert strip == TOKEN.sub("", second.text.split("<tbody>")[1].split("</tbody>")[0])
+
+
+def _rename_candidate(app, other):
+    Candidate.objects.filter(pk=app.candidate_id).update(last_name="Renamedsson")
+    return "Renamedsson"
+
+
+def _change_score(app, other):
+    PersistenceScore.objects.filter(application=app, is_current=True).update(score=3)
+    return "<strong>3</strong>"
+
+
+def _move_stage(app, other):
+    # A queryset update does not touch updated_at: the fingerprint reads the content itself.
+    stage = stage_of(app.requisition, StageKind.INTERVIEW)
+    Application.objects.filter(pk=app.pk).update(stage=stage)
+    return f"<dd>{stage.name} since"
+
+
+def _change_silence_test(app, other):
+    SilenceTest.objects.filter(application=app).update(
+        state=SilenceTestState.CLOSED, outcome=SilenceOutcome.SILENT
+    )
+    return f'class="badge outcome-silent">{SilenceOutcome.SILENT.label}'
+
+
+def _new_weights_version(app, other):
+    weights = PersistenceScore.objects.get(application=app, is_current=True).weights_id
+    ScoringWeights.objects.filter(pk=weights).update(version=77)
+    return "Weights v77"
+
+
+def _add_scorecard(app, other):
+    ScorecardFactory(round__application=other, tenacity=1, trust=1, follow_up=1)
+    average = Application.objects.annotate_scorecard_average().get(pk=other.pk)
+    return f'<td class="num">{average.scorecard_average:.1f}</td>'
+
+
+def _change_primary_email(app, other):
+    CandidateEmail.objects.filter(candidate_id=other.candidate_id).delete()
+    CandidateEmail.objects.create(
+        candidate_id=other.candidate_id, address="new-address@mail.example", is_primary=True
+    )
+    return "new-address@mail.example"
+
+
+def _new_application(app, other):
+    ApplicationFactory(requisition=app.requisition, candidate__last_name="Latecomer")
+    return "Latecomer"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _rename_candidate,
+        _change_score,
+        _move_stage,
+        _change_silence_test,
+        _new_weights_version,
+        _add_scorecard,
+        _change_primary_email,
+        _new_application,
+    ],
+)
+def test_every_kind_of_change_shows_on_the_next_request(client, scored, change):
+    req, app, other = scored
+    client.force_login(req.hiring_manager)
+    _get(client, req)
+    before = _get(client, req)
+    assert not _rows_rendered(before)  # cached
+    expected = change(app, other)
+    assert expected not in before.text
+    response = _get(client, req)
+    assert _rows_rendered(response)
+    assert expected in response.text
+
+
+def test_an_override_saved_through_the_page_shows_on_the_next_request(scored):
+    req, app, _other = scored
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(req.hiring_manager)
+    _get(client, req)
+    page = _get(client, req)  # from the cache, with this request's token
+    token = TOKEN.search(page.text).group(1)
+    response = client.post(
+        reverse("followups:rank_override", args=[app.pk]),
+        {"position": 2, "reason": "Met at the trade fair", "csrfmiddlewaretoken": token},
+    )
+    assert response.status_code == 302
+    rows = _get(client, req).text.split("<tbody>")[1]
+    assert "Met at the trade fair" in rows
+    assert rows.index(_other_name(req, app)) < rows.index(app.candidate.full_name)
+
+
+def _other_name(req, app) -> str:
+    return Application.objects.filter(requisition=req).exclude(pk=app.pk).get().candidate.full_name
+
+
+def test_cached_rows_carry_each_users_own_csrf_token_and_never_a_placeholder(scored):
+    req, app, _other = scored
+    manager = Client(enforce_csrf_checks=True)
+    manager.force_login(req.hiring_manager)
+    admin = Client(enforce_csrf_checks=True)
+    admin.force_login(UserFactory(admin=True))
+    manager_page = _get(manager, req)
+    admin_page = _get(admin, req)
+    assert not _rows_rendered(admin_page)  # same rows, same rights: the manager's render
+    for page in (manager_page, admin_page):
+        assert "csrf-placeholder" not in page.text
+    admin_token = TOKEN.search(admin_page.text).group(1)
+    # The admin's token works for the admin's session; the manager's does not.
+    manager_token = TOKEN.search(manager_page.text).group(1)
+    url = reverse("followups:rank_override", args=[app.pk])
+    refused = admin.post(url, {"position": 1, "reason": "x", "csrfmiddlewaretoken": manager_token})
+    assert refused.status_code == 403
+    accepted = admin.post(url, {"position": 1, "reason": "x", "csrfmiddlewaretoken": admin_token})
+    assert accepted.status_code == 302
+
+
+def test_a_reader_without_override_rights_never_gets_the_managers_override_forms(client, scored):
+    req, _app, _other = scored
+    recruiter = UserFactory(recruiter=True)
+    req.recruiters.add(recruiter)
+    client.force_login(req.hiring_manager)
+    assert 'class="override"' in _get(client, req).text
+    client.force_login(recruiter)
+    text = _get(client, req).text
+    assert 'class="override"' not in text
+    assert _other_name(req, _app) in text
+
+
+def test_dates_follow_each_users_time_zone_not_the_first_renderers(client, scored):
+    req, app, _other = scored
+    deadline = SilenceTest.objects.get(application=app).deadline_at
+    client.force_login(req.hiring_manager)
+    user_time_zone_set(user=req.hiring_manager, time_zone="Asia/Tokyo")
+    tokyo = _get(client, req).text
+    other_manager = UserFactory(admin=True)
+    client.force_login(other_manager)
+    utc = _get(client, req).text
+    assert deadline.astimezone(dt.UTC).strftime("%H:%M UTC") in utc
+    assert deadline.astimezone(dt.UTC).strftime("%H:%M UTC") not in tokyo
+
+
+def test_the_channel_filter_is_never_served_from_the_cache(client, scored):
+    req, _app, _other = scored
+    client.force_login(req.hiring_manager)
+    _get(client, req, channel="phone")
+    assert _rows_rendered(_get(client, req, channel="phone"))
