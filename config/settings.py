@@ -150,6 +150,10 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
         }
     }
+    # Sessions are read on every signed-in request: served from the shared Redis cache and
+    # written through to the database, so a restart of Redis signs nobody out. Only with a
+    # shared cache: each process's own memory would keep a signed-out session alive elsewhere.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

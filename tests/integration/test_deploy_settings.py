@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from django.db import connection
+
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,3 +96,28 @@ def test_session_and_csrf_cookies_are_secure_http_only_and_same_site(client):
         assert cookie["samesite"] == "Lax", cookie.key
     # HSTS is sent over HTTPS (the proxy's X-Forwarded-Proto says so behind one).
     assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+
+
+def test_with_redis_url_the_cache_and_sessions_use_the_shared_redis():
+    # Redis runs on 127.0.0.1:6379 on every machine of this project (as PostgreSQL does).
+    script = (
+        "from django.conf import settings; from django.core.cache import cache; "
+        "from django.contrib.sessions.backends.cached_db import SessionStore; "
+        "cache.set('persist-redis-check', 42); s = SessionStore(); s['k'] = 'v'; s.create(); "
+        "print(settings.SESSION_ENGINE, cache.get('persist-redis-check'), "
+        "cache.get(s.cache_key) is not None); s.delete()"
+    )
+    db = connection.settings_dict
+    result = _manage(
+        "shell",
+        "-c",
+        script,
+        REDIS_URL="redis://127.0.0.1:6379/15",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == [
+        "django.contrib.sessions.backends.cached_db",
+        "42",
+        "True",
+    ]
