@@ -6,8 +6,19 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db import connection, transaction
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django_q.tasks import async_task
 
 from hiring.calendars import business_calendar
@@ -299,21 +310,45 @@ def _auto_reject(test_ids: list[int], now: datetime, stage_ids: set[int]) -> int
     return len(moves)
 
 
-def _digests_ensure(groups: set[tuple[int, datetime]]) -> None:
-    """Create the missing digests of these (requisition, window close) groups, in the caller's
-    transaction, so that the UPDATE closing the batch can point each test at its digest.
+#: The missing digests of the groups of a batch's closing tests. Plain SQL that PostgreSQL and
+#: SQLite (the zero-setup demo) both run; the groups never travel to Python and back.
+_DIGESTS_ENSURE = """
+    INSERT INTO {digest} (requisition_id, window_closes_at, created_at, recipient, failure)
+    SELECT DISTINCT g.requisition_id, g.window_closes_at, %s, '', ''
+    FROM (
+        -- A scalar subquery, not a join: one primary-key lookup per test, where a join let
+        -- the planner hash the whole applications table for a thousand rows.
+        SELECT (SELECT a.requisition_id FROM {application} a WHERE a.id = t.application_id)
+                AS requisition_id,
+            t.window_closes_at
+        FROM {test} t
+        WHERE t.id IN ({ids}) AND t.window_closes_at <= %s
+    ) g
+    ORDER BY g.requisition_id, g.window_closes_at
+    ON CONFLICT (requisition_id, window_closes_at) DO NOTHING
+"""
+
+
+def _digests_ensure(test_ids: list[int], now: datetime) -> None:
+    """Create the missing digests of the (requisition, window close) groups of these tests whose
+    window has closed, in the caller's transaction, so that the UPDATE closing the batch can
+    point each test at its digest.
 
     ``ON CONFLICT DO NOTHING`` makes retried and concurrent batches create each digest once; a
     batch inserting a digest that a concurrent batch has inserted but not committed waits for
-    that batch. Sorted, so two batches never wait for each other's rows in opposite orders.
+    that batch. Ordered, so two batches never wait for each other's rows in opposite orders.
     """
-    SilenceDigest.objects.bulk_create(
-        [
-            SilenceDigest(requisition_id=requisition_id, window_closes_at=closes_at)
-            for requisition_id, closes_at in sorted(groups)
-        ],
-        ignore_conflicts=True,
+    from candidates.models import Application
+
+    sql = _DIGESTS_ENSURE.format(
+        digest=SilenceDigest._meta.db_table,
+        test=SilenceTest._meta.db_table,
+        application=Application._meta.db_table,
+        ids=", ".join(["%s"] * len(test_ids)),
     )
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [stamp, *test_ids, stamp])
 
 
 def _digests_release(now: datetime) -> list[int]:
@@ -362,16 +397,16 @@ def scores_refresh_in_transaction(application_ids, *, now: datetime) -> None:
 
 
 def _advance_batch(
-    claimed: list[tuple[int, int, int, datetime]],
+    claimed: list[tuple[int, int, bool]],
     *,
     from_state: str,
     now: datetime,
     auto_reject_stages: set[int],
     result: SweepResult,
 ) -> None:
-    """Advance claimed ``(id, application id, requisition id, window close)`` rows in one
-    UPDATE: those whose window has closed straight to closed (outcome decided in SQL, digest
-    attached), the others (only waiting ones) to observing.
+    """Advance claimed ``(id, application id, window closed)`` rows in one UPDATE: those whose
+    window has closed straight to closed (outcome decided in SQL, digest attached), the others
+    (only waiting ones) to observing.
 
     One write per row whatever the number of transitions: a waiting test whose window has also
     closed (the sweeper was down, or late) skips the observing state, which nothing outside the
@@ -379,11 +414,9 @@ def _advance_batch(
     """
     from candidates.models import Application
 
-    closing = [row for row in claimed if row[3] <= now]
+    closing = [(test_id, application_id) for test_id, application_id, closed in claimed if closed]
     if closing:
-        _digests_ensure(
-            {(requisition_id, closes_at) for _t, _a, requisition_id, closes_at in closing}
-        )
+        _digests_ensure([test_id for test_id, _application_id in closing], now)
     window_closed = Q(window_closes_at__lte=now)
     group_digest = SilenceDigest.objects.filter(
         requisition_id=Subquery(
@@ -412,7 +445,7 @@ def _advance_batch(
     if from_state == SilenceTestState.WAITING:
         changes["observing_since"] = F("deadline_at")
     advanced = SilenceTest.objects.filter(
-        id__in=[test_id for test_id, *_rest in claimed], state=from_state
+        id__in=[test_id for test_id, _application_id, _closed in claimed], state=from_state
     ).update(**changes)
     if from_state == SilenceTestState.WAITING:
         result.started += advanced
@@ -420,13 +453,11 @@ def _advance_batch(
     if not closing:
         return
     result.auto_rejected += _auto_reject(
-        [test_id for test_id, *_rest in closing], now, auto_reject_stages
+        [test_id for test_id, _application_id in closing], now, auto_reject_stages
     )
     # In the batch's transaction, not on commit: a worker killed at its COMMIT would leave
     # these scores stale for good (a reliability drill kills it there).
-    scores_refresh_in_transaction(
-        [application_id for _t, application_id, *_rest in closing], now=now
-    )
+    scores_refresh_in_transaction([application_id for _test_id, application_id in closing], now=now)
 
 
 def silence_tests_sweep(*, now: datetime, batch_size: int = SWEEP_BATCH_SIZE) -> SweepResult:
@@ -439,6 +470,7 @@ def silence_tests_sweep(*, now: datetime, batch_size: int = SWEEP_BATCH_SIZE) ->
     concurrent clusters never double-process. Waiting tests go first, then observing ones.
     """
     result = SweepResult()
+    window_closed = Q(window_closes_at__lte=now)
     # Read once per sweep: most pipelines never auto-reject, and then no batch needs the lookup.
     auto_reject_stages = set(
         Stage.objects.filter(silence_action=SilenceAction.AUTO_REJECT).values_list("id", flat=True)
@@ -459,9 +491,9 @@ def silence_tests_sweep(*, now: datetime, batch_size: int = SWEEP_BATCH_SIZE) ->
         while True:
             with transaction.atomic():
                 claimed = list(
-                    _claimed(due, order_field, batch_size).values_list(
-                        "id", "application_id", "application__requisition_id", "window_closes_at"
-                    )
+                    _claimed(due, order_field, batch_size)
+                    .annotate(closing=ExpressionWrapper(window_closed, output_field=BooleanField()))
+                    .values_list("id", "application_id", "closing")
                 )
                 if not claimed:
                     break
