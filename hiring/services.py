@@ -420,9 +420,10 @@ def _advance_batch(
     window_closed = Q(window_closes_at__lte=now)
     group_digest = SilenceDigest.objects.filter(
         requisition_id=Subquery(
-            Application.objects.filter(pk=OuterRef(OuterRef("application_id"))).values(
-                "requisition_id"
-            )
+            # order_by(): the model's default ordering would sort inside every row's lookup.
+            Application.objects.filter(pk=OuterRef(OuterRef("application_id")))
+            .order_by()
+            .values("requisition_id")
         ),
         window_closes_at=OuterRef("window_closes_at"),
     ).values("id")
