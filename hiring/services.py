@@ -372,6 +372,8 @@ def _digests_release(now: datetime) -> list[int]:
         ready = list(
             SilenceDigest.objects.select_for_update(skip_locked=True, no_key=True)
             .filter(queued_at__isnull=True)
+            # Never an empty email: the group's tests may have gone with their applications.
+            .filter(Exists(SilenceTest.objects.filter(digest_id=OuterRef("pk"))))
             .exclude(Exists(open_in_group))
             .order_by("id")
             .values_list("id", flat=True)

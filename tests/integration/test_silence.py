@@ -385,6 +385,18 @@ def test_a_group_with_a_test_still_open_gets_its_digest_queued_only_once_all_hav
     assert digest.queued_at == now
 
 
+def test_a_digest_whose_tests_are_gone_is_never_queued():
+    test = SilenceTestFactory(closing=True)
+    now = timezone.now()
+    silence_tests_sweep(now=now)
+    digest = SilenceDigest.objects.get()
+    SilenceDigest.objects.update(queued_at=None)
+    test.application.delete()  # its tests go with it; the digest stays, empty
+    assert _digests_release(now) == []
+    digest.refresh_from_db()
+    assert digest.queued_at is None
+
+
 def test_a_group_closed_over_several_batches_gets_one_digest_queued_after_the_last():
     req = RequisitionFactory()
     closes = timezone.now() - dt.timedelta(minutes=1)
