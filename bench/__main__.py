@@ -185,7 +185,7 @@ def part_sweep(raw: dict) -> list[Row]:
     raw["sweep"] = data
     return [
         Row(
-            f"silence sweep: {data['tests']:,} overdue tests (waiting → observing → closed)",
+            f"silence sweep: {data['tests']:,} overdue tests (waiting → closed)",
             f"{data['seconds']:.1f} s ({data['started']:,} started, {data['closed']:,} closed, "
             f"{data['digests']} digests, {data['remaining_due']} left due)",
             f"≤ {SWEEP_GOAL_SECONDS:g} s",

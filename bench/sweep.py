@@ -5,8 +5,9 @@ tests that are all overdue — waiting although their deadline passed ten days a
 window closed three days ago, as after a long outage — for as many new applications in the
 scale pipeline's silence-test stage, spread over the scale requisitions; a third of them have
 an inbound follow-up inside their window (they reached out), a few only before the deadline.
-Then times ``silence_tests_sweep`` (each test advances twice: waiting → observing → closed)
-and checks that nothing due remains. Prints EXPLAIN ANALYZE of the batch claim queries.
+Then times ``silence_tests_sweep`` (each test, overdue for both transitions, goes from waiting
+to closed in one write, with its outcome and digest) and checks that nothing due remains.
+Prints EXPLAIN ANALYZE of the batch claim queries.
 """
 
 import argparse

@@ -102,7 +102,14 @@ class SilenceTestAdmin(admin.ModelAdmin):
 
 @admin.register(SilenceDigest)
 class SilenceDigestAdmin(admin.ModelAdmin):
-    list_display = ["requisition", "window_closes_at", "sent_at", "recipient", "failure"]
+    list_display = [
+        "requisition",
+        "window_closes_at",
+        "queued_at",
+        "sent_at",
+        "recipient",
+        "failure",
+    ]
     list_select_related = ["requisition"]
 
     def has_add_permission(self, request):

@@ -218,6 +218,12 @@ class SilenceDigest(models.Model):
     )
     window_closes_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # Created by the first sweep batch that closes a test of the group (so each test gets its
+    # digest in the UPDATE that closes it); its email is queued only once no test of the group
+    # is still open, so it lists everyone.
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its email was queued: once every test had closed."
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     recipient = models.EmailField(blank=True)
     failure = models.TextField(blank=True, help_text="Why the digest could not be sent.")

@@ -1100,6 +1100,7 @@ class _Writer:
                     SilenceDigest(
                         requisition=requisition,
                         window_closes_at=closes,
+                        queued_at=closes,
                         sent_at=closes + timedelta(minutes=rng.randint(1, 10)),
                         recipient=requisition.hiring_manager.email,
                     )

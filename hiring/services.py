@@ -1,14 +1,24 @@
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Case, Exists, F, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django_q.tasks import async_task
 
 from hiring.calendars import business_calendar
@@ -300,105 +310,79 @@ def _auto_reject(test_ids: list[int], now: datetime, stage_ids: set[int]) -> int
     return len(moves)
 
 
-#: The (requisition, window close) groups with a closed test not yet in a digest, whose tests are
-#: all closed: a concurrent sweeper still holding some of a group creates its digest when it
-#: commits, so the email lists everyone.
-_READY_DIGEST_GROUPS = """
-    SELECT g.requisition_id, g.window_closes_at
-    FROM (
-        SELECT DISTINCT a.requisition_id, t.window_closes_at
-        FROM {test} t JOIN {application} a ON a.id = t.application_id
-        WHERE t.state = %(closed)s AND t.digest_id IS NULL
-    ) g
-    WHERE NOT EXISTS (
-        SELECT 1 FROM {test} o JOIN {application} oa ON oa.id = o.application_id
-        WHERE oa.requisition_id = g.requisition_id
-          AND o.window_closes_at = g.window_closes_at
-          AND o.state = %(observing)s
-    )
-"""
-_DIGESTS_INSERT = """
+#: The missing digests of the groups of a batch's closing tests. Plain SQL that PostgreSQL and
+#: SQLite (the zero-setup demo) both run; the groups never travel to Python and back.
+_DIGESTS_ENSURE = """
     INSERT INTO {digest} (requisition_id, window_closes_at, created_at, recipient, failure)
-    SELECT r.requisition_id, r.window_closes_at, %(now)s, '', ''
-    FROM unnest(%(requisitions)s::bigint[], %(closes)s::timestamptz[])
-        AS r(requisition_id, window_closes_at)
+    SELECT DISTINCT g.requisition_id, g.window_closes_at, %s, '', ''
+    FROM (
+        -- A scalar subquery, not a join: one primary-key lookup per test, where a join let
+        -- the planner hash the whole applications table for a thousand rows.
+        SELECT (SELECT a.requisition_id FROM {application} a WHERE a.id = t.application_id)
+                AS requisition_id,
+            t.window_closes_at
+        FROM {test} t
+        WHERE t.id IN ({ids}) AND t.window_closes_at <= %s
+    ) g
+    ORDER BY g.requisition_id, g.window_closes_at
     ON CONFLICT (requisition_id, window_closes_at) DO NOTHING
-    RETURNING id
-"""
-_DIGESTS_ATTACH = """
-    UPDATE {test} t SET digest_id = d.id
-    FROM unnest(%(requisitions)s::bigint[], %(closes)s::timestamptz[])
-            AS r(requisition_id, window_closes_at),
-        {application} a, {digest} d
-    WHERE a.id = t.application_id
-      AND a.requisition_id = r.requisition_id AND t.window_closes_at = r.window_closes_at
-      AND d.requisition_id = r.requisition_id AND d.window_closes_at = r.window_closes_at
-      AND t.state = %(closed)s AND t.digest_id IS NULL
 """
 
 
-def _create_digests(now: datetime) -> list[int]:
-    """One digest per (requisition, window close) once every test of that group is closed.
+def _digests_ensure(test_ids: list[int], now: datetime) -> None:
+    """Create the missing digests of the (requisition, window close) groups of these tests whose
+    window has closed, in the caller's transaction, so that the UPDATE closing the batch can
+    point each test at its digest.
 
-    Set-based, three statements whatever the number of groups: find the ready groups, insert
-    their missing digests — ``ON CONFLICT DO NOTHING`` makes a concurrent or repeated sweep
-    create each once, and only the inserting sweep gets the id back and queues the send — then
-    attach the groups' closed tests to their digests.
+    ``ON CONFLICT DO NOTHING`` makes retried and concurrent batches create each digest once; a
+    batch inserting a digest that a concurrent batch has inserted but not committed waits for
+    that batch. Ordered, so two batches never wait for each other's rows in opposite orders.
     """
     from candidates.models import Application
 
-    if connection.vendor != "postgresql":
-        return _create_digests_per_group(now)
-    tables = {
-        "test": SilenceTest._meta.db_table,
-        "application": Application._meta.db_table,
-        "digest": SilenceDigest._meta.db_table,
-    }
-    params = {
-        "now": now,
-        "closed": SilenceTestState.CLOSED,
-        "observing": SilenceTestState.OBSERVING,
-    }
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_READY_DIGEST_GROUPS.format(**tables), params)
-        ready = cursor.fetchall()
-        if not ready:
-            return []
-        params["requisitions"] = [requisition for requisition, _closes in ready]
-        params["closes"] = [closes for _requisition, closes in ready]
-        cursor.execute(_DIGESTS_INSERT.format(**tables), params)
-        created_ids = sorted(row[0] for row in cursor.fetchall())
-        cursor.execute(_DIGESTS_ATTACH.format(**tables), params)
-        for digest_id in created_ids:
-            transaction.on_commit(partial(_enqueue_digest, digest_id))
-    return created_ids
-
-
-def _create_digests_per_group(now: datetime) -> list[int]:
-    """The same, one group at a time: for SQLite (the zero-setup demo, a handful of groups),
-    which has neither array parameters nor ``unnest``."""
-    pending = (
-        SilenceTest.objects.filter(state=SilenceTestState.CLOSED, digest__isnull=True)
-        .order_by()  # the model's default ordering would defeat DISTINCT
-        .values_list("application__requisition_id", "window_closes_at")
-        .distinct()
+    sql = _DIGESTS_ENSURE.format(
+        digest=SilenceDigest._meta.db_table,
+        test=SilenceTest._meta.db_table,
+        application=Application._meta.db_table,
+        ids=", ".join(["%s"] * len(test_ids)),
     )
-    created_ids = []
-    for requisition_id, closes_at in pending:
-        group = SilenceTest.objects.filter(
-            application__requisition_id=requisition_id, window_closes_at=closes_at
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [stamp, *test_ids, stamp])
+
+
+def _digests_release(now: datetime) -> list[int]:
+    """Queue the email of every digest whose group has no test still open (waiting or
+    observing); its ids.
+
+    Runs after the sweep's batches have committed, in a transaction of its own: when several
+    sweepers close one group, the last to commit sees every other's work and queues the email,
+    so it lists everyone. A sweeper killed before it got here leaves the digest unqueued for the
+    next sweep. The task is queued in this transaction (django-q's ORM broker writes it on this
+    connection), so it is queued exactly when ``queued_at`` is set.
+    """
+    open_in_group = SilenceTest.objects.filter(
+        application__requisition_id=OuterRef("requisition_id"),
+        window_closes_at=OuterRef("window_closes_at"),
+        state__in=OPEN_SILENCE_STATES,
+    )
+    with transaction.atomic():
+        # NO KEY UPDATE: does not wait for the FOR KEY SHARE that a concurrent batch's foreign
+        # key check holds on the digest; a digest another sweeper is releasing is skipped.
+        ready = list(
+            SilenceDigest.objects.select_for_update(skip_locked=True, no_key=True)
+            .filter(queued_at__isnull=True)
+            # Never an empty email: the group's tests may have gone with their applications.
+            .filter(Exists(SilenceTest.objects.filter(digest_id=OuterRef("pk"))))
+            .exclude(Exists(open_in_group))
+            .order_by("id")
+            .values_list("id", flat=True)
         )
-        if group.filter(state=SilenceTestState.OBSERVING).exists():
-            continue
-        with transaction.atomic():
-            digest, created = SilenceDigest.objects.get_or_create(
-                requisition_id=requisition_id, window_closes_at=closes_at
-            )
-            group.filter(state=SilenceTestState.CLOSED, digest__isnull=True).update(digest=digest)
-            if created:
-                created_ids.append(digest.pk)
-                transaction.on_commit(partial(_enqueue_digest, digest.pk))
-    return created_ids
+        if ready:
+            SilenceDigest.objects.filter(id__in=ready).update(queued_at=now)
+            for digest_id in ready:
+                _enqueue_digest(digest_id)
+    return ready
 
 
 def _enqueue_digest(digest_id: int) -> None:
@@ -414,63 +398,116 @@ def scores_refresh_in_transaction(application_ids, *, now: datetime) -> None:
     refresh(list(application_ids), now=now)
 
 
+def _advance_batch(
+    claimed: list[tuple[int, int, bool]],
+    *,
+    from_state: str,
+    now: datetime,
+    auto_reject_stages: set[int],
+    result: SweepResult,
+) -> None:
+    """Advance claimed ``(id, application id, window closed)`` rows in one UPDATE: those whose
+    window has closed straight to closed (outcome decided in SQL, digest attached), the others
+    (only waiting ones) to observing.
+
+    One write per row whatever the number of transitions: a waiting test whose window has also
+    closed (the sweeper was down, or late) skips the observing state, which nothing outside the
+    sweep could have seen.
+    """
+    from candidates.models import Application
+
+    closing = [(test_id, application_id) for test_id, application_id, closed in claimed if closed]
+    if closing:
+        _digests_ensure([test_id for test_id, _application_id in closing], now)
+    window_closed = Q(window_closes_at__lte=now)
+    group_digest = SilenceDigest.objects.filter(
+        requisition_id=Subquery(
+            # order_by(): the model's default ordering would sort inside every row's lookup.
+            Application.objects.filter(pk=OuterRef(OuterRef("application_id")))
+            .order_by()
+            .values("requisition_id")
+        ),
+        window_closes_at=OuterRef("window_closes_at"),
+    ).values("id")
+    changes = {
+        "state": Case(
+            When(window_closed, then=Value(SilenceTestState.CLOSED)),
+            default=Value(SilenceTestState.OBSERVING),
+        ),
+        "closed_at": Case(When(window_closed, then=Value(now)), default=None),
+        # The same rule (``_reached_out``) decides every outcome, whether the test went through
+        # the observing state or not.
+        "outcome": Case(
+            When(~window_closed, then=Value("")),
+            When(_reached_out(), then=Value(SilenceOutcome.REACHED_OUT)),
+            default=Value(SilenceOutcome.SILENT),
+        ),
+        "digest_id": Case(When(window_closed, then=Subquery(group_digest)), default=None),
+        "updated_at": now,
+    }
+    if from_state == SilenceTestState.WAITING:
+        changes["observing_since"] = F("deadline_at")
+    advanced = SilenceTest.objects.filter(
+        id__in=[test_id for test_id, _application_id, _closed in claimed], state=from_state
+    ).update(**changes)
+    if from_state == SilenceTestState.WAITING:
+        result.started += advanced
+    result.closed += len(closing)
+    if not closing:
+        return
+    result.auto_rejected += _auto_reject(
+        [test_id for test_id, _application_id in closing], now, auto_reject_stages
+    )
+    # In the batch's transaction, not on commit: a worker killed at its COMMIT would leave
+    # these scores stale for good (a reliability drill kills it there).
+    scores_refresh_in_transaction([application_id for _test_id, application_id in closing], now=now)
+
+
 def silence_tests_sweep(*, now: datetime, batch_size: int = SWEEP_BATCH_SIZE) -> SweepResult:
     """Advance every due silence test: waiting → observing at the deadline, observing → closed
-    (reached out / silent) when the window closes; then create the digests.
+    (reached out / silent) when the window closes, waiting → closed in one step when both have
+    passed; then queue the digests whose groups have closed.
 
-    Set-based and batched; each batch claims its rows with SKIP LOCKED and changes them with a
-    conditional UPDATE, so re-delivery, catch-up after downtime (oldest first) and concurrent
-    clusters never double-process.
+    Set-based and batched; each batch claims its rows with SKIP LOCKED and changes them with
+    one conditional UPDATE, so re-delivery, catch-up after downtime (oldest first) and
+    concurrent clusters never double-process. Waiting tests go first, then observing ones.
     """
     result = SweepResult()
-    waiting = SilenceTest.objects.filter(state=SilenceTestState.WAITING, deadline_at__lte=now)
-    while True:
-        # Claim and advance in one statement: no ids travel to Python and back.
-        with transaction.atomic():
-            started = SilenceTest.objects.filter(
-                id__in=_claimed(waiting, "deadline_at", batch_size).values("id"),
-                state=SilenceTestState.WAITING,
-            ).update(
-                state=SilenceTestState.OBSERVING, observing_since=F("deadline_at"), updated_at=now
-            )
-        if not started:
-            break
-        result.started += started
+    window_closed = Q(window_closes_at__lte=now)
     # Read once per sweep: most pipelines never auto-reject, and then no batch needs the lookup.
     auto_reject_stages = set(
         Stage.objects.filter(silence_action=SilenceAction.AUTO_REJECT).values_list("id", flat=True)
     )
-    observing = SilenceTest.objects.filter(
-        state=SilenceTestState.OBSERVING, window_closes_at__lte=now
-    )
-    while True:
-        with transaction.atomic():
-            claimed = list(
-                _claimed(observing, "window_closes_at", batch_size).values_list(
-                    "id", "application_id"
+    phases = [
+        (
+            SilenceTestState.WAITING,
+            SilenceTest.objects.filter(state=SilenceTestState.WAITING, deadline_at__lte=now),
+            "deadline_at",
+        ),
+        (
+            SilenceTestState.OBSERVING,
+            SilenceTest.objects.filter(state=SilenceTestState.OBSERVING, window_closes_at__lte=now),
+            "window_closes_at",
+        ),
+    ]
+    for from_state, due, order_field in phases:
+        while True:
+            with transaction.atomic():
+                claimed = list(
+                    _claimed(due, order_field, batch_size)
+                    .annotate(closing=ExpressionWrapper(window_closed, output_field=BooleanField()))
+                    .values_list("id", "application_id", "closing")
                 )
-            )
-            if not claimed:
-                break
-            ids = [test_id for test_id, _application_id in claimed]
-            result.closed += SilenceTest.objects.filter(
-                id__in=ids, state=SilenceTestState.OBSERVING
-            ).update(
-                state=SilenceTestState.CLOSED,
-                closed_at=now,
-                outcome=Case(
-                    When(_reached_out(), then=Value(SilenceOutcome.REACHED_OUT)),
-                    default=Value(SilenceOutcome.SILENT),
-                ),
-                updated_at=now,
-            )
-            result.auto_rejected += _auto_reject(ids, now, auto_reject_stages)
-            # In the batch's transaction, not on commit: a worker killed at its COMMIT would
-            # leave these scores stale for good (a reliability drill kills it there).
-            scores_refresh_in_transaction(
-                [application_id for _test_id, application_id in claimed], now=now
-            )
-    result.digests = _create_digests(now)
+                if not claimed:
+                    break
+                _advance_batch(
+                    claimed,
+                    from_state=from_state,
+                    now=now,
+                    auto_reject_stages=auto_reject_stages,
+                    result=result,
+                )
+    result.digests = _digests_release(now)
     return result
 
 

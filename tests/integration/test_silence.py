@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -27,9 +28,7 @@ from hiring.models import (
     StageKind,
 )
 from hiring.services import (
-    _create_digests,
-    _create_digests_per_group,
-    _enqueue_digest,
+    _digests_release,
     silence_digest_send,
     silence_test_announce,
     silence_tests_sweep,
@@ -251,6 +250,72 @@ def test_catch_up_after_downtime_advances_overdue_tests_straight_to_closed():
     assert _state(test) == (SilenceTestState.CLOSED, SilenceOutcome.SILENT)
 
 
+# Where a contact falls relative to the test, and what kind it is: the one-step path (waiting →
+# closed, for a test whose window closed before the sweep reached it) and the two-step path
+# (waiting → observing, then closed) must decide the same outcome.
+_AT = {
+    "before the deadline": lambda t: t.deadline_at - dt.timedelta(hours=2),
+    "at the deadline": lambda t: t.deadline_at,
+    "inside the window": lambda t: t.deadline_at + dt.timedelta(hours=20),
+    "at the window close": lambda t: t.window_closes_at,
+    "after the window": lambda t: t.window_closes_at + dt.timedelta(seconds=1),
+}
+REACHED, SILENT = SilenceOutcome.REACHED_OUT, SilenceOutcome.SILENT
+
+
+@pytest.mark.parametrize(
+    ("at", "kind", "expected"),
+    [
+        ("inside the window", {}, REACHED),
+        ("at the window close", {}, REACHED),
+        ("at the deadline", {}, SILENT),
+        ("before the deadline", {}, SILENT),
+        ("after the window", {}, SILENT),
+        ("inside the window", {"prompted": True}, SILENT),
+        ("inside the window", {"auto_reply": True}, SILENT),
+        ("inside the window", {"outbound": True}, SILENT),
+        ("inside the window", {"opt_out": True}, SILENT),
+        (None, {}, SILENT),
+    ],
+)
+def test_a_test_closed_in_one_step_gets_the_outcome_of_the_two_step_path(at, kind, expected):
+    from followups.models import ContactTag
+
+    now = timezone.now()
+    req = RequisitionFactory()
+    instants = {
+        "announced_at": now - dt.timedelta(days=7),
+        "deadline_at": now - dt.timedelta(days=5),
+        "window_closes_at": now - dt.timedelta(days=1),
+        "application__requisition": req,
+    }
+
+    def with_contact(test):
+        if at is not None:
+            options = dict(kind)
+            opt_out = options.pop("opt_out", False)
+            contact = ContactFactory(
+                application=test.application, occurred_at=_AT[at](test), **options
+            )
+            if opt_out:
+                ContactTag.objects.create(contact=contact, tag="opt_out")
+        return test
+
+    two_step = with_contact(SilenceTestFactory(**instants))
+    # Swept while its window was open: it starts observing.
+    assert silence_tests_sweep(now=two_step.deadline_at + dt.timedelta(hours=1)).started == 1
+    assert _state(two_step) == (SilenceTestState.OBSERVING, "")
+    one_step = with_contact(SilenceTestFactory(**instants))
+
+    result = silence_tests_sweep(now=now)
+
+    assert (result.started, result.closed) == (1, 2)
+    assert _state(one_step) == _state(two_step) == (SilenceTestState.CLOSED, expected)
+    for test in (one_step, two_step):
+        assert (test.observing_since, test.closed_at) == (test.deadline_at, now)
+    assert one_step.digest_id == two_step.digest_id == SilenceDigest.objects.get().pk
+
+
 def test_sweep_in_small_batches_processes_everything(django_assert_max_num_queries):
     tests = SilenceTestFactory.create_batch(7, closing=True)
     result = silence_tests_sweep(now=timezone.now(), batch_size=3)
@@ -266,67 +331,101 @@ def test_sweep_query_count_does_not_depend_on_the_number_of_due_tests(
     SilenceTestFactory.create_batch(
         40, closing=True, window_closes_at=closes, application__requisition=req
     )
-    # Two claim/update rounds (each refreshing its scores in its own transaction) plus one
-    # digest group, whatever the number of rows.
-    with django_assert_max_num_queries(31):
+    # The stage lookup; waiting tests: an empty claim; observing ones: a claim, the digest
+    # INSERT, the UPDATE and the inline score refresh, then an empty claim; the digest release.
+    # Whatever the number of rows.
+    with django_assert_max_num_queries(24):
         result = silence_tests_sweep(now=timezone.now())
     assert result.closed == 40
 
 
-def test_digest_creation_query_count_does_not_depend_on_the_number_of_groups(
+def test_digest_release_query_count_does_not_depend_on_the_number_of_tests(
     django_assert_num_queries,
 ):
     closes = timezone.now() - dt.timedelta(minutes=1)
     for n in range(4):
-        SilenceTestFactory(
+        SilenceTestFactory.create_batch(
+            n + 1,
             closing=True,
             window_closes_at=closes - dt.timedelta(days=n),
             application__requisition=RequisitionFactory(),
         )
     now = timezone.now()
     silence_tests_sweep(now=now)  # closes them; the digests come with it
-    SilenceTest.objects.update(digest=None)
-    SilenceDigest.objects.all().delete()
-    # Find the ready groups, insert their digests, attach their tests; in a savepoint.
-    with django_assert_num_queries(5):
-        created = _create_digests(now)
-    assert len(created) == 4
+    SilenceDigest.objects.update(queued_at=None)
+    OrmQ.objects.all().delete()
+    # A savepoint and its release, the ready digests, their UPDATE, one queued task per digest.
+    with django_assert_num_queries(4 + 4):
+        released = _digests_release(now)
+    assert len(released) == 4
+    assert OrmQ.objects.count() == 4
     assert SilenceTest.objects.filter(digest__isnull=True).count() == 0
 
 
-# The set-based PostgreSQL path and the per-group path the SQLite demo takes behave alike.
-@pytest.mark.parametrize("create", [_create_digests, _create_digests_per_group])
-def test_a_group_with_a_test_still_observing_gets_no_digest_yet(create):
+def test_a_group_with_a_test_still_open_gets_its_digest_queued_only_once_all_have_closed():
     req = RequisitionFactory()
     closes = timezone.now() - dt.timedelta(minutes=1)
     closed = SilenceTestFactory(closing=True, window_closes_at=closes, application__requisition=req)
     now = timezone.now()
     silence_tests_sweep(now=now)
-    SilenceTest.objects.update(digest=None)
-    SilenceDigest.objects.all().delete()
+    closed.refresh_from_db()
+    digest = closed.digest
     # Another test of the same group is still observing (a concurrent sweeper holds it).
+    SilenceDigest.objects.update(queued_at=None)
     still = SilenceTestFactory(closing=True, window_closes_at=closes, application__requisition=req)
-    assert create(now) == []
-    closed.refresh_from_db()
-    assert closed.digest_id is None
+    assert _digests_release(now) == []
+    digest.refresh_from_db()
+    assert digest.queued_at is None
     SilenceTest.objects.filter(pk=still.pk).update(
-        state=SilenceTestState.CLOSED, outcome=SilenceOutcome.SILENT, closed_at=now
+        state=SilenceTestState.CLOSED, outcome=SilenceOutcome.SILENT, closed_at=now, digest=digest
     )
-    assert len(create(now)) == 1
-    closed.refresh_from_db()
-    assert closed.digest_id is not None
+    assert _digests_release(now) == [digest.pk]
+    assert _digests_release(now) == []  # queued once
+    digest.refresh_from_db()
+    assert digest.queued_at == now
 
 
-def test_sweep_claims_rows_with_skip_locked_inside_each_update(django_assert_max_num_queries):
+def test_a_digest_whose_tests_are_gone_is_never_queued():
+    test = SilenceTestFactory(closing=True)
+    now = timezone.now()
+    silence_tests_sweep(now=now)
+    digest = SilenceDigest.objects.get()
+    SilenceDigest.objects.update(queued_at=None)
+    test.application.delete()  # its tests go with it; the digest stays, empty
+    assert _digests_release(now) == []
+    digest.refresh_from_db()
+    assert digest.queued_at is None
+
+
+def test_a_group_closed_over_several_batches_gets_one_digest_queued_after_the_last():
+    req = RequisitionFactory()
+    closes = timezone.now() - dt.timedelta(minutes=1)
+    tests = SilenceTestFactory.create_batch(
+        7, closing=True, window_closes_at=closes, application__requisition=req
+    )
+    with CaptureQueriesContext(connection) as captured:
+        result = silence_tests_sweep(now=timezone.now(), batch_size=3)
+    assert result.closed == 7
+    (digest,) = SilenceDigest.objects.all()
+    assert result.digests == [digest.pk]
+    assert digest.queued_at is not None
+    assert {t.digest_id for t in SilenceTest.objects.filter(pk__in=[t.pk for t in tests])} == {
+        digest.pk
+    }
+    # Each test gets its digest in the UPDATE that closes it: no second write attaches it.
+    updates = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("UPDATE")]
+    assert not any("digest_id" in sql and '"state" =' not in sql for sql in updates)
+
+
+def test_sweep_claims_rows_with_skip_locked_before_updating_them(django_assert_max_num_queries):
     SilenceTestFactory.create_batch(2, due=True)
     SilenceTestFactory.create_batch(2, closing=True)
     with CaptureQueriesContext(connection) as captured:
         result = silence_tests_sweep(now=timezone.now())
     assert (result.started, result.closed) == (2, 2)
     claims = [q["sql"] for q in captured.captured_queries if "SKIP LOCKED" in q["sql"]]
-    # The start phase claims inside its UPDATE; the close phase reads the claimed ids first.
-    assert any(sql.startswith("UPDATE") for sql in claims)
-    assert any(sql.startswith("SELECT") for sql in claims)
+    # Waiting tests, then observing ones: each phase claims its batch, then updates it.
+    assert sum(sql.startswith("SELECT") for sql in claims) >= 2
 
 
 def test_running_the_sweep_twice_changes_nothing_the_second_time():
@@ -376,7 +475,9 @@ def test_concurrent_sweeps_from_two_connections_process_each_test_once():
     assert sum(r.started for r in results) == 30
     assert sum(r.closed for r in results) == 30
     assert sum(len(r.digests) for r in results) == 1
-    assert SilenceDigest.objects.count() == 1
+    (digest,) = SilenceDigest.objects.annotate(n=Count("tests"))
+    # However the two sweepers split the group, one digest lists all 30 and is queued once.
+    assert (digest.n, digest.queued_at is not None) == (30, True)
     assert SilenceTest.objects.filter(state=SilenceTestState.OBSERVING).count() == 30
     assert OrmQ.objects.count() == 1  # one digest task queued
 
@@ -384,9 +485,7 @@ def test_concurrent_sweeps_from_two_connections_process_each_test_once():
 # --- digest -----------------------------------------------------------------------------------
 
 
-def test_one_digest_per_requisition_lists_reached_out_and_silent(
-    django_capture_on_commit_callbacks,
-):
+def test_one_digest_per_requisition_lists_reached_out_and_silent():
     manager = UserFactory(hiring_manager=True, email="morgan@team.example")
     req = RequisitionFactory(hiring_manager=manager, los_angeles=True)
     closes = timezone.now() - dt.timedelta(minutes=1)
@@ -399,11 +498,12 @@ def test_one_digest_per_requisition_lists_reached_out_and_silent(
     )
     other_req_test = SilenceTestFactory(closing=True)
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        result = silence_tests_sweep(now=timezone.now())
+    result = silence_tests_sweep(now=timezone.now())
     assert len(result.digests) == 2
-    digest_sends = [c for c in callbacks if getattr(c, "func", None) is _enqueue_digest]
-    assert len(digest_sends) == 2  # one queued send per digest, on commit
+    # One queued send per digest, in the transaction that marks it queued.
+    assert sorted(q.name() for q in OrmQ.objects.all()) == sorted(
+        f"silence-digest-{digest_id}" for digest_id in result.digests
+    )
 
     digest = SilenceDigest.objects.get(requisition=req)
     assert silence_digest_send(digest_id=digest.pk, now=timezone.now()) is True
