@@ -120,6 +120,7 @@ def part_web(seconds: int, raw: dict) -> list[Row]:
         "hiring-manager home": "/",
     }
     results = {}
+    cache = "Redis cache + sessions" if common.shared_cache_url() else "per-process cache"
     with common.gunicorn(common.SCALE_DB) as base:
         for label, path in pages.items():
             _check_page(base, path, session)
@@ -135,8 +136,8 @@ def part_web(seconds: int, raw: dict) -> list[Row]:
         errors = r["non_2xx"] + r["socket_errors"]
         rows.append(
             Row(
-                f"web, gunicorn {common.WEB_WORKERS} sync workers, wrk {WRK_CONNECTIONS} "
-                f"connections {seconds} s: {label}",
+                f"web, gunicorn {common.WEB_WORKERS} sync workers ({cache}), wrk "
+                f"{WRK_CONNECTIONS} connections {seconds} s: {label}",
                 f"{r['requests_per_second']:.0f} req/s, p50/p95/p99 {r['p50_ms']:.0f}/"
                 f"{r['p95_ms']:.0f}/{r['p99_ms']:.0f} ms"
                 + ("" if is_ceiling else f", ratio {ratio:.2f}")

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,9 @@ DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 SCALE_DB = "persist_scale"
 #: Contacts the scale dataset holds (seed_scale default): below this it is seeded again.
 SCALE_CONTACTS = 1_000_000
+#: The shared cache for the web processes (database 14 keeps the benchmark's keys apart);
+#: empty to measure each worker's own memory cache instead.
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 #: Web workers: sync gunicorn workers, 2 per core is the usual sizing for a 2-core machine.
 WEB_WORKERS = 4
 #: Credentials only ever used on loopback by the benchmarks.
@@ -146,6 +150,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def shared_cache_url() -> str:
+    """``BENCH_REDIS_URL`` when a Redis answers there, else "" (each worker's own memory).
+
+    Several web processes are deployed with ``REDIS_URL`` (README), which also serves sessions
+    from the cache; the benchmark measures that configuration when it can.
+    """
+    if not BENCH_REDIS_URL:
+        return ""
+    parts = urllib.parse.urlsplit(BENCH_REDIS_URL)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=1):
+            return BENCH_REDIS_URL
+    except OSError:
+        return ""
+
+
 @contextlib.contextmanager
 def gunicorn(db_name: str, *, workers: int = WEB_WORKERS, **extra: str) -> Iterator[str]:
     """A gunicorn (sync workers) serving the app on a free loopback port; yields its base URL."""
@@ -173,7 +193,7 @@ def gunicorn(db_name: str, *, workers: int = WEB_WORKERS, **extra: str) -> Itera
             "warning",
         ],
         cwd=ROOT,
-        env=app_env(db_name, PUBLIC_BASE_URL=base, **extra),
+        env=app_env(db_name, PUBLIC_BASE_URL=base, **{"REDIS_URL": shared_cache_url(), **extra}),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
