@@ -243,6 +243,17 @@ FROM followups_promise
 WHERE application_id = ANY(%(ids)s::bigint[])
 """
 
+#: Namespace (first key) of the transaction-level advisory locks that serialise score writers
+#: per application; the second key is the application id.
+SCORE_LOCK_NAMESPACE = 7201
+
+# Taken in id order (the ids arrive sorted and unnest keeps their order), so two writers never
+# wait on each other in a cycle; released at the end of the writer's transaction.
+_SCORES_LOCK_SQL = """
+SELECT pg_advisory_xact_lock(%(namespace)s, id::integer)
+FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY AS u(id, n) ORDER BY n
+"""
+
 _SCORES_RETIRE_SQL = """
 UPDATE followups_persistencescore SET is_current = false
 WHERE is_current AND application_id = ANY(%(ids)s::bigint[])
@@ -421,6 +432,15 @@ def _scores_write_batch(
 ) -> int:
     postgresql = connection.vendor == "postgresql"
     if postgresql:
+        # Two writers of the same application (a webhook's refresh and the sweeper's, say) would
+        # both read "no newer score" and both insert a current row: the second insert breaks the
+        # one-current constraint (a 500 the load test found). The lock, taken in its own
+        # statement before the reads, makes the second writer read what the first committed.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _SCORES_LOCK_SQL,
+                {"namespace": SCORE_LOCK_NAMESPACE, "ids": _id_array(application_ids)},
+            )
         inputs, current = score_inputs_bulk(application_ids, now=now)
     else:
         # The bulk SQL is PostgreSQL's; the zero-setup SQLite checkout (``make run`` without

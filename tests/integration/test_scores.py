@@ -189,16 +189,16 @@ def test_bulk_score_loading_uses_a_constant_number_of_queries(rows, django_asser
         bulk_inputs, current_scores = score_inputs_bulk(ids, now=timezone.now())
     assert len(bulk_inputs) == rows
     assert not current_scores
-    # weights (1) + savepoint and release (2) + reads (3) + insert (1)
-    with django_assert_num_queries(7):
+    # weights (1) + savepoint and release (2) + writer lock (1) + reads (3) + insert (1)
+    with django_assert_num_queries(8):
         assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == rows
-    # unchanged: the reads only
-    with django_assert_num_queries(6):
+    # unchanged: the lock and the reads only
+    with django_assert_num_queries(7):
         assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == 0
     for test in tests:
         ContactFactory(application=test.application, occurred_at=test.deadline_at, prompted=True)
     # changed: retire the old current rows, then insert
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == rows
 
 
@@ -209,8 +209,8 @@ def test_bulk_recompute_costs_the_same_queries_per_batch_whatever_the_batch_size
     req = RequisitionFactory()
     ids = [_closed_with_call(req).application_id for _ in range(4 * batch_size)]
     ContactFactory.create_batch(3, application_id=ids[0], prompted=True)
-    # weights (1) + per batch: savepoint and release (2), reads (3), insert (1)
-    with django_assert_num_queries(1 + 4 * 6):
+    # weights (1) + per batch: savepoint and release (2), writer lock (1), reads (3), insert (1)
+    with django_assert_num_queries(1 + 4 * 7):
         scores_recompute(application_ids=ids, now=timezone.now(), batch_size=batch_size)
 
 
@@ -653,3 +653,59 @@ def test_bulk_recompute_agrees_with_the_single_application_path_on_scale_data():
     stored = {a.pk: _stored(a) for a in apps}
     assert stored == {a.pk: _reference(a, now) for a in apps}
     assert len({value[0] for value in stored.values()}) > 5  # varied scores, not all zero
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_writers_refreshing_one_application_at_once_store_one_current_score():
+    import threading
+
+    from django.db import connection
+
+    test = SilenceTestFactory(closing=True)
+    app = test.application
+    PersistenceScore.objects.all().delete()
+    now = timezone.now()
+    first_wrote = threading.Event()
+    second_waiting = threading.Event()
+    errors = []
+
+    def first_writer():
+        try:
+            with transaction.atomic():
+                scores_recompute(application_ids=[app.pk], now=now)
+                first_wrote.set()
+                # Hold the transaction (and its new current row) until the second writer is
+                # blocked, as when a webhook and the sweeper refresh the same application.
+                second_waiting.wait(timeout=30)
+        except Exception as exc:  # reported by the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_writer)
+    thread.start()
+    assert first_wrote.wait(timeout=30)
+
+    def report_blocked():
+        with connection.cursor() as cursor:  # another connection: this thread's own
+            for _ in range(300):
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+                if cursor.fetchone()[0]:
+                    break
+                threading.Event().wait(0.05)
+        connection.close()
+        second_waiting.set()
+
+    watcher = threading.Thread(target=report_blocked)
+    watcher.start()
+    changed = scores_recompute(application_ids=[app.pk], now=now)
+    thread.join(timeout=30)
+    watcher.join(timeout=30)
+
+    assert errors == []
+    assert changed == 0  # it read the first writer's committed score: nothing new to store
+    assert PersistenceScore.objects.filter(application=app, is_current=True).count() == 1
+    assert PersistenceScore.objects.filter(application=app).count() == 1
