@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
 from audit.admin_mixins import AuditedAdminMixin
 from hiring.models import (
@@ -117,3 +119,22 @@ class SilenceDigestAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PersistUserAdmin(UserAdmin):
+    """Admins (the group) manage users and their roles, but only a superuser may make or unmake
+    superusers or hand out single permissions: otherwise any admin could raise themselves above
+    their role with one tick box."""
+
+    SUPERUSER_ONLY_FIELDS = ("is_superuser", "user_permissions")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += [f for f in self.SUPERUSER_ONLY_FIELDS if f not in fields]
+        return fields

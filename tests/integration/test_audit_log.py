@@ -481,3 +481,34 @@ def test_saving_an_unchanged_admin_form_records_nothing(client, team):
     url = reverse("admin:hiring_requisition_change", args=[team["req"].pk])
     assert client.post(url, _admin_form_data(client.get(url))).status_code == 302
     assert not _events(AuditAction.ADMIN_CHANGED)
+
+
+def test_an_admin_who_is_not_a_superuser_cannot_make_anyone_a_superuser(client):
+    from django.urls import reverse
+
+    admin_user = UserFactory(admin=True)
+    client.force_login(admin_user)
+    url = reverse("admin:auth_user_change", args=[admin_user.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {
+        name: form.initial.get(name, "")
+        for name in ("username", "first_name", "last_name", "email", "date_joined_0")
+    }
+    data.update(
+        {
+            "is_active": "on",
+            "is_staff": "on",
+            "is_superuser": "on",
+            "groups": [g.pk for g in admin_user.groups.all()],
+            "last_login_0": "",
+            "last_login_1": "",
+            "date_joined_0": admin_user.date_joined.strftime("%Y-%m-%d"),
+            "date_joined_1": admin_user.date_joined.strftime("%H:%M:%S"),
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    admin_user.refresh_from_db()
+    assert not admin_user.is_superuser
