@@ -1,11 +1,12 @@
 """Persist settings: one module, configured from environment variables.
 
-Development defaults are deliberately zero-setup (SQLite under ``var/``); production refuses to
-start without the secrets it needs (``DEBUG`` off and no ``SECRET_KEY`` is an error, not a
-warning).
+Development defaults are deliberately zero-setup (an embedded PostgreSQL under ``var/``);
+production refuses to start without the secrets it needs (``DEBUG`` off and no ``SECRET_KEY`` is an
+error, not a warning).
 """
 
 import os
+import urllib.parse
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
 
 
-# A checkout without DATABASE_URL is the zero-setup local SQLite app: development mode unless
+# A checkout without DATABASE_URL is the zero-setup local app: development mode unless
 # told otherwise, so `python manage.py …` works there without any environment. A deployment sets
 # DATABASE_URL, so DEBUG defaults to off and a missing SECRET_KEY stops it (fail fast).
 DEBUG = env_bool("DEBUG", not os.environ.get("DATABASE_URL"))
@@ -60,7 +61,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
-# Where the zero-setup SQLite database and other local state live.
+# Where the embedded database and other local state live.
 VAR_DIR = Path(os.environ.get("PERSIST_VAR_DIR", BASE_DIR / "var"))
 
 INSTALLED_APPS = [
@@ -121,24 +122,19 @@ TEMPLATES = [
     },
 ]
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
-        )
-    }
-else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "persist.sqlite3",
-            # The web server and the task cluster share the file: wait for the lock instead of
-            # failing with "database is locked".
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
-        }
-    }
+# Without DATABASE_URL: the embedded PostgreSQL server that `make run` starts under var/postgres
+# (scripts/embedded_postgres.py), reached through its Unix socket. PostgreSQL is the only engine:
+# the product's set-based SQL (locks, SKIP LOCKED, jsonb) is written for it.
+DATABASE_URL = os.environ.get("DATABASE_URL") or (
+    f"postgres://postgres@{urllib.parse.quote(str(VAR_DIR / 'postgres'), safe='')}/persist"
+)
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(f"Persist runs on PostgreSQL only; DATABASE_URL is {DATABASE_URL!r}")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

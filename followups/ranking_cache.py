@@ -30,7 +30,7 @@ from pathlib import Path
 from django.core.cache import cache
 from django.db import connection
 from django.middleware.csrf import get_token
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
@@ -42,19 +42,17 @@ from hiring.models import Requisition
 RANKING_CACHE_SECONDS = 15 * 60
 TEMPLATE = "followups/_ranking_rows.html"
 FORM_TEMPLATE = "followups/_ranking_filter_fields.html"
-_ROOT = Path(__file__).resolve().parent.parent
-CODE_VERSION = hashlib.sha256(
-    b"".join(
-        (_ROOT / name).read_bytes()
-        for name in (
-            "followups/ranking.py",
-            "followups/ranking_cache.py",
-            "followups/ranking_views.py",
-            "templates/followups/_ranking_rows.html",
-            "templates/followups/_ranking_filter_fields.html",
-        )
-    )
-).hexdigest()[:16]
+_HERE = Path(__file__).resolve().parent
+
+
+@functools.cache
+def code_version() -> str:
+    """A digest of the code and templates that shape the cached fragment: a deployment that
+    changes them never serves rows rendered by the old ones. Read on first use, not at import
+    (the templates are found through the template loaders, wherever they are installed)."""
+    sources = [_HERE / name for name in ("ranking.py", "ranking_cache.py", "ranking_views.py")]
+    sources += [Path(get_template(name).origin.name) for name in (TEMPLATE, FORM_TEMPLATE)]
+    return hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]
 
 
 #: Stands for the requisition's id while the fingerprint query is compiled once per process:
@@ -94,7 +92,7 @@ def ranking_fingerprint(requisition) -> str:
 def ranking_cache_key(requisition, *, fingerprint: str, query: str, can_override: bool) -> str:
     parts = "\n".join(
         (
-            CODE_VERSION,
+            code_version(),
             str(requisition.pk),
             fingerprint,
             query,
@@ -112,9 +110,7 @@ def ranking_rows_html(
     """The rows fragment from the cache, or rendered from ``build_context()`` (and cached when
     ``cacheable``); either way with the request's own CSRF token."""
     key = None
-    # The fingerprint is PostgreSQL SQL (md5, string_agg, row to text); SQLite, used by
-    # `make run` without DATABASE_URL, renders every time.
-    if cacheable and connection.vendor == "postgresql":
+    if cacheable:
         key = ranking_cache_key(
             requisition,
             fingerprint=ranking_fingerprint(requisition),
@@ -140,7 +136,7 @@ def filter_form_html(form, *, query: str) -> SafeString:
             for name, field in form.fields.items()
         ]
     )
-    digest = hashlib.sha256(f"{CODE_VERSION}\n{query}\n{shape}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{code_version()}\n{query}\n{shape}".encode()).hexdigest()
     key = f"ranking-filter-form:{digest}"
     html = cache.get(key)
     if html is None:

@@ -30,7 +30,6 @@ from django.utils import timezone
 from followups.models import (
     Contact,
     ContactTag,
-    PersistenceScore,
     Promise,
     ScoringWeights,
 )
@@ -408,44 +407,19 @@ def _unchanged(old: _Current, result: ScoreResult, lines: list[dict], *, weights
     ) and json.loads(old.lines) == lines
 
 
-def _current_scores_orm(application_ids: Sequence[int]) -> dict[int, _Current]:
-    return {
-        application_id: _Current(score, outcome, comparable, json.dumps(lines), weights, test)
-        for application_id, score, outcome, comparable, lines, weights, test in (
-            PersistenceScore.objects.filter(
-                application_id__in=application_ids, is_current=True
-            ).values_list(
-                "application_id",
-                "score",
-                "outcome",
-                "comparable",
-                "lines",
-                "weights_id",
-                "silence_test_id",
-            )
-        )
-    }
-
-
 def _scores_write_batch(
     application_ids: Sequence[int], *, rules: Weights, weights_id: int, now: datetime
 ) -> int:
-    postgresql = connection.vendor == "postgresql"
-    if postgresql:
-        # Two writers of the same application (a webhook's refresh and the sweeper's, say) would
-        # both read "no newer score" and both insert a current row: the second insert breaks the
-        # one-current constraint (a 500 the load test found). The lock, taken in its own
-        # statement before the reads, makes the second writer read what the first committed.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _SCORES_LOCK_SQL,
-                {"namespace": SCORE_LOCK_NAMESPACE, "ids": _id_array(application_ids)},
-            )
-        inputs, current = score_inputs_bulk(application_ids, now=now)
-    else:
-        # The bulk SQL is PostgreSQL's; the zero-setup SQLite checkout (``make run`` without
-        # DATABASE_URL) takes the reference loader, which gives the same scores.
-        inputs, current = score_inputs(application_ids), _current_scores_orm(application_ids)
+    # Two writers of the same application (a webhook's refresh and the sweeper's, say) would
+    # both read "no newer score" and both insert a current row: the second insert breaks the
+    # one-current constraint (a 500 the load test found). The lock, taken in its own
+    # statement before the reads, makes the second writer read what the first committed.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SCORES_LOCK_SQL,
+            {"namespace": SCORE_LOCK_NAMESPACE, "ids": _id_array(application_ids)},
+        )
+    inputs, current = score_inputs_bulk(application_ids, now=now)
     new: list[tuple[int, int | None, ScoreResult, list[dict]]] = []
     retire = []
     for application_id, data in inputs.items():
@@ -461,25 +435,6 @@ def _scores_write_batch(
         new.append((application_id, data.test_id, result, lines))
     if not new:
         return 0
-    if not postgresql:
-        PersistenceScore.objects.filter(application_id__in=retire, is_current=True).update(
-            is_current=False
-        )
-        PersistenceScore.objects.bulk_create(
-            PersistenceScore(
-                application_id=application_id,
-                silence_test_id=test_id,
-                weights_id=weights_id,
-                score=result.score,
-                outcome=result.outcome,
-                comparable=result.comparable,
-                lines=lines,
-                first_follow_up_at=result.first_follow_up_at,
-                computed_at=now,
-            )
-            for application_id, test_id, result, lines in new
-        )
-        return len(new)
     rows = [
         {
             "a": application_id,

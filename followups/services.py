@@ -239,7 +239,6 @@ class _AddressLookup:
 # application): per message the ORM's query building cost more than PostgreSQL's work. The
 # application is chosen as ``applications_for_candidates`` chooses it (open silence test first,
 # then the most recently active); tests/integration/test_email_capture.py checks both agree.
-# IN lists rather than arrays so that SQLite (``make run``) runs it too.
 _ADDRESS_LOOKUP_SQL = """
 SELECT 'team', lower(u.email), NULL, NULL
 FROM {users} u

@@ -3,7 +3,6 @@
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db import connection
 from django.db.models import Count, Q
 
 from candidates.models import Application
@@ -70,19 +69,13 @@ def dashboard_for(*, user, now: datetime) -> Dashboard:
             deadline_at__gte=now,
             deadline_at__lt=now + timedelta(days=7),
         ).order_by("deadline_at")[:CARD_LIMIT]
-        if connection.features.supports_slicing_ordering_in_compound:
-            # Both cards in one round trip; the states are disjoint, so the rows split back.
-            both = list(decisions.union(deadlines, all=True))
-            board.decisions = _decision_order(
-                [t for t in both if t.state == SilenceTestState.CLOSED]
-            )
-            board.deadlines = sorted(
-                (t for t in both if t.state == SilenceTestState.WAITING),
-                key=lambda t: t.deadline_at,
-            )
-        else:  # SQLite (`make run` without DATABASE_URL) cannot LIMIT inside a UNION
-            board.decisions = list(decisions)
-            board.deadlines = list(deadlines)
+        # Both cards in one round trip; the states are disjoint, so the rows split back.
+        both = list(decisions.union(deadlines, all=True))
+        board.decisions = _decision_order([t for t in both if t.state == SilenceTestState.CLOSED])
+        board.deadlines = sorted(
+            (t for t in both if t.state == SilenceTestState.WAITING),
+            key=lambda t: t.deadline_at,
+        )
     if is_recruiter(user) or is_admin(user):
         board.unmatched_count = Contact.objects.filter(
             candidate__isnull=True, match_status__in=QUEUE_STATUSES

@@ -273,14 +273,6 @@ class _Phases:
 # --- Bulk writing --------------------------------------------------------------------------------
 
 
-def require_postgresql() -> None:
-    if connection.vendor != "postgresql":
-        raise RuntimeError(
-            f"seed_scale needs PostgreSQL (COPY, sequences); the database is {connection.vendor}. "
-            "Set DATABASE_URL=postgres://…"
-        )
-
-
 def _reserve_ids(model: type[models.Model], count: int) -> int:
     """Take ``count`` consecutive primary keys from the table's sequence; returns the first.
 
@@ -686,7 +678,6 @@ def seed_scale(
     progress: Callable[[str], None] | None = None,
 ) -> ScaleReport:
     """Create the scale dataset in one transaction; ``force`` replaces an existing one."""
-    require_postgresql()
     if requisitions < 1 or applications < 0 or contacts < 0 or batch_size < 1:
         raise ValueError("Sizes must be positive (at least one requisition).")
     if method not in {"copy", "orm"}:

@@ -310,8 +310,8 @@ def _auto_reject(test_ids: list[int], now: datetime, stage_ids: set[int]) -> int
     return len(moves)
 
 
-#: The missing digests of the groups of a batch's closing tests. Plain SQL that PostgreSQL and
-#: SQLite (the zero-setup demo) both run; the groups never travel to Python and back.
+#: The missing digests of the groups of a batch's closing tests, in one statement: the groups
+#: never travel to Python and back.
 _DIGESTS_ENSURE = """
     INSERT INTO {digest} (requisition_id, window_closes_at, created_at, recipient, failure)
     SELECT DISTINCT g.requisition_id, g.window_closes_at, %s, '', ''

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Run Persist locally: migrate, seed the demo, then the web server and the django-q2 cluster
-# together. Ctrl-C stops both. With DATABASE_URL unset the data lives in var/persist.sqlite3.
+# together. Ctrl-C stops both. With DATABASE_URL unset an embedded PostgreSQL server (pgserver)
+# keeps the data in var/postgres and is stopped with them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ -z "${DATABASE_URL:-}" ]; then
+    exec .venv/bin/python scripts/embedded_postgres.py -- bash scripts/run.sh "$@"
+fi
 
 export DEBUG="${DEBUG:-true}"
 HOST="${HOST:-127.0.0.1}"
@@ -31,8 +36,6 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-# SQLite has no row locks: the embedded default runs exactly one cluster with one worker.
-if [ -z "${DATABASE_URL:-}" ]; then export Q_WORKERS="${Q_WORKERS:-1}"; fi
 # Its own session: Ctrl-C reaches only this script, which stops the cluster with one SIGTERM
 # (a cluster that gets SIGINT and SIGTERM together can hang while stopping).
 setsid $PY manage.py qcluster &

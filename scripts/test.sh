@@ -3,10 +3,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/persist}"
+PY=.venv/bin/python
+# DATABASE_URL, else the local server on 127.0.0.1:5432, else an embedded one under var/postgres.
+if [ -z "${DATABASE_URL:-}" ]; then
+    exec $PY scripts/embedded_postgres.py --prefer-local -- bash scripts/test.sh "$@"
+fi
 export SECRET_KEY="${SECRET_KEY:-insecure-test-only-secret-key-not-for-production}"
 export DEBUG="${DEBUG:-false}"
-PY=.venv/bin/python
 
 if ! $PY scripts/check_database.py; then
     exit 1

@@ -1,4 +1,4 @@
-"""`make run`'s script really serves the app: real processes, real HTTP, SQLite default."""
+"""`make run`'s script really serves the app: real processes, real HTTP, embedded PostgreSQL."""
 
 import http.cookiejar
 import os
@@ -68,7 +68,8 @@ def running_app(tmp_path):
 
 def test_run_command_serves_login_and_seeded_board_with_the_task_cluster(running_app, tmp_path):
     base, process, log = running_app
-    assert (tmp_path / "persist.sqlite3").exists(), "DATABASE_URL unset must mean SQLite in var/"
+    # DATABASE_URL unset: an embedded PostgreSQL server keeps the data under var/postgres.
+    assert (tmp_path / "postgres" / "PG_VERSION").exists()
     output = log.read_text()
     password = re.search(r"^\s+manager\s+(\S+)$", output, re.MULTILINE).group(1)
 
@@ -107,6 +108,8 @@ def test_run_command_serves_login_and_seeded_board_with_the_task_cluster(running
     while _processes_with_env(f"PERSIST_VAR_DIR={tmp_path}") and time.monotonic() < deadline:
         time.sleep(0.3)
     assert _processes_with_env(f"PERSIST_VAR_DIR={tmp_path}") == []
+    # ...and the embedded PostgreSQL server with them.
+    assert not (tmp_path / "postgres" / "postmaster.pid").exists()
 
 
 def _processes_with_env(marker: str) -> list[int]:

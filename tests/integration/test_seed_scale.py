@@ -113,12 +113,6 @@ def test_seed_scale_refuses_a_second_run_without_force_and_replaces_with_it():
     assert not first_ids & set(Application.objects.values_list("id", flat=True))
 
 
-def test_seed_scale_refuses_sqlite(monkeypatch):
-    monkeypatch.setattr(connection, "vendor", "sqlite")
-    with pytest.raises(CommandError, match="PostgreSQL"):
-        _seed()
-
-
 def _recompute_all_queries(applications: int, now) -> int:
     """Queries of ``scores_recompute_all`` (batches of 20) over a fresh scale dataset."""
     with transaction.atomic():

@@ -1,5 +1,4 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 from django.utils import timezone
 
 from hiring import scale
@@ -40,11 +39,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        if connection.vendor != "postgresql":
-            raise CommandError(
-                f"seed_scale needs PostgreSQL, not {connection.vendor}: set DATABASE_URL="
-                "postgres://user@host:5432/dbname (it uses COPY and sequences)."
-            )
         for name in ("requisitions", "batch_size"):
             if options[name] < 1:
                 raise CommandError(f"--{name.replace('_', '-')} must be at least 1.")
