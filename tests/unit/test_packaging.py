@@ -31,9 +31,7 @@ print("ok", len({names!r}))
 
 def _project_apps() -> set[str]:
     return {
-        path.parent.name
-        for path in ROOT.glob("*/apps.py")
-        if path.parent.name not in NOT_PACKAGED
+        path.parent.name for path in ROOT.glob("*/apps.py") if path.parent.name not in NOT_PACKAGED
     }
 
 
