@@ -6,7 +6,7 @@ is a ``str``/``tuple``/``datetime`` that is safe to store (no lone surrogates, n
 control characters, length-capped) and safe to show (the text body is plain text; HTML has been
 reduced to text by nh3, so no tag or attribute survives).
 
-Rules decided here (the design's "Contacts" section is the contract):
+Rules decided here (docs/design.md, "Contacts", is the contract):
 
 * **What is not an email** (``NotAnEmail``): input that is not bytes; input that is empty or only
   whitespace; input whose first line is not a header field (binary garbage, a PDF, prose), so the

@@ -1,4 +1,4 @@
-"""The ranking a hiring manager sees for one requisition (DESIGN.md "Persistence score"):
+"""The ranking a hiring manager sees for one requisition (docs/design.md, "Ranking"):
 candidates who finished a silence test by score (tie-break: interview scorecard average), then
 those still waiting or observing, then those not yet at the test; finished applications
 (rejected, withdrawn, hired) last. A manager's position override moves a candidate."""

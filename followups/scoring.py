@@ -1,6 +1,6 @@
 """The persistence score: a pure, explainable function of one application's silence test.
 
-Rules: DESIGN.md, "Persistence score (explainable)" and "Contacts". Nothing here touches the
+Rules: docs/design.md, "Persistence score" and "Contacts". Nothing here touches the
 database, settings or the clock: the test, the contacts, the promises, the weights and ``now`` are
 arguments, so the same inputs always give the same ``ScoreResult`` (inputs are sorted internally;
 their order does not matter).
@@ -9,7 +9,7 @@ Every rule is a component function returning zero or more ``ScoreLine`` objects 
 "reason (-N)" written with a real minus sign U+2212, or "reason (0)" for a line that only explains).
 ``score_application`` puts them together; the lines of a result always add up to its score.
 
-Decisions (where DESIGN.md leaves room):
+Decisions (docs/design.md, "Rules", gives the why; the exact edges are here):
 
 * **Persistence contact**: inbound, not prompted, not automated, not an opt-out, with
   ``deadline_at < occurred_at <= window_closes_at`` and ``occurred_at <= now``. A contact at the
@@ -153,7 +153,7 @@ _COUNT_FIELDS = ("cadence_max_per_24h", "cadence_max_in_window")
 
 @dataclass(frozen=True)
 class Weights:
-    """Admin-editable weights: points (ints) and hours. Defaults from DESIGN.md."""
+    """Admin-editable weights: points (ints) and hours. Defaults: docs/design.md, "Rules"."""
 
     base_reached_out: int = 50
     latency_full_hours: float = 24  # full marks within one business day (business hours)

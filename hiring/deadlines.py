@@ -1,8 +1,8 @@
 """Silence-test deadlines and observation windows: pure calendar arithmetic.
 
 Nothing here touches the database or the clock: every instant, time zone, schedule and holiday
-calendar is an argument, so the rules can be tested exhaustively (see DESIGN.md, "The hiring
-practice we automate", points 2 and 3).
+calendar is an argument, so the rules can be tested exhaustively (see docs/design.md, "Deadlines
+and observation windows").
 
 Conventions:
 

@@ -3,7 +3,7 @@ from django.db import migrations
 
 def create_initial_weights(apps, schema_editor):
     weights = apps.get_model("followups", "ScoringWeights")
-    weights.objects.get_or_create(version=1, defaults={"note": "Defaults from DESIGN.md"})
+    weights.objects.get_or_create(version=1, defaults={"note": "Defaults from docs/design.md"})
 
 
 class Migration(migrations.Migration):

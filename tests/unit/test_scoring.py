@@ -1,4 +1,4 @@
-"""Pure tests of the persistence score (DESIGN.md, "Persistence score (explainable)").
+"""Pure tests of the persistence score (docs/design.md, "Persistence score").
 
 No database, no clock: every instant is built here. One block per rule (the component function,
 then the rule through ``score_application``), then hypothesis properties, then a scenario from
@@ -813,7 +813,7 @@ closed_tests = st.builds(make_test, state=st.just("closed"), contaminated=st.boo
 
 
 def is_follow_up(c: ContactSignal, test: TestSignal) -> bool:
-    """The test's own reading of DESIGN.md: unprompted human inbound contact after the
+    """The test's own reading of docs/design.md: unprompted human inbound contact after the
     deadline, inside the window (now is after the window in these properties)."""
     return (
         c.direction == "inbound"
@@ -965,9 +965,10 @@ def test_property_prompted_replies_never_create_the_base(
 
 
 def test_scenario_the_order_a_seasoned_sales_hiring_manager_would_choose():
-    """Ranking: score, highest first; ties by interview scorecard average (DESIGN.md), then by
-    name so the order is total. A contaminated test is ranked at its score but marked not
-    comparable; the assertions about the order of candidates use the comparable ones."""
+    """Ranking: score, highest first; ties by interview scorecard average (docs/design.md,
+    "Ranking"), then by name so the order is total. A contaminated test is ranked at its score
+    but marked not comparable; the assertions about the order of candidates use the comparable
+    ones."""
     manager_call = contact(ny(2, 7, 12), "phone", direction="outbound")
     recruiter_email = contact(ny(2, 9, 10), direction="outbound")
     stories = {
