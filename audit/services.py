@@ -9,7 +9,17 @@ from django.db import models
 
 from audit.models import AuditAction, AuditEvent
 
-__all__ = ["AuditAction", "audit_record", "audit_record_many", "audit_request_context"]
+__all__ = [
+    "REFUSED_CODE",
+    "AuditAction",
+    "audit_record",
+    "audit_record_many",
+    "audit_request_context",
+]
+
+#: The ``code`` of a ValidationError raised by a permission rule (not a typo): the admin records
+#: a form refused with it as an ``admin_refused`` event.
+REFUSED_CODE = "refused"
 
 # The request being served, so events raised deep inside a service or a signal (role changes
 # made in the Django admin) still know who made them and from which address.

@@ -1,8 +1,15 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django_q import admin as django_q_admin
+from django_q.models import Failure, Schedule, Success
+from django_q.tasks import async_task
 
 from audit.admin_mixins import AuditedAdminMixin
+from audit.services import REFUSED_CODE
 from hiring.models import (
     Pipeline,
     Requisition,
@@ -11,6 +18,8 @@ from hiring.models import (
     Stage,
     UserProfile,
 )
+from hiring.roles import can_grant_permissions, can_grant_role, can_manage_account
+from hiring.schedules import TASK_FUNCS, schedule_check, task_func_check
 
 
 class StageInline(admin.TabularInline):
@@ -123,18 +132,135 @@ class SilenceDigestAdmin(admin.ModelAdmin):
 
 User = get_user_model()
 admin.site.unregister(User)
+admin.site.unregister(Group)
 
 
 @admin.register(User)
-class PersistUserAdmin(UserAdmin):
-    """Admins (the group) manage users and their roles, but only a superuser may make or unmake
-    superusers or hand out single permissions: otherwise any admin could raise themselves above
-    their role with one tick box."""
+class PersistUserAdmin(AuditedAdminMixin, UserAdmin):
+    """Admins (the group) manage the accounts of the people who use the app, with the rules in
+    ``hiring.roles``: only a superuser touches a privileged account (superuser, staff, Admins;
+    its change, password and delete pages answer 403), grants superuser or staff status or
+    single permissions, or adds and removes the Admins role. Otherwise any admin could raise
+    themselves above their role, or take over a superuser by setting its password."""
 
-    SUPERUSER_ONLY_FIELDS = ("is_superuser", "user_permissions")
+    SUPERUSER_ONLY_FIELDS = ("is_superuser", "is_staff", "user_permissions")
+
+    def has_change_permission(self, request, obj=None):
+        # Also guards the password page, which asks this about its target.
+        return super().has_change_permission(request, obj) and (
+            obj is None or can_manage_account(request.user, obj)
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (
+            obj is None or can_manage_account(request.user, obj)
+        )
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        if not request.user.is_superuser:
+        if not can_grant_permissions(request.user):
             fields += [f for f in self.SUPERUSER_ONLY_FIELDS if f not in fields]
         return fields
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "groups" not in form.base_fields:
+            return form
+        actor = request.user
+
+        class RoleCheckedForm(form):
+            def clean_groups(self):
+                groups = self.cleaned_data["groups"]
+                before = set()
+                if self.instance.pk:
+                    before = set(self.instance.groups.values_list("name", flat=True))
+                changed = before ^ {group.name for group in groups}
+                refused = sorted(name for name in changed if not can_grant_role(actor, name))
+                if refused:
+                    raise ValidationError(
+                        "Only a superuser can grant or remove these roles: %(roles)s.",
+                        code=REFUSED_CODE,
+                        params={"roles": ", ".join(refused)},
+                    )
+                return groups
+
+        return RoleCheckedForm
+
+
+@admin.register(Group)
+class PersistGroupAdmin(AuditedAdminMixin, GroupAdmin):
+    """A group's permissions are what its role may do: only a superuser changes them (the Admins
+    group's own are set by ``hiring.apps.ADMIN_GROUP_PERMISSIONS`` on every migrate)."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not can_grant_permissions(request.user) and "permissions" not in fields:
+            fields.append("permissions")
+        return fields
+
+
+# --- django-q2: schedules name only the project's tasks; results are read-only -----------------
+
+
+class ScheduleForm(forms.ModelForm):
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            # The same check as the pre_save guard, as a form error instead of a 500.
+            schedule_check(self.instance)
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+admin.site.unregister(Schedule)
+
+
+@admin.register(Schedule)
+class PersistScheduleAdmin(AuditedAdminMixin, django_q_admin.ScheduleAdmin):
+    """Admins see schedules (view permission only); a superuser may edit them, choosing the
+    function from ``TASK_FUNCS``."""
+
+    form = ScheduleForm
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "func":
+            kwargs["help_text"] = "One of: " + ", ".join(sorted(TASK_FUNCS))
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+@admin.action(description="Resubmit selected tasks to queue", permissions=["change"])
+def resubmit_allowed_tasks(model_admin, request, queryset):
+    """django-q2's resubmit action, offered to any viewer, re-queues a stored ``func``: here it
+    needs the change permission (superusers) and skips what the allow-list refuses."""
+    refused = 0
+    for task in queryset:
+        try:
+            task_func_check(task.func, hook=task.hook)
+        except ValidationError:
+            refused += 1
+            continue
+        async_task(
+            task.func,
+            *task.args or (),
+            group=task.group,
+            cluster=task.cluster,
+            **task.kwargs or {},
+        )
+        if isinstance(model_admin, django_q_admin.FailAdmin):
+            task.delete()
+    if refused:
+        messages.error(request, f"{refused} task(s) name a function that may not run.")
+
+
+admin.site.unregister(Success)
+admin.site.unregister(Failure)
+
+
+@admin.register(Success)
+class PersistSuccessAdmin(AuditedAdminMixin, django_q_admin.TaskAdmin):
+    actions = [resubmit_allowed_tasks]
+
+
+@admin.register(Failure)
+class PersistFailureAdmin(AuditedAdminMixin, django_q_admin.FailAdmin):
+    actions = [resubmit_allowed_tasks]

@@ -30,3 +30,37 @@ def is_hiring_manager(user) -> bool:
 
 def is_recruiter(user) -> bool:
     return bool(user.is_authenticated and RECRUITERS in group_names(user))
+
+
+# --- Who may manage whose account (the Django admin's user and group pages call these) --------
+
+#: Roles that carry account management with them: granting one is a superuser's decision, or an
+#: admin could mint peers that outlive their own removal.
+SUPERUSER_GRANTED_ROLES = frozenset({ADMINS})
+
+
+def is_privileged_account(user) -> bool:
+    """Superusers, staff (the Django admin) and holders of the Admins role."""
+    return bool(user.is_superuser or user.is_staff or ADMINS in group_names(user))
+
+
+def can_manage_account(actor, target) -> bool:
+    """May ``actor`` change or delete ``target``'s account (password, flags, roles, details)?
+
+    Only a superuser may touch a privileged account: otherwise an admin could set a superuser's
+    password, or deactivate or demote the people who would notice. ``target`` None is a new
+    account, which starts unprivileged.
+    """
+    if actor.is_superuser:
+        return True
+    return target is None or not is_privileged_account(target)
+
+
+def can_grant_role(actor, role_name: str) -> bool:
+    return bool(actor.is_superuser or role_name not in SUPERUSER_GRANTED_ROLES)
+
+
+def can_grant_permissions(actor) -> bool:
+    """Superuser, staff and single-permission grants, and any group's permissions: all of these
+    reach past the roles, so only a superuser."""
+    return bool(actor.is_superuser)

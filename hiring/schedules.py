@@ -4,6 +4,29 @@ One global minutely sweeper, never a schedule per requisition: django-q2 has a s
 and deadlines live as UTC instants on the silence tests themselves.
 """
 
+from django.core.exceptions import ValidationError
+
+from audit.services import REFUSED_CODE
+
+#: Every function the project hands to django-q2, by dotted path: the only ones a schedule or a
+#: queued task may name. django-q2 imports and calls whatever path a Schedule row holds, so a
+#: free-text ``func`` (``os.system``) is code execution for whoever can write that row.
+TASK_FUNCS = frozenset(
+    {
+        "hiring.tasks.sweep_silence_tests",
+        "hiring.tasks.send_silence_digest",
+        "followups.tasks.poll_imap",
+        "followups.tasks.send_candidate_email",
+        "followups.tasks.sweep_promises",
+        "followups.tasks.run_call_import",
+        "followups.tasks.rescore",
+        "followups.tasks.rescore_all",
+        "privacy.tasks.apply_retention_policy",
+    }
+)
+#: Result hooks are called with the finished task: the project uses none.
+TASK_HOOKS: frozenset[str] = frozenset()
+
 SILENCE_SWEEPER = "silence-test-sweeper"
 IMAP_POLLER = "imap-poller"
 PROMISE_SWEEPER = "promise-sweeper"
@@ -53,3 +76,46 @@ def schedules_ensure(schedule_model, now) -> list[str]:
         if created:
             created_names.append(name)
     return created_names
+
+
+def _refused(field: str, message: str) -> ValidationError:
+    # A dict of errors drops an outer code: the code goes on the field's own error.
+    return ValidationError({field: ValidationError(message, code=REFUSED_CODE)})
+
+
+def _dotted_path(func) -> str:
+    if callable(func):
+        return f"{getattr(func, '__module__', '')}.{getattr(func, '__qualname__', '')}"
+    return str(func or "")
+
+
+def task_func_check(func, *, hook=None, chain=None) -> None:
+    """Refuse work that names a function outside ``TASK_FUNCS`` (or any result hook, or a chain
+    reaching one): raises ``ValidationError`` with the refusal code, which the admin audits."""
+    if _dotted_path(func) not in TASK_FUNCS:
+        raise _refused("func", "Only the project's own tasks can be scheduled.")
+    if hook and _dotted_path(hook) not in TASK_HOOKS:
+        raise _refused("hook", "Result hooks are not allowed.")
+    for link in chain or ():
+        # async_chain's items are (func, args, kwargs) tuples or a bare func.
+        task_func_check(link[0] if isinstance(link, list | tuple) else link)
+
+
+def schedule_check(schedule) -> None:
+    """The allow-list for a ``django_q`` Schedule row, including the task options its ``kwargs``
+    can carry to the scheduler (``q_options`` holds hooks and chains)."""
+    task_func_check(schedule.func, hook=schedule.hook)
+    if schedule.kwargs and "q_options" in str(schedule.kwargs):
+        raise _refused("kwargs", "Task options (q_options) cannot be set on a schedule.")
+
+
+def schedule_guard(sender, instance, **kwargs) -> None:
+    """``pre_save`` of django-q2's Schedule: every writer (admin, shell, fixture, ``schedule()``)
+    meets the allow-list, not just the admin form."""
+    schedule_check(instance)
+
+
+def enqueue_guard(sender, task, **kwargs) -> None:
+    """django-q2's ``pre_enqueue``: the last door before a task is signed and queued, also for
+    the scheduler and the admin's "resubmit" action, which re-run a stored ``func``."""
+    task_func_check(task["func"], hook=task.get("hook"), chain=task.get("chain"))
