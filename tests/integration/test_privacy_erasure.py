@@ -58,7 +58,7 @@ from followups.services import email_ingest, email_reject, email_send
 from hiring.models import SilenceTest, SilenceTestState, StageKind
 from hiring.services import silence_test_announce
 from privacy.models import ErasureReason, ErasureRecord
-from privacy.services import candidate_erase, candidate_export
+from privacy.services import candidate_erase, candidate_export, candidates_erase
 from tests.emails import make_email
 from tests.factories import ApplicationFactory, RequisitionFactory, UserFactory, stage_of
 
@@ -494,7 +494,91 @@ def test_erasure_counts_what_it_deleted_and_scrubbed(rich_candidate):
     assert result.queue_items_deleted == 3
     assert result.import_rows_scrubbed == 2
     assert result.rejected_messages_deleted == 1
-    assert result.sign_in_attempts_deleted == 1
+    # The address's attempt (with its lockout) and the full name's.
+    assert result.sign_in_attempts_deleted == 2
+    # Each failed sign-in with the address, its lockout, the one with the name, the admin edit.
+    assert result.audit_events_scrubbed == django_settings.AXES_FAILURE_LIMIT + 3
+
+
+def test_erasure_keeps_the_security_log_without_the_identifiers(rich_candidate):
+    failed = AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED)
+    before = failed.count()
+
+    candidate_erase(
+        candidate=rich_candidate["candidate"],
+        actor=rich_candidate["admin"],
+        reason=ErasureReason.REQUEST,
+    )
+
+    assert failed.count() == before
+    assert {e.details["username"] for e in failed} == {"[erased]"}
+    assert AuditEvent.objects.get(action=AuditAction.LOCKED_OUT).details == {"username": "[erased]"}
+    assert not AccessAttempt.objects.exists()
+    round_ = InterviewRound.objects.get(application=rich_candidate["application"])
+    assert round_.title == "Role play with [erased]"
+    assert rich_candidate["batch"].__class__.objects.get().filename == "calls [erased].csv"
+
+
+def test_erasure_leaves_other_peoples_records_alone(rich_candidate, client):
+    # A staff member who shares the candidate's first name, and other records that quote
+    # only that first name: a first name alone is theirs only in the candidate's own rows.
+    namesake = UserFactory(recruiter=True, username=FIRST.lower())
+    for _attempt in range(2):
+        client.post("/login/", {"username": namesake.username, "password": "wrong"})
+    email_reject(
+        raw=f"{FIRST} from accounting: lunch?\n".encode(),
+        source=ContactSource.IMAP,
+        now=timezone.now(),
+        reason="no header fields",
+    )
+    other = call_import_create(
+        uploaded_by=namesake,
+        filename=f"{FIRST.lower()}-week-12.csv",
+        content=(
+            b"date,time,direction,from,to,duration,call_id,notes\n"
+            b"2025-03-14,09:30,inbound,+12025550111,+12125550199,1:35,pbx-9,lunch\n"
+        ),
+        preset="generic",
+        default_region="US",
+        enqueue=False,
+    )
+
+    candidate_erase(
+        candidate=rich_candidate["candidate"],
+        actor=rich_candidate["admin"],
+        reason=ErasureReason.REQUEST,
+    )
+
+    assert AccessAttempt.objects.get().username == namesake.username
+    assert {
+        e.details["username"]
+        for e in AuditEvent.objects.filter(
+            action=AuditAction.LOGIN_FAILED, details__username=FIRST.lower()
+        )
+    } == {FIRST.lower()}
+    assert InboundMessage.objects.filter(raw=f"{FIRST} from accounting: lunch?\n".encode()).exists()
+    other.refresh_from_db()
+    assert other.filename == f"{FIRST.lower()}-week-12.csv"
+
+
+def test_erasing_again_changes_nothing(rich_candidate, client):
+    _erase_through_the_page(rich_candidate, client)
+    events = AuditEvent.objects.filter(action=AuditAction.CANDIDATE_ERASED).count()
+
+    response = client.post(
+        f"/candidates/{rich_candidate['candidate'].pk}/erase/",
+        {"confirm_name": rich_candidate["candidate"].full_name, "reason": "request"},
+    )
+
+    assert response.status_code == 409
+    result = candidates_erase(
+        candidate_ids=[rich_candidate["candidate"].pk],
+        actor=rich_candidate["admin"],
+        reason=ErasureReason.REQUEST,
+    )
+    assert result.candidates == 0
+    assert AuditEvent.objects.filter(action=AuditAction.CANDIDATE_ERASED).count() == events
+    assert ErasureRecord.objects.count() == 1
 
 
 def test_erasure_keeps_anonymised_history_so_statistics_still_add_up(rich_candidate):
