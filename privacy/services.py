@@ -41,7 +41,9 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from importlib import import_module
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -374,6 +376,7 @@ def candidates_erase(
     import_rows = _scrub_imports(targets)
     raw_emails, queue_items = _erase_contacts(targets)
     rejected_messages = _erase_orphan_messages(targets)
+    _scrub_sessions(targets, now=now)
     _anonymise_history(targets)
     # The note is meant for a ticket number, but is typed by a person: scrubbed like the rest.
     note = scrub_text(note, targets.full, max_length=300)
@@ -765,6 +768,33 @@ def _erase_orphan_messages(targets: _Targets) -> int:
     ]
     deleted, _per_model = InboundMessage.objects.filter(pk__in=doomed).delete()
     return deleted
+
+
+def _scrub_sessions(targets: _Targets, *, now: datetime) -> int:
+    """Drop the values that quote the candidates (flash messages such as "Round 1: Role play
+    with Dana added.", waiting for the user's next page) from live sessions; the user stays
+    signed in. Through the configured session engine, so a cached copy is replaced too.
+
+    Any name part counts here: at worst a staff member misses a stale flash message."""
+    from django.contrib.sessions.models import Session
+
+    if targets.full is None or not settings.SESSION_ENGINE.endswith(("db", "cached_db")):
+        return 0
+    engine = import_module(settings.SESSION_ENGINE)
+    changed = 0
+    for key in Session.objects.filter(expire_date__gt=now).values_list("session_key", flat=True):
+        store = engine.SessionStore(session_key=key)
+        quoting = [
+            name
+            for name, value in store.items()
+            if not name.startswith("_auth_") and targets.full.search(repr(value))
+        ]
+        if quoting:
+            for name in quoting:
+                del store[name]
+            store.save(must_create=False)
+            changed += 1
+    return changed
 
 
 def _anonymise_history(targets: _Targets) -> None:

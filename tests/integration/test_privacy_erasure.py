@@ -26,6 +26,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import OrmQ, Task
@@ -35,7 +36,6 @@ from candidates.models import Application, Candidate, InterviewRound, StageTrans
 from candidates.services import (
     application_move,
     candidate_create,
-    interview_round_create,
     scorecard_submit,
 )
 from followups.imports import call_import_create, call_import_run
@@ -260,9 +260,18 @@ def rich_candidate(settings, monkeypatch, django_capture_on_commit_callbacks, cl
         actor=recruiter,
         reason=f"{FIRST} aced the screen",
     )
-    interview = interview_round_create(
-        application=application, title=f"Role play with {FIRST}", interviewers=[manager]
+    # Added on the page: the flash message ("Round 1: Role play with … added.") waits in the
+    # recruiter's session until their next page (session message storage, which a deployment
+    # may choose; the default cookie storage also spills into the session when it is full).
+    settings.MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+    recruiter_client = Client()
+    recruiter_client.force_login(recruiter)
+    response = recruiter_client.post(
+        f"/applications/{application.pk}/rounds/",
+        {"title": f"Role play with {FIRST}", "interviewers": [manager.pk]},
     )
+    assert response.status_code == 302
+    interview = InterviewRound.objects.get(application=application)
     scorecard_submit(
         interview_round=interview,
         interviewer=manager,
@@ -420,6 +429,7 @@ def rich_candidate(settings, monkeypatch, django_capture_on_commit_callbacks, cl
         "queued_sms": queued_sms,
         "queued_outbound": queued_outbound,
         "matched_email": matched_email,
+        "recruiter_client": recruiter_client,
     }
 
 
@@ -443,6 +453,7 @@ def test_the_fixture_really_stores_every_identifier_before_erasure(rich_candidat
         "hiring_silencetest",
         "audit_auditevent",
         "axes_accessattempt",
+        "django_session",
     ):
         assert any(hit.startswith(f"{table}.") for hit in hits), table
     assert OrmQ.objects.exists()
@@ -483,6 +494,9 @@ def test_erasure_leaves_no_identifier_in_any_table(rich_candidate, client):
     assert not OrmQ.objects.exists()
     assert not Task.objects.filter(func="followups.tasks.send_candidate_email").exists()
     assert ErasureRecord.objects.get().note == "Ticket 4711 from [erased]"
+    # Only the flash message left the recruiter's session: they are still signed in.
+    response = rich_candidate["recruiter_client"].get("/")
+    assert response.wsgi_request.user.is_authenticated
 
 
 def test_erasure_counts_what_it_deleted_and_scrubbed(rich_candidate):
