@@ -62,6 +62,43 @@ def _words(value: str) -> list[str]:
     return [w for w in re.split(r"[\s,-]+", value or "") if w]
 
 
+def _digits(e164: str) -> str:
+    try:
+        return phonenumbers.national_significant_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return re.sub(r"\D", "", e164)
+
+
+_SEPARATORS = re.compile(r"[\s.()/-]+")
+
+
+class Matcher:
+    """A Python pattern with a cheap pre-check: a text can only match if it contains one of
+    the tokens (lower-cased), or, once separators are removed, one of the numbers' digits.
+    Plain substring tests are fast; a regex of hundreds of alternatives (a retention batch)
+    over every row is not."""
+
+    def __init__(self, pattern: re.Pattern, words: Iterable[str], digits: Iterable[str]):
+        self.pattern = pattern
+        self.words = tuple(sorted(set(words)))
+        self.digits = tuple(sorted(set(digits)))
+
+    def _may_match(self, text: str) -> bool:
+        lowered = text.lower()
+        if any(word in lowered for word in self.words):
+            return True
+        if self.digits:
+            bare = _SEPARATORS.sub("", lowered)
+            return any(number in bare for number in self.digits)
+        return False
+
+    def search(self, text: str) -> bool:
+        return self._may_match(text) and self.pattern.search(text) is not None
+
+    def sub(self, text: str) -> str:
+        return self.pattern.sub(PLACEHOLDER, text) if self._may_match(text) else text
+
+
 @dataclass(frozen=True)
 class Identifiers:
     """The identifiers of the candidates being erased, as regexes (see the module docstring)."""
@@ -106,27 +143,63 @@ class Identifiers:
         alternatives = self._alternatives(_SQL, parts=parts)
         return "|".join(f"(?:{a})" for a in alternatives) if alternatives else None
 
-    def python(self, *, parts: bool = False) -> re.Pattern | None:
+    def python(self, *, parts: bool = False) -> Matcher | None:
         alternatives = self._alternatives(_PY, parts=parts)
         if not alternatives:
             return None
-        return re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
+        pattern = re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
+        return Matcher(pattern, self.words(), [_digits(n) for n in self.numbers])
+
+    def words(self) -> list[str]:
+        """Lower-cased strings one of which any match contains, numbers aside: the addresses,
+        and the first word of each name (a full name or a name part starts with one)."""
+        found = [a.lower() for a in self.addresses]
+        for first, last in self.names:
+            found += [w.lower() for w in _words(first) + _words(last)]
+        return found
+
+    def prefilter_sql(self, *, escaped_bytes: bool = False) -> str | None:
+        """A PostgreSQL regex, for ``lower(column) ~ …``, that every text quoting one of the
+        identifiers matches (a word of ``words``, or a number's digits with any separators),
+        and that PostgreSQL runs in one pass: a cheap pre-filter before the exact match.
+
+        With ``escaped_bytes`` the words are written as ``encode(bytea, 'escape')`` writes
+        them (non-ASCII bytes as ``\\ooo``), to search raw bytes decoded that way."""
+
+        def escape_encoded(value: str) -> str:
+            return "".join(
+                "\\\\" if b == 0x5C else chr(b) if 0 < b < 0x80 else f"\\{b:03o}"
+                for b in value.encode("utf-8")
+            )
+
+        words = [escape_encoded(w) if escaped_bytes else w for w in self.words()]
+        alternatives = [re.escape(w) for w in sorted(set(words))]
+        alternatives += [_PHONE_SEPARATORS.join(_digits(n)) for n in self.numbers]
+        return "|".join(alternatives) or None
+
+    def exact(self) -> list[str]:
+        """Lower-cased whole values a typed field may equal: addresses, numbers, full names."""
+        found = [a.lower() for a in self.addresses] + list(self.numbers)
+        for first, last in self.names:
+            if first.strip() and last.strip():
+                found += [f"{first} {last}".lower(), f"{last} {first}".lower()]
+        return found
 
 
-def scrub_text(value: str, pattern: re.Pattern | None, *, max_length: int | None = None) -> str:
+def scrub_text(value: str, pattern: Matcher | None, *, max_length: int | None = None) -> str:
     if not value or pattern is None:
         return value
-    scrubbed = pattern.sub(PLACEHOLDER, value)
+    scrubbed = pattern.sub(value)
     return scrubbed[:max_length] if max_length else scrubbed
 
 
-def scrub_json(value, pattern: re.Pattern | None):
+def scrub_json(value, pattern: Matcher | None):
     """The JSON value with identifiers replaced in every string (keys included); the structure
     and the numbers are left as they are, so the result is still valid JSON of the same shape."""
     if pattern is None:
         return value
     if isinstance(value, str):
-        return pattern.sub(PLACEHOLDER, value)
+        return pattern.sub(value)
     if isinstance(value, list):
         return [scrub_json(item, pattern) for item in value]
     if isinstance(value, dict):

@@ -47,8 +47,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import CharField, Exists, F, Func, OuterRef, Q, Value
-from django.db.models.functions import Cast, Concat, Left
+from django.db.models import BooleanField, CharField, Exists, F, Func, OuterRef, Q, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Concat, Left, Lower, Trim
 
 from audit.services import AuditAction, audit_record, audit_record_many
 from privacy.identifiers import PLACEHOLDER, Identifiers, scrub_json, scrub_text
@@ -322,7 +324,6 @@ class _Targets:
     def __post_init__(self):
         # Compiled once per erasure: "strong" for rows that belong to no one in particular,
         # "full" (with each name part alone) for rows that belong to the candidates.
-        self.strong_sql = self.identifiers.sql()
         self.full_sql = self.identifiers.sql(parts=True)
         self.strong = self.identifiers.python()
         self.full = self.identifiers.python(parts=True)
@@ -569,9 +570,18 @@ def _scrub_admin_log(targets: _Targets, owned: dict[type, list[int]]) -> int:
                 content_type=ContentType.objects.get_for_model(model),
                 object_id__in=[str(pk) for pk in pks],
             )
-    if targets.strong_sql:
-        about |= Q(object_repr__iregex=targets.strong_sql) | Q(
-            change_message__iregex=targets.strong_sql
+    if targets.strong is not None:
+        # Any entry quoting them: the database pre-selects, the exact match decides.
+        prefilter = targets.identifiers.prefilter_sql()
+        maybe = LogEntry.objects.filter(
+            Q(object_repr__iregex=prefilter) | Q(change_message__iregex=prefilter)
+        ).values_list("pk", "object_repr", "change_message")
+        about |= Q(
+            pk__in=[
+                pk
+                for pk, text, message in maybe
+                if targets.strong.search(text) or targets.strong.search(message)
+            ]
         )
     return LogEntry.objects.filter(about).update(
         object_repr="Erased personal data", change_message=""
@@ -591,12 +601,20 @@ def _scrub_audit_events(targets: _Targets, owned: dict[type, list[int]]) -> int:
     for model, pks in owned.items():
         if pks:
             about |= Q(object_type=model._meta.label_lower, object_id__in=[str(pk) for pk in pks])
-    sign_ins = Q(action__in=[AuditAction.LOGIN_FAILED, AuditAction.LOCKED_OUT])
+    # A typed username is matched whole (trimmed, any case): an index-friendly equality, where
+    # a pattern search over every failed sign-in of a brute-force attack would not be.
+    sign_ins = Q(
+        action__in=[AuditAction.LOGIN_FAILED, AuditAction.LOCKED_OUT],
+        username_typed__in=targets.identifiers.exact(),
+    )
     changed = []
     for scope, pattern in ((about, targets.full), (sign_ins & ~about, targets.strong)):
         if pattern is None:
             continue
-        for event in AuditEvent.objects.filter(scope).exclude(details={}).only("id", "details"):
+        events = AuditEvent.objects.annotate(
+            username_typed=Lower(Trim(KeyTextTransform("username", "details")))
+        )
+        for event in events.filter(scope).exclude(details={}).only("id", "details"):
             scrubbed = scrub_json(event.details, pattern)
             if scrubbed != event.details:
                 event.details = scrubbed
@@ -607,19 +625,15 @@ def _scrub_audit_events(targets: _Targets, owned: dict[type, list[int]]) -> int:
 
 def _erase_sign_in_attempts(targets: _Targets) -> int:
     """django-axes rows (attempts, with the lockout they make, and the optional logs) whose
-    username or request data is one of the identifiers: no staff account is called that, so
-    deleting them only lifts a lockout of the candidate's own address."""
+    username is one of the identifiers (trimmed, any case): no staff account is called that,
+    so deleting them only lifts a lockout of the candidate's own address."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
-    if not targets.strong_sql:
-        return 0
-    pattern = targets.strong_sql
+    exact = targets.identifiers.exact()
     deleted = 0
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
-        mentions = Q(username__iregex=pattern)
-        if model is AccessAttempt:
-            mentions |= Q(get_data__iregex=pattern) | Q(post_data__iregex=pattern)
-        _count, per_model = model.objects.filter(mentions).delete()
+        typed = model.objects.annotate(username_typed=Lower(Trim("username")))
+        _count, per_model = typed.filter(username_typed__in=exact).delete()
         # Not the cascaded expiry rows: the attempts themselves.
         deleted += per_model.get(model._meta.label, 0)
     return deleted
@@ -710,12 +724,17 @@ def _scrub_imports(targets: _Targets) -> int:
         scrubbed += ImportRow.objects.filter(batch=batch, row_number__in=theirs).update(
             data={}, reason=ERASED_TEXT
         )
-    if targets.strong_sql:
+    if targets.strong is not None:
         # Any other file named after them, or whose failure message quotes them.
-        for field, length in (("filename", 255), ("failure", 2000)):
-            ImportBatch.objects.filter(**{f"{field}__iregex": targets.strong_sql}).update(
-                **{field: _regexp_replace(field, targets.strong_sql, length)}
-            )
+        prefilter = targets.identifiers.prefilter_sql()
+        maybe = ImportBatch.objects.filter(
+            Q(filename__iregex=prefilter) | Q(failure__iregex=prefilter)
+        ).only("id", "filename", "failure")
+        for batch in maybe:
+            filename = scrub_text(batch.filename, targets.strong, max_length=255)
+            failure = scrub_text(batch.failure, targets.strong, max_length=2000)
+            if (filename, failure) != (batch.filename, batch.failure):
+                ImportBatch.objects.filter(pk=batch.pk).update(filename=filename, failure=failure)
     return scrubbed
 
 
@@ -753,13 +772,19 @@ def _erase_orphan_messages(targets: _Targets) -> int:
     """Delete raw messages that no contact holds (bytes rejected as not an email, kept for a
     person to look at) when they quote an address, a number or the full name.
 
-    Read in Python, a few at a time: they are raw bytes in no known encoding, and rare."""
+    The database pre-selects the bytes that contain a word of an identifier (or a number's
+    digits once separators are removed); only those are read and matched exactly."""
     from followups.models import Contact, InboundMessage
 
     if targets.strong is None:
         return 0
+    may_quote = RawSQL(
+        "lower(encode(raw, 'escape')) ~ %s",
+        [targets.identifiers.prefilter_sql(escaped_bytes=True)],
+        output_field=BooleanField(),
+    )
     orphans = InboundMessage.objects.filter(
-        ~Exists(Contact.objects.filter(message_id=OuterRef("pk")))
+        may_quote, ~Exists(Contact.objects.filter(message_id=OuterRef("pk")))
     ).only("id", "raw")
     doomed = [
         message.pk
