@@ -7,14 +7,25 @@ What erasure does, per table, and why (README "Personal data (GDPR)" says the sa
   from one of their addresses or numbers (queue items belong to no application, so no
   statistic needs them); django-q2 task rows (done, failed or queued) whose arguments or
   results name the candidate's contacts or applications, or quote an identifier.
+  Also deleted: raw messages kept without a contact (bytes rejected as not an email) that
+  quote an address, number or the full name, and django-axes sign-in attempts (and the
+  lockouts they make) under one of them: the candidate typed it into the staff sign-in page.
 * Kept, anonymised: the candidate row (name becomes "Erased candidate #<pk>", profile fields
   emptied), applications, stage transitions, interview rounds, scorecard ratings, contacts
-  (channel, direction, time, classification), promises, scores and rank overrides. They carry
-  no identifier any more, and requisition statistics (funnel, persistence rates, scores) keep
-  adding up. Every free text about the candidate in them is emptied or replaced.
-* Scrubbed: call-log import rows that came from their number (the row's cells and the row's
-  line in the stored CSV), and ``django_admin_log`` entries about their objects or quoting them.
-* Recorded: an ``ErasureRecord`` (who, when, candidate pk, reason) with nothing personal.
+  (channel, direction, time, classification), promises, scores, rank overrides and silence
+  tests. They carry no identifier any more, and requisition statistics (funnel, persistence
+  rates, scores) keep adding up. Free text typed about the candidate in them (stage-move and
+  silence-test cancel reasons, scorecard notes, promises, override reasons, contact texts) is
+  emptied or replaced whole; labels that merely may name them (round titles) have the
+  identifiers replaced (``privacy.identifiers``).
+* Scrubbed (identifiers replaced by "[erased]", the row kept): call-log import rows that came
+  from their number (the row's cells and the row's line in the stored CSV) and the file names
+  of those imports (and any import's file name or failure quoting an address, number or the
+  full name); ``django_admin_log`` entries about their objects or quoting them (text emptied);
+  audit events about their objects, and failed sign-in / lockout events whose username is one
+  of their identifiers (the event, its time and address stay: it is the staff's security log).
+* Recorded: an ``ErasureRecord`` (who, when, candidate pk, reason; the typed reference note
+  with identifiers replaced) and one audit event per candidate, with nothing personal.
 """
 
 from __future__ import annotations
@@ -30,14 +41,19 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from importlib import import_module
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import CharField, Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import BooleanField, CharField, Exists, F, Func, OuterRef, Q, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Concat, Left, Lower, Trim
 
 from audit.services import AuditAction, audit_record, audit_record_many
+from privacy.identifiers import PLACEHOLDER, Identifiers, scrub_json, scrub_text
 from privacy.models import ErasureReason, ErasureRecord
 from privacy.signals import candidate_erased, candidate_exported
 
@@ -290,6 +306,9 @@ class ErasureResult:
     import_rows_scrubbed: int = 0
     tasks_deleted: int = 0
     admin_log_scrubbed: int = 0
+    rejected_messages_deleted: int = 0
+    sign_in_attempts_deleted: int = 0
+    audit_events_scrubbed: int = 0
 
 
 @dataclass
@@ -300,7 +319,14 @@ class _Targets:
     queue_contact_ids: list[int]  # unmatched/dismissed items from their addresses (deleted)
     addresses: set[str]
     numbers: set[str]
-    texts: set[str]  # every identifier string, for searching free text and task payloads
+    identifiers: Identifiers
+
+    def __post_init__(self):
+        # Compiled once per erasure: "strong" for rows that belong to no one in particular,
+        # "full" (with each name part alone) for rows that belong to the candidates.
+        self.full_sql = self.identifiers.sql(parts=True)
+        self.strong = self.identifiers.python()
+        self.full = self.identifiers.python(parts=True)
 
 
 def candidate_erase(*, candidate, actor, reason: str, note: str = "", now: datetime | None = None):
@@ -344,10 +370,17 @@ def candidates_erase(
     # Order matters: the task rows and admin log are matched by the identifiers and object ids
     # collected above, before the rows that hold them change.
     tasks_deleted = _erase_task_rows(targets)
-    admin_log_scrubbed = _scrub_admin_log(targets)
+    owned = _owned_objects(targets)
+    admin_log_scrubbed = _scrub_admin_log(targets, owned)
+    audit_events_scrubbed = _scrub_audit_events(targets, owned)
+    sign_in_attempts = _erase_sign_in_attempts(targets)
     import_rows = _scrub_imports(targets)
     raw_emails, queue_items = _erase_contacts(targets)
+    rejected_messages = _erase_orphan_messages(targets)
+    _scrub_sessions(targets, now=now)
     _anonymise_history(targets)
+    # The note is meant for a ticket number, but is typed by a person: scrubbed like the rest.
+    note = scrub_text(note, targets.full, max_length=300)
     ErasureRecord.objects.bulk_create(
         [
             ErasureRecord(
@@ -377,6 +410,9 @@ def candidates_erase(
         import_rows_scrubbed=import_rows,
         tasks_deleted=tasks_deleted,
         admin_log_scrubbed=admin_log_scrubbed,
+        rejected_messages_deleted=rejected_messages,
+        sign_in_attempts_deleted=sign_in_attempts,
+        audit_events_scrubbed=audit_events_scrubbed,
     )
     logger.info(
         "Erased candidates %s (%s) by user #%s: %s", ids, reason, actor and actor.pk, result
@@ -394,7 +430,6 @@ def candidates_erase(
 
 def _collect(ids: list[int]) -> _Targets:
     from candidates.models import Application, Candidate, CandidateEmail, CandidatePhone
-    from candidates.normalize import format_phone
     from followups.models import Contact
 
     addresses = set(
@@ -411,11 +446,7 @@ def _collect(ids: list[int]) -> _Targets:
             Q(candidate_id__in=ids) | Q(application_id__in=application_ids)
         ).values_list("pk", flat=True)
     )
-    texts = set(addresses) | set(numbers) | {format_phone(n) for n in numbers}
-    for first, last in Candidate.objects.filter(pk__in=ids).values_list("first_name", "last_name"):
-        full = f"{first} {last}".strip()
-        if full:
-            texts.add(full)
+    names = Candidate.objects.filter(pk__in=ids).values_list("first_name", "last_name")
     queue_contact_ids = list(
         queue_items_from(addresses=addresses, numbers=numbers).values_list("pk", flat=True)
     )
@@ -426,7 +457,7 @@ def _collect(ids: list[int]) -> _Targets:
         queue_contact_ids=queue_contact_ids,
         addresses=addresses,
         numbers=numbers,
-        texts={t for t in texts if t},
+        identifiers=Identifiers.of(addresses=addresses, numbers=numbers, names=names),
     )
 
 
@@ -447,9 +478,8 @@ def queue_items_from(*, addresses: Iterable[str], numbers: Iterable[str]):
     )
 
 
-def _mentions(value, texts: set[str]) -> bool:
-    folded = repr(value).casefold()
-    return any(text.casefold() in folded for text in texts)
+def _mentions(value, targets: _Targets) -> bool:
+    return targets.strong is not None and bool(targets.strong.search(repr(value)))
 
 
 def _task_names_target(func: str, args, targets: _Targets) -> bool:
@@ -473,7 +503,7 @@ def _erase_task_rows(targets: _Targets) -> int:
         task.pk
         for task in Task.objects.only("id", "func", "args", "kwargs", "result").iterator()
         if _task_names_target(task.func, task.args, targets)
-        or _mentions((task.args, task.kwargs, task.result), targets.texts)
+        or _mentions((task.args, task.kwargs, task.result), targets)
     ]
     Task.objects.filter(pk__in=doomed).delete()
     queued, still_to_rescore = [], set()
@@ -481,7 +511,7 @@ def _erase_task_rows(targets: _Targets) -> int:
         package = row.task
         func, args = package.get("func"), package.get("args") or ()
         if _task_names_target(func, args, targets) or _mentions(
-            (args, package.get("kwargs")), targets.texts
+            (args, package.get("kwargs")), targets
         ):
             queued.append(row.pk)
             if func == "followups.tasks.rescore" and args:
@@ -493,40 +523,135 @@ def _erase_task_rows(targets: _Targets) -> int:
     return len(doomed) + len(queued)
 
 
-def _scrub_admin_log(targets: _Targets) -> int:
+def _owned_objects(targets: _Targets) -> dict[type, list[int]]:
+    """Every object that is the candidates' (by model), for the logs that name objects by id."""
+    from candidates.models import (
+        Application,
+        Candidate,
+        CandidateEmail,
+        CandidatePhone,
+        InterviewRound,
+        Scorecard,
+        StageTransition,
+    )
+    from followups.models import Contact, PersistenceScore, Promise, RankOverride
+    from hiring.models import SilenceTest
+
+    apps = targets.application_ids
+
+    def pks(queryset):
+        return list(queryset.values_list("pk", flat=True))
+
+    return {
+        Candidate: targets.candidate_ids,
+        Application: apps,
+        Contact: targets.contact_ids + targets.queue_contact_ids,
+        CandidateEmail: pks(CandidateEmail.objects.filter(candidate_id__in=targets.candidate_ids)),
+        CandidatePhone: pks(CandidatePhone.objects.filter(candidate_id__in=targets.candidate_ids)),
+        InterviewRound: pks(InterviewRound.objects.filter(application_id__in=apps)),
+        Scorecard: pks(Scorecard.objects.filter(round__application_id__in=apps)),
+        StageTransition: pks(StageTransition.objects.filter(application_id__in=apps)),
+        SilenceTest: pks(SilenceTest.objects.filter(application_id__in=apps)),
+        Promise: pks(Promise.objects.filter(application_id__in=apps)),
+        RankOverride: pks(RankOverride.objects.filter(application_id__in=apps)),
+        PersistenceScore: pks(PersistenceScore.objects.filter(application_id__in=apps)),
+    }
+
+
+def _scrub_admin_log(targets: _Targets, owned: dict[type, list[int]]) -> int:
     """Admin log entries about the candidates' objects, or quoting them, lose their text."""
     from django.contrib.admin.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
 
-    from candidates.models import Application, Candidate, CandidateEmail, CandidatePhone
-    from followups.models import Contact
-
-    objects = {
-        Candidate: targets.candidate_ids,
-        Application: targets.application_ids,
-        Contact: targets.contact_ids + targets.queue_contact_ids,
-        CandidateEmail: list(
-            CandidateEmail.objects.filter(candidate_id__in=targets.candidate_ids).values_list(
-                "pk", flat=True
-            )
-        ),
-        CandidatePhone: list(
-            CandidatePhone.objects.filter(candidate_id__in=targets.candidate_ids).values_list(
-                "pk", flat=True
-            )
-        ),
-    }
     about = Q(pk__in=[])
-    for model, pks in objects.items():
+    for model, pks in owned.items():
         if pks:
             about |= Q(
                 content_type=ContentType.objects.get_for_model(model),
                 object_id__in=[str(pk) for pk in pks],
             )
-    for text in targets.texts:
-        about |= Q(object_repr__icontains=text) | Q(change_message__icontains=text)
+    if targets.strong is not None:
+        # Any entry quoting them: the database pre-selects, the exact match decides.
+        prefilter = targets.identifiers.prefilter_sql()
+        maybe = LogEntry.objects.filter(
+            Q(object_repr__iregex=prefilter) | Q(change_message__iregex=prefilter)
+        ).values_list("pk", "object_repr", "change_message")
+        about |= Q(
+            pk__in=[
+                pk
+                for pk, text, message in maybe
+                if targets.strong.search(text) or targets.strong.search(message)
+            ]
+        )
     return LogEntry.objects.filter(about).update(
         object_repr="Erased personal data", change_message=""
+    )
+
+
+def _scrub_audit_events(targets: _Targets, owned: dict[type, list[int]]) -> int:
+    """Identifiers in the details of audit events are replaced; the events stay.
+
+    Searched: events about the candidates' objects (every name part), and failed sign-ins and
+    lockouts, whose username is whatever was typed (an address or full name). Other events
+    hold ids, stage and field names only (``audit.services``), and the table is large: they
+    are not read."""
+    from audit.models import AuditAction, AuditEvent
+
+    about = Q(pk__in=[])
+    for model, pks in owned.items():
+        if pks:
+            about |= Q(object_type=model._meta.label_lower, object_id__in=[str(pk) for pk in pks])
+    # A typed username is matched whole (trimmed, any case): an index-friendly equality, where
+    # a pattern search over every failed sign-in of a brute-force attack would not be.
+    sign_ins = Q(
+        action__in=[AuditAction.LOGIN_FAILED, AuditAction.LOCKED_OUT],
+        username_typed__in=targets.identifiers.exact(),
+    )
+    changed = []
+    for scope, pattern in ((about, targets.full), (sign_ins & ~about, targets.strong)):
+        if pattern is None:
+            continue
+        events = AuditEvent.objects.annotate(
+            username_typed=Lower(Trim(KeyTextTransform("username", "details")))
+        )
+        for event in events.filter(scope).exclude(details={}).only("id", "details"):
+            scrubbed = scrub_json(event.details, pattern)
+            if scrubbed != event.details:
+                event.details = scrubbed
+                changed.append(event)
+    AuditEvent.objects.bulk_update(changed, ["details"], batch_size=500)
+    return len(changed)
+
+
+def _erase_sign_in_attempts(targets: _Targets) -> int:
+    """django-axes rows (attempts, with the lockout they make, and the optional logs) whose
+    username is one of the identifiers (trimmed, any case): no staff account is called that,
+    so deleting them only lifts a lockout of the candidate's own address."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    exact = targets.identifiers.exact()
+    deleted = 0
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        typed = model.objects.annotate(username_typed=Lower(Trim("username")))
+        _count, per_model = typed.filter(username_typed__in=exact).delete()
+        # Not the cascaded expiry rows: the attempts themselves.
+        deleted += per_model.get(model._meta.label, 0)
+    return deleted
+
+
+def _regexp_replace(field: str, pattern: str, max_length: int):
+    """SQL: the column with every match of ``pattern`` replaced, cut to the column's length (a
+    short name becoming the longer placeholder must not overflow a varchar)."""
+    return Left(
+        Func(
+            F(field),
+            Value(pattern),
+            Value(PLACEHOLDER),
+            Value("gi"),
+            function="regexp_replace",
+            output_field=CharField(),
+        ),
+        max_length,
     )
 
 
@@ -593,10 +718,23 @@ def _scrub_imports(targets: _Targets) -> int:
         writer.writerow(table.header)
         writer.writerows(cells for number, cells in table.rows if number not in theirs)
         batch.content = out.getvalue().encode("utf-8")
-        batch.save(update_fields=["content"])
+        # A file that held their rows may be named after them ("calls with Dana.csv").
+        batch.filename = scrub_text(batch.filename, targets.full, max_length=255)
+        batch.save(update_fields=["content", "filename"])
         scrubbed += ImportRow.objects.filter(batch=batch, row_number__in=theirs).update(
             data={}, reason=ERASED_TEXT
         )
+    if targets.strong is not None:
+        # Any other file named after them, or whose failure message quotes them.
+        prefilter = targets.identifiers.prefilter_sql()
+        maybe = ImportBatch.objects.filter(
+            Q(filename__iregex=prefilter) | Q(failure__iregex=prefilter)
+        ).only("id", "filename", "failure")
+        for batch in maybe:
+            filename = scrub_text(batch.filename, targets.strong, max_length=255)
+            failure = scrub_text(batch.failure, targets.strong, max_length=2000)
+            if (filename, failure) != (batch.filename, batch.failure):
+                ImportBatch.objects.filter(pk=batch.pk).update(filename=filename, failure=failure)
     return scrubbed
 
 
@@ -630,6 +768,60 @@ def _erase_contacts(targets: _Targets) -> tuple[int, int]:
     return raw_emails, len(targets.queue_contact_ids)
 
 
+def _erase_orphan_messages(targets: _Targets) -> int:
+    """Delete raw messages that no contact holds (bytes rejected as not an email, kept for a
+    person to look at) when they quote an address, a number or the full name.
+
+    The database pre-selects the bytes that contain a word of an identifier (or a number's
+    digits once separators are removed); only those are read and matched exactly."""
+    from followups.models import Contact, InboundMessage
+
+    if targets.strong is None:
+        return 0
+    may_quote = RawSQL(
+        "lower(encode(raw, 'escape')) ~ %s",
+        [targets.identifiers.prefilter_sql(escaped_bytes=True)],
+        output_field=BooleanField(),
+    )
+    orphans = InboundMessage.objects.filter(
+        may_quote, ~Exists(Contact.objects.filter(message_id=OuterRef("pk")))
+    ).only("id", "raw")
+    doomed = [
+        message.pk
+        for message in orphans.iterator(chunk_size=20)
+        if targets.strong.search(bytes(message.raw).decode("utf-8", "replace"))
+    ]
+    deleted, _per_model = InboundMessage.objects.filter(pk__in=doomed).delete()
+    return deleted
+
+
+def _scrub_sessions(targets: _Targets, *, now: datetime) -> int:
+    """Drop the values that quote the candidates (flash messages such as "Round 1: Role play
+    with Dana added.", waiting for the user's next page) from live sessions; the user stays
+    signed in. Through the configured session engine, so a cached copy is replaced too.
+
+    Any name part counts here: at worst a staff member misses a stale flash message."""
+    from django.contrib.sessions.models import Session
+
+    if targets.full is None or not settings.SESSION_ENGINE.endswith(("db", "cached_db")):
+        return 0
+    engine = import_module(settings.SESSION_ENGINE)
+    changed = 0
+    for key in Session.objects.filter(expire_date__gt=now).values_list("session_key", flat=True):
+        store = engine.SessionStore(session_key=key)
+        quoting = [
+            name
+            for name, value in store.items()
+            if not name.startswith("_auth_") and targets.full.search(repr(value))
+        ]
+        if quoting:
+            for name in quoting:
+                del store[name]
+            store.save(must_create=False)
+            changed += 1
+    return changed
+
+
 def _anonymise_history(targets: _Targets) -> None:
     """Keep the statistics-bearing rows, without identifiers or free text about the person."""
     from candidates.models import (
@@ -637,10 +829,12 @@ def _anonymise_history(targets: _Targets) -> None:
         Candidate,
         CandidateEmail,
         CandidatePhone,
+        InterviewRound,
         Scorecard,
         StageTransition,
     )
     from followups.models import PersistenceScore, Promise, RankOverride
+    from hiring.models import SilenceTest
 
     ids, apps = targets.candidate_ids, targets.application_ids
     CandidateEmail.objects.filter(candidate_id__in=ids).delete()
@@ -654,6 +848,15 @@ def _anonymise_history(targets: _Targets) -> None:
     )
     Application.objects.filter(pk__in=apps).update(source="")
     StageTransition.objects.filter(application_id__in=apps).update(reason="")
+    # A rejection or withdrawal copies the stage-move reason into the open test's cancel reason.
+    SilenceTest.objects.filter(application_id__in=apps).exclude(cancel_reason="").update(
+        cancel_reason=ERASED_TEXT
+    )
+    # Round titles label the kind of interview ("Role play"); only the identifiers go.
+    if targets.full_sql:
+        InterviewRound.objects.filter(
+            application_id__in=apps, title__iregex=targets.full_sql
+        ).update(title=_regexp_replace("title", targets.full_sql, 100))
     Scorecard.objects.filter(round__application_id__in=apps).update(notes="")
     Promise.objects.filter(application_id__in=apps).update(description=ERASED_TEXT)
     RankOverride.objects.filter(application_id__in=apps).update(reason=ERASED_TEXT)
