@@ -7,7 +7,8 @@ from django.db import connection
 from django.db.models import Count, Q
 
 from candidates.models import Application
-from followups.models import QUEUE_STATUSES, Contact, Promise, PromiseStatus
+from followups.models import Promise, PromiseStatus
+from hiring import policy
 from hiring.models import (
     TERMINAL_KINDS,
     Pipeline,
@@ -84,9 +85,7 @@ def dashboard_for(*, user, now: datetime) -> Dashboard:
             board.decisions = list(decisions)
             board.deadlines = list(deadlines)
     if is_recruiter(user) or is_admin(user):
-        board.unmatched_count = Contact.objects.filter(
-            candidate__isnull=True, match_status__in=QUEUE_STATUSES
-        ).count()
+        board.unmatched_count = policy.unmatched_queue_visible_to(user).count()
         board.promises_due = list(
             Promise.objects.filter(
                 application__requisition_id__in=requisitions,
