@@ -152,9 +152,9 @@ def thread_applications(message_ids: Iterable[str]) -> frozenset[int]:
 def answered_applications(
     candidate_ids: Iterable[int], *, occurred_at: datetime, window
 ) -> frozenset[int]:
-    """Applications whose team contacted these candidates within ``window`` before
-    ``occurred_at``: an inbound call or text then answers that outreach."""
-    return frozenset(
+    """The application of the team's latest outreach to these candidates within ``window``
+    before ``occurred_at``: an inbound call or text then answers it (empty if none)."""
+    latest = (
         Contact.objects.filter(
             candidate_id__in=list(candidate_ids),
             application__isnull=False,
@@ -162,9 +162,11 @@ def answered_applications(
             occurred_at__gte=occurred_at - window,
             occurred_at__lte=occurred_at,
         )
-        .order_by()
+        .order_by("-occurred_at", "-id")
         .values_list("application_id", flat=True)
+        .first()
     )
+    return frozenset() if latest is None else frozenset({latest})
 
 
 def _choose(apps: list[_App]) -> _App:

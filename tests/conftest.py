@@ -7,7 +7,9 @@ def pytest_itemcollected(item):
     # pytest-django reorders the tests from these marks (transactional ones last: they flush
     # the tables, including the rows data migrations created).
     marker = item.get_closest_marker("django_db")
-    if marker is None and ("/integration/" in str(item.fspath) or "/browser/" in str(item.fspath)):
+    if marker is None and any(
+        part in str(item.fspath) for part in ("/integration/", "/browser/", "/security/")
+    ):
         item.add_marker(pytest.mark.django_db)
     elif (
         marker is not None
