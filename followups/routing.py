@@ -169,7 +169,7 @@ def answered_applications(
     return frozenset() if latest is None else frozenset({latest})
 
 
-def _choose(apps: list[_App]) -> _App:
+def choose(apps: list[_App]) -> _App:
     # The team's usual choice: an open silence test first, then the most recently active.
     return max(apps, key=lambda a: (a.has_open_test, a.updated_at, a.id))
 
@@ -209,7 +209,7 @@ def decide(
             break
     one_team = len({applications.team(a) for a in apps}) <= 1
     if one_team and len(remaining) == 1:
-        chosen = _choose(apps) if apps else None
+        chosen = choose(apps) if apps else None
         return Route(
             MatchStatus.MATCHED,
             candidate_id=remaining.pop(),

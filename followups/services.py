@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django_q.tasks import async_task
 
 from followups import routing
@@ -308,25 +307,15 @@ def _is_team_address(address: str, team: frozenset[str]) -> bool:
 
 
 def applications_for_candidates(candidate_ids) -> dict[int, int]:
-    """Candidate id -> the application a contact of theirs belongs to, in one query: the one
-    whose silence test is open, else the most recently active one (a recruiter can move it)."""
-    from candidates.models import Application
-    from hiring.models import OPEN_SILENCE_STATES, SilenceTest
-
-    if not candidate_ids:
-        return {}
-    open_test = Exists(
-        SilenceTest.objects.filter(application_id=OuterRef("pk"), state__in=OPEN_SILENCE_STATES)
-    )
-    result: dict[int, int] = {}
-    for candidate_id, application_id in (
-        Application.objects.filter(candidate_id__in=candidate_ids)
-        .annotate(has_open_test=open_test)
-        .order_by("candidate_id", "-has_open_test", "-updated_at", "-id")
-        .values_list("candidate_id", "pk")
-    ):
-        result.setdefault(candidate_id, application_id)
-    return result
+    """Candidate id -> the application one team's contact of theirs belongs to: the one whose
+    silence test is open, else the most recently active one (``followups.routing``'s choice;
+    across teams routing queues the contact instead)."""
+    loaded = routing.applications_by_candidate(candidate_ids)
+    return {
+        candidate_id: routing.choose(apps).id
+        for candidate_id, apps in loaded.by_candidate.items()
+        if apps
+    }
 
 
 def _application_for_candidate(candidate_id: int) -> int | None:

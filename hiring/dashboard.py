@@ -18,7 +18,7 @@ from hiring.models import (
     Stage,
     StageKind,
 )
-from hiring.roles import is_admin, is_hiring_manager, is_recruiter
+from hiring.roles import is_admin, is_hiring_manager
 
 #: Rows listed per dashboard card ("and N more" below).
 CARD_LIMIT = 10
@@ -84,7 +84,7 @@ def dashboard_for(*, user, now: datetime) -> Dashboard:
         else:  # SQLite (`make run` without DATABASE_URL) cannot LIMIT inside a UNION
             board.decisions = list(decisions)
             board.deadlines = list(deadlines)
-    if is_recruiter(user) or is_admin(user):
+    if policy.may_triage_queue(user):
         board.unmatched_count = policy.unmatched_queue_visible_to(user).count()
         board.promises_due = list(
             Promise.objects.filter(
