@@ -11,6 +11,8 @@ from candidates.models import (
     Scorecard,
     StageTransition,
 )
+from candidates.services import application_create
+from hiring import policy
 
 
 class CandidateEmailInline(admin.TabularInline):
@@ -55,10 +57,52 @@ class ApplicationAdmin(admin.ModelAdmin):
     list_filter = ["requisition", "stage__kind"]
     list_select_related = ["candidate", "requisition", "stage"]
     search_fields = ["candidate__first_name", "candidate__last_name", "requisition__title"]
-    # The stage only changes through the application page, which writes the audit trail.
-    readonly_fields = ["stage", "stage_entered_at"]
     raw_id_fields = ["candidate"]
     inlines = [StageTransitionInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ["stage_entered_at"]
+        # The stage only changes through the application page, which writes the audit trail
+        # and applies the stage rule; the requisition fixes which stages are possible.
+        return ["candidate", "requisition", "stage", "stage_entered_at"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None:
+            return form
+
+        class ApplicationAddForm(form):
+            def clean(self):
+                cleaned = super().clean()
+                requisition, stage = cleaned.get("requisition"), cleaned.get("stage")
+                if requisition and stage:
+                    if stage.pipeline_id != requisition.pipeline_id:
+                        self.add_error(
+                            "stage", "This stage is not part of the requisition's pipeline."
+                        )
+                    elif not policy.may_set_stage(request.user, requisition, stage):
+                        self.add_error(
+                            "stage", f"Only the hiring manager can put a candidate in “{stage}”."
+                        )
+                return cleaned
+
+        return ApplicationAddForm
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        # Created by the service, as everywhere else: the stage rule, the first history entry.
+        created = application_create(
+            candidate=obj.candidate,
+            requisition=obj.requisition,
+            actor=request.user,
+            stage=obj.stage,
+            source=obj.source,
+        )
+        obj.pk, obj.stage_entered_at = created.pk, created.stage_entered_at
+        obj.created_at, obj.updated_at = created.created_at, created.updated_at
+        obj._state.adding = False
 
 
 class ScorecardInline(admin.StackedInline):

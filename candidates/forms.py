@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 
 from candidates.models import RATING_MAX, RATING_MIN, SCORECARD_TRAITS, Recommendation, Scorecard
 from candidates.normalize import normalize_email, normalize_phone
+from hiring import policy
 from hiring.models import TERMINAL_KINDS, Requisition, Stage
 from hiring.validators import time_zone_choices
 
@@ -34,11 +35,12 @@ class ApplicationCreateForm(forms.Form):
     source = forms.CharField(max_length=100, required=False, help_text="Referral, job board, …")
     stage = forms.ModelChoiceField(queryset=Stage.objects.none(), empty_label=None)
 
-    def __init__(self, *args, requisition: Requisition, **kwargs):
+    def __init__(self, *args, requisition: Requisition, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.requisition = requisition
+        # Only the stages this user may put an application in (the service checks again).
         self.fields["stage"].queryset = (
-            Stage.objects.filter(pipeline_id=requisition.pipeline_id)
+            policy.stages_settable(user, requisition)
             .exclude(kind__in=TERMINAL_KINDS)
             .order_by("order")
         )

@@ -1,34 +1,22 @@
 from django.db import models
-from django.db.models import Avg, Exists, OuterRef, Subquery
-
-
-def _visible_requisitions(user):
-    # Imported lazily: hiring.models imports this app's models through relations.
-    from hiring.models import Requisition
-
-    return Requisition.objects.visible_to(user)
+from django.db.models import Avg, OuterRef, Subquery
 
 
 class CandidateQuerySet(models.QuerySet):
     def visible_to(self, user) -> "CandidateQuerySet":
-        """Candidates with at least one application on a requisition the user may open.
+        """Candidates the user may see (the rule: ``hiring.policy.candidates_visible_to``)."""
+        # Imported when called: the policy module imports this app's models.
+        from hiring import policy
 
-        Admins see every candidate, including those without an application.
-        """
-        from candidates.models import Application
-        from hiring.roles import is_admin
-
-        if user.is_authenticated and user.is_active and is_admin(user):
-            return self.all()
-        applications = Application.objects.filter(
-            candidate_id=OuterRef("pk"), requisition__in=_visible_requisitions(user)
-        )
-        return self.filter(Exists(applications))
+        return policy.candidates_visible_to(user, self)
 
 
 class ApplicationQuerySet(models.QuerySet):
     def visible_to(self, user) -> "ApplicationQuerySet":
-        return self.filter(requisition__in=_visible_requisitions(user))
+        """Applications the user may see (``hiring.policy.applications_visible_to``)."""
+        from hiring import policy
+
+        return policy.applications_visible_to(user, self)
 
     def annotate_primary_email(self) -> "ApplicationQuerySet":
         from candidates.models import CandidateEmail

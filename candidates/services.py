@@ -1,7 +1,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -18,8 +18,8 @@ from candidates.models import (
     StageTransition,
 )
 from candidates.normalize import normalize_email, normalize_phone
-from hiring.models import DECISION_KINDS, TERMINAL_KINDS, Requisition, Stage
-from hiring.roles import is_admin
+from hiring import policy
+from hiring.models import TERMINAL_KINDS, Requisition, Stage
 
 
 @transaction.atomic
@@ -96,11 +96,18 @@ def application_create(
     source: str = "",
     at: datetime | None = None,
 ) -> Application:
-    """Put a candidate into a requisition's pipeline (first open stage unless given)."""
+    """Put a candidate into a requisition's pipeline (first open stage unless given).
+
+    ``actor=None`` is the system (seeding, imports run by an operator). A person may create an
+    application only in a stage they could move it to (``hiring.policy.may_set_stage``):
+    ``PermissionDenied`` otherwise, as for a move.
+    """
     at = at or timezone.now()
     stage = stage or _first_open_stage(requisition)
     if stage.pipeline_id != requisition.pipeline_id:
         raise ValidationError(f"Stage “{stage.name}” is not part of this requisition's pipeline.")
+    if actor is not None:
+        policy.require_stage(actor, requisition, stage)
     application = Application(
         candidate=candidate,
         requisition=requisition,
@@ -125,13 +132,6 @@ def application_create(
         at=at,
     )
     return application
-
-
-def can_move_to(user, application: Application, stage: Stage) -> bool:
-    """Offers and hires are the hiring manager's decision; other moves are open to the team."""
-    if stage.kind not in DECISION_KINDS:
-        return True
-    return is_admin(user) or application.requisition.hiring_manager_id == user.pk
 
 
 @transaction.atomic
@@ -176,10 +176,8 @@ def application_move(
             f"Moving to “{to_stage.name}” needs a reason (it is kept in the history).",
             code="reason_required",
         )
-    if actor is not None and not can_move_to(actor, locked, to_stage):
-        raise PermissionDenied(
-            f"Only the hiring manager can move a candidate to “{to_stage.name}”."
-        )
+    if actor is not None:
+        policy.require_stage(actor, locked.requisition, to_stage)
     locked.stage = to_stage
     locked.stage_entered_at = at
     locked.save(update_fields=["stage", "stage_entered_at", "updated_at"])

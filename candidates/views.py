@@ -11,9 +11,10 @@ from candidates.forms import (
     MoveStageForm,
     ScorecardForm,
 )
-from candidates.models import SCORECARD_TRAITS, Candidate, CandidateEmail, InterviewRound
+from candidates.models import SCORECARD_TRAITS, InterviewRound
 from followups.forms import ContactLogForm, EmailSendForm
 from followups.models import PersistenceScore
+from hiring import policy
 from hiring.forms import AnnounceForm
 from hiring.models import Requisition, SilenceTestState, StageKind
 
@@ -158,31 +159,24 @@ def scorecard_submit(request, pk: int, round_pk: int):
     )
 
 
-def _existing_candidate_for(emails: list[str]) -> Candidate | None:
-    """The one candidate already known by one of these addresses, if exactly one is."""
-    matches = set(
-        CandidateEmail.objects.filter(address__in=emails).values_list("candidate_id", flat=True)
-    )
-    if len(matches) > 1:
-        raise ValidationError(
-            "These addresses belong to different existing candidates; ask an admin to merge "
-            "them before adding an application."
-        )
-    return Candidate.objects.get(pk=matches.pop()) if matches else None
-
-
 @require_http_methods(["GET", "POST"])
 def application_create(request, requisition_pk: int):
     requisition = get_object_or_404(
         Requisition.objects.visible_to(request.user).select_related("pipeline"),
         pk=requisition_pk,
     )
-    form = ApplicationCreateForm(request.POST or None, requisition=requisition)
+    form = ApplicationCreateForm(request.POST or None, requisition=requisition, user=request.user)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             with transaction.atomic():
-                candidate = _existing_candidate_for(data["emails"])
+                try:
+                    candidate = policy.candidate_for_new_application(
+                        request.user, emails=data["emails"]
+                    )
+                except ValueError as exc:
+                    raise ValidationError(str(exc)) from None
                 if candidate is None:
                     candidate = services.candidate_create(
                         first_name=data["first_name"],
@@ -210,12 +204,17 @@ def application_create(request, requisition_pk: int):
                 )
         except ValidationError as exc:
             form.add_error(None, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+            status = 403
         else:
             messages.success(request, f"{candidate.full_name} added to {requisition.title}.")
             return redirect("candidates:application_detail", pk=application.pk)
+    if form.errors and status == 200:
+        status = 422
     return render(
         request,
         "candidates/application_form.html",
         {"requisition": requisition, "form": form},
-        status=422 if form.errors else 200,
+        status=status,
     )

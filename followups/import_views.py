@@ -17,8 +17,8 @@ from followups.imports import (
     call_import_rows_csv,
     ordered_row_data,
 )
-from followups.models import ImportBatch, ImportRow, ImportStatus, RowOutcome
-from hiring.roles import is_admin, is_recruiter
+from followups.models import ImportRow, ImportStatus, RowOutcome
+from hiring import policy
 
 #: Non-imported rows shown per page of a batch.
 ROWS_PER_PAGE = 50
@@ -44,11 +44,10 @@ class CallImportForm(forms.Form):
     )
 
     def __init__(self, *args, user, **kwargs):
-        from hiring.models import Requisition
 
         super().__init__(*args, **kwargs)
         field = self.fields["requisition"]
-        field.queryset = Requisition.objects.visible_to(user).order_by("title", "id")
+        field.queryset = policy.requisitions_visible_to(user).order_by("title", "id")
         field.label_from_instance = lambda r: f"{r.title} ({r.country})"
 
     def clean_file(self):
@@ -61,14 +60,12 @@ class CallImportForm(forms.Form):
 
 
 def _require_importer(user):
-    if not (is_recruiter(user) or is_admin(user)):
+    if not policy.may_import_calls(user):
         raise PermissionDenied("Only recruiters and admins import call logs.")
 
 
 def _batches_visible_to(user):
-    if is_admin(user):
-        return ImportBatch.objects.all()
-    return ImportBatch.objects.filter(uploaded_by_id=user.pk)
+    return policy.import_batches_visible_to(user)
 
 
 def call_import_upload(request):

@@ -25,7 +25,7 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from followups import call_import
+from followups import call_import, routing
 from followups.models import (
     Channel,
     Contact,
@@ -37,7 +37,8 @@ from followups.models import (
     MatchStatus,
     RowOutcome,
 )
-from followups.services import applications_for_candidates
+from hiring import policy
+from hiring.roles import is_admin
 
 #: Rows processed per transaction (the progress step and the query-count unit).
 CHUNK_SIZE = 500
@@ -127,7 +128,7 @@ def call_import_run(*, batch_id: int, now: datetime, time_zone: str | None = Non
     left alone. Naive times are read in ``time_zone`` (default: ``default_time_zone``). An
     unexpected error marks the batch failed (rows already committed stay) and is re-raised.
     """
-    batch = ImportBatch.objects.get(pk=batch_id)
+    batch = ImportBatch.objects.select_related("uploaded_by").get(pk=batch_id)
     if batch.status == ImportStatus.DONE:
         return batch
     ImportBatch.objects.filter(pk=batch_id).update(status=ImportStatus.RUNNING, failure="")
@@ -137,6 +138,7 @@ def call_import_run(*, batch_id: int, now: datetime, time_zone: str | None = Non
         context = _RunContext(
             batch_id=batch.pk,
             logged_by_id=batch.uploaded_by_id,
+            uploader=batch.uploaded_by,
             header=table.header,
             columns=columns,
             region=batch.default_region or None,
@@ -166,15 +168,18 @@ def call_import_run(*, batch_id: int, now: datetime, time_zone: str | None = Non
 # --- One chunk ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class _RunContext:
     batch_id: int
     logged_by_id: int | None
+    #: Calls match only candidates this user may see (None: an operator's command, all).
+    uploader: object | None
     header: list[str]
     columns: call_import.ColumnMap
     region: str | None
     zone: str
     now: datetime
+    uploader_requisitions: tuple[int, ...] | None = None  # read once, when first needed
 
 
 @dataclass
@@ -292,28 +297,29 @@ def _store_calls(context: _RunContext, rows: list[_Row]) -> None:
     if not fresh:
         return
 
-    candidates_of = _candidates_by_number({r.parsed.phone_number for r in fresh})
-    matched_ids = {ids[0] for ids in candidates_of.values() if len(ids) == 1}
-    application_of = applications_for_candidates(matched_ids)
+    candidates_of = _candidates_by_number(
+        {r.parsed.phone_number for r in fresh}, uploader=context.uploader
+    )
+    applications = routing.applications_by_candidate(
+        {cid for ids in candidates_of.values() for cid in ids}, visible_to=context.uploader
+    )
+    queue_of: dict[int, tuple[int, ...]] = {}
     for row in fresh:
         call = row.parsed
-        ids = candidates_of.get(call.phone_number, [])
-        candidate_id = application_id = None
-        if len(ids) == 1:
-            status, note = MatchStatus.MATCHED, ""
-            candidate_id, application_id = ids[0], application_of.get(ids[0])
+        found = routing.decide(
+            candidates_of.get(call.phone_number, []),
+            applications,
+            identifier=call.phone_number,
+            what="number",
+        )
+        if found.status == MatchStatus.MATCHED:
             row.outcome = RowOutcome.IMPORTED
-        elif not ids:
-            status = MatchStatus.UNMATCHED
-            note = f"No candidate has the number {call.phone_number}."
-            row.outcome, row.reason = RowOutcome.UNMATCHED, note
         else:
-            status = MatchStatus.AMBIGUOUS
-            note = f"{len(ids)} candidates share the number {call.phone_number}."
-            row.outcome, row.reason = RowOutcome.UNMATCHED, note
+            row.outcome, row.reason = RowOutcome.UNMATCHED, found.note
+            queue_of[row.index] = found.requisition_ids or uploader_requisitions(context)
         row.contact = Contact(
-            candidate_id=candidate_id,
-            application_id=application_id,
+            candidate_id=found.candidate_id,
+            application_id=found.application_id,
             channel=Channel.PHONE,
             direction=call.direction,  # the parser's values are Direction's
             occurred_at=call.occurred_at,
@@ -321,13 +327,20 @@ def _store_calls(context: _RunContext, rows: list[_Row]) -> None:
             logged_by_id=context.logged_by_id,
             summary=call.summary,
             external_id=call.external_id,
-            match_status=status,
-            match_note=note[:300],
+            match_status=found.status,
+            match_note=found.note[:300],
             duration_seconds=call.duration_seconds,
             phone_number=call.phone_number,
             import_batch_id=context.batch_id,
         )
     created = Contact.objects.bulk_create([r.contact for r in fresh])
+    # The uploader's calls that match nobody they may see wait in their own teams' queue: the
+    # call log (and its notes) is theirs, not every recruiter's.
+    Contact.queue_requisitions.through.objects.bulk_create(
+        Contact.queue_requisitions.through(contact_id=row.contact.pk, requisition_id=requisition)
+        for row in fresh
+        for requisition in queue_of.get(row.index, ())
+    )
     for row in repeats:
         row.contact_id = first_row_of[row.parsed.external_id].contact.pk
     _classify_callbacks(
@@ -339,20 +352,34 @@ def _store_calls(context: _RunContext, rows: list[_Row]) -> None:
     )
 
 
+def uploader_requisitions(context: _RunContext) -> tuple[int, ...]:
+    """The requisitions whose recruiters see the batch's queued calls (empty: every recruiter,
+    for an admin's or an operator's import)."""
+    if context.uploader is None or is_admin(context.uploader):
+        return ()
+    if context.uploader_requisitions is None:
+        context.uploader_requisitions = tuple(
+            policy.requisitions_visible_to(context.uploader).values_list("pk", flat=True)
+        )
+    return context.uploader_requisitions
+
+
 def _duplicate_reason(external_id: str, what: str) -> str:
     if external_id.startswith(call_import.HASH_ID_PREFIX):
         return f"{what}: same time, direction, numbers and duration (no call id)."
     return f"{what}: call id {external_id}."
 
 
-def _candidates_by_number(numbers: set[str]) -> dict[str, list[int]]:
-    """E.164 number -> ids of the candidates who have it (one query)."""
+def _candidates_by_number(numbers: set[str], *, uploader=None) -> dict[str, list[int]]:
+    """E.164 number -> ids of the candidates who have it and ``uploader`` may see (one
+    query): another team's candidate is unknown to them, as an unknown number is."""
     from candidates.models import CandidatePhone
 
+    phones = CandidatePhone.objects.filter(number__in=numbers)
+    if uploader is not None:
+        phones = phones.filter(candidate__in=policy.candidates_visible_to(uploader))
     result: dict[str, set[int]] = {}
-    for number, candidate_id in CandidatePhone.objects.filter(number__in=numbers).values_list(
-        "number", "candidate_id"
-    ):
+    for number, candidate_id in phones.values_list("number", "candidate_id"):
         result.setdefault(number, set()).add(candidate_id)
     return {number: sorted(ids) for number, ids in result.items()}
 

@@ -119,6 +119,13 @@ class Contact(models.Model):
         max_length=10, choices=MatchStatus.choices, default=MatchStatus.MATCHED
     )
     match_note = models.CharField(max_length=300, blank=True)
+    queue_requisitions = models.ManyToManyField(
+        "hiring.Requisition",
+        blank=True,
+        related_name="+",
+        help_text="While queued: the requisitions it may concern (its sender has applications "
+        "with several teams), whose recruiters alone triage it. Empty: every recruiter.",
+    )
     # Email specifics (empty for other channels).
     subject = models.CharField(max_length=998, blank=True)
     body_text = models.TextField(blank=True, help_text="Sanitised plain text, never raw HTML.")

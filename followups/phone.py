@@ -17,8 +17,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from candidates.normalize import normalize_phone
+from followups import routing
 from followups.models import Channel, Contact, Direction, MatchStatus
-from followups.services import FUTURE_TOLERANCE, _application_for_candidate, _check_dont_chase
+from followups.services import FUTURE_TOLERANCE, _check_dont_chase
 
 #: Channels a phone number identifies the candidate on.
 PHONE_CHANNELS = (Channel.PHONE, Channel.VOICEMAIL, Channel.SMS)
@@ -38,6 +39,7 @@ class _PhoneMatch:
     candidate_id: int | None = None
     application_id: int | None = None
     note: str = ""
+    requisition_ids: tuple[int, ...] = ()  # when queued: the teams concerned
 
 
 def callback_window() -> timedelta:
@@ -55,7 +57,11 @@ def is_callback(*, candidate_id: int, occurred_at: datetime) -> bool:
     ).exists()
 
 
-def _match_phone(raw: str, *, region: str | None, what: str) -> _PhoneMatch:
+def _match_phone(
+    raw: str, *, region: str | None, what: str, inbound: bool, occurred_at: datetime
+) -> _PhoneMatch:
+    """The candidate and application of a call or text: ``followups.routing``'s rule, where an
+    inbound one answering the team's outreach concerns the application that outreach was for."""
     from candidates.models import CandidatePhone
 
     try:
@@ -70,23 +76,21 @@ def _match_phone(raw: str, *, region: str | None, what: str) -> _PhoneMatch:
     candidate_ids = sorted(
         set(CandidatePhone.objects.filter(number=number).values_list("candidate_id", flat=True))
     )
-    if not candidate_ids:
-        return _PhoneMatch(
-            MatchStatus.UNMATCHED,
-            number=number,
-            note=f"No candidate has the {what} number {number}.",
+    answered = frozenset()
+    if inbound and candidate_ids:
+        answered = routing.answered_applications(
+            candidate_ids, occurred_at=occurred_at, window=callback_window()
         )
-    if len(candidate_ids) > 1:
-        return _PhoneMatch(
-            MatchStatus.AMBIGUOUS,
-            number=number,
-            note=f"{len(candidate_ids)} candidates share the {what} number {number}.",
-        )
+    found = routing.route(
+        candidate_ids, identifier=number, what=f"{what} number", concerned=answered
+    )
     return _PhoneMatch(
-        MatchStatus.MATCHED,
+        found.status,
         number=number,
-        candidate_id=candidate_ids[0],
-        application_id=_application_for_candidate(candidate_ids[0]),
+        candidate_id=found.candidate_id,
+        application_id=found.application_id,
+        note=found.note,
+        requisition_ids=found.requisition_ids,
     )
 
 
@@ -144,7 +148,13 @@ def phone_contact_record(
 
     outbound = direction == Direction.OUTBOUND
     what = "called" if outbound else "sender's" if channel == Channel.SMS else "caller's"
-    match = _match_phone(candidate_number, region=default_region, what=what)
+    match = _match_phone(
+        candidate_number,
+        region=default_region,
+        what=what,
+        inbound=not outbound,
+        occurred_at=occurred_at,
+    )
     prompted = (
         not outbound
         and match.candidate_id is not None
@@ -167,6 +177,7 @@ def phone_contact_record(
                 match_status=match.status,
                 match_note=match.note[:300],
             )
+            routing.queue_for(contact, match.requisition_ids)
     except IntegrityError:
         # A concurrent delivery of the same SID inserted first (the second insert waits on the
         # unique index until the first commits). Anything else is a real error.

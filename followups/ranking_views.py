@@ -21,8 +21,8 @@ from followups.ranking import (
 )
 from followups.ranking_cache import filter_form_html, ranking_rows_html
 from followups.scoring import Weights
+from hiring import policy
 from hiring.models import Requisition, SilenceOutcome, SilenceTestState, Stage
-from hiring.roles import is_admin
 
 
 def _requisition(request, pk: int) -> Requisition:
@@ -83,7 +83,7 @@ def ranking(request, pk: int):
     requisition = _requisition(request, pk)
     form = RankingFilterForm(request.GET or None, requisition=requisition)
     filters = form.filters()
-    can_override = is_admin(request.user) or requisition.hiring_manager_id == request.user.pk
+    can_override = policy.may_override_rank(request.user, requisition)
 
     def rows_context() -> dict:
         rows = filter_ranking(requisition_ranking(requisition), filters, requisition=requisition)
@@ -181,7 +181,7 @@ class OverrideForm(forms.Form):
 @require_POST
 def rank_override(request, application_pk: int):
     application = application_for_page(user=request.user, pk=application_pk)
-    if not (is_admin(request.user) or application.requisition.hiring_manager_id == request.user.pk):
+    if not policy.may_override_rank(request.user, application.requisition):
         raise PermissionDenied("Only the hiring manager can override the ranking.")
     if request.POST.get("clear"):
         scores.rank_override_clear(application=application, actor=request.user)
@@ -237,7 +237,7 @@ class WeightsForm(forms.ModelForm):
 
 @require_http_methods(["GET", "POST"])
 def weights_edit(request):
-    if not is_admin(request.user):
+    if not policy.may_edit_weights(request.user):
         raise PermissionDenied("Only admins change the scoring weights.")
     current = scores.weights_current()
     initial = {name: getattr(current, name) for name in WEIGHT_FIELDS}

@@ -686,9 +686,9 @@ def rank_override_set(
 
     from audit.services import AuditAction, audit_record
     from followups.models import RankOverride
-    from hiring.roles import is_admin
+    from hiring.policy import may_override_rank
 
-    if not (is_admin(actor) or application.requisition.hiring_manager_id == actor.pk):
+    if not may_override_rank(actor, application.requisition):
         raise PermissionDenied("Only the hiring manager can override the ranking.")
     if not reason.strip():
         raise ValidationError("Say why: the reason is kept with the override.")
@@ -719,9 +719,9 @@ def rank_override_clear(*, application, actor) -> int:
 
     from audit.services import AuditAction, audit_record
     from followups.models import RankOverride
-    from hiring.roles import is_admin
+    from hiring.policy import may_override_rank
 
-    if not (is_admin(actor) or application.requisition.hiring_manager_id == actor.pk):
+    if not may_override_rank(actor, application.requisition):
         raise PermissionDenied("Only the hiring manager can change the ranking.")
     audit_record(action=AuditAction.RANK_OVERRIDE_CLEARED, actor=actor, obj=application)
     return RankOverride.objects.filter(application=application, is_active=True).update(

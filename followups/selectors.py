@@ -3,22 +3,12 @@ import re
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.db.models.functions import Concat
 
-from followups.models import QUEUE_STATUSES, Contact
-from hiring.roles import is_admin, is_recruiter
+from hiring import policy
 
 
 def contacts_visible_to(user):
-    """Contacts of candidates the user may see; the unmatched queue for recruiters and admins."""
-    from candidates.models import Candidate
-
-    if not user.is_authenticated or not user.is_active:
-        return Contact.objects.none()
-    if is_admin(user):
-        return Contact.objects.all()
-    visible = Q(candidate__in=Candidate.objects.visible_to(user))
-    if is_recruiter(user):
-        visible |= Q(candidate__isnull=True, match_status__in=QUEUE_STATUSES)
-    return Contact.objects.filter(visible)
+    """Contacts the user may see: ``hiring.policy.contacts_visible_to`` (the one rule)."""
+    return policy.contacts_visible_to(user)
 
 
 #: Results shown while typing in the quick-log search.
@@ -62,12 +52,8 @@ def applications_matching(*, user, query: str):
 
 
 def unmatched_queue(*, user):
-    """Inbound contacts waiting for a person to attach or dismiss, newest first."""
-    return (
-        contacts_visible_to(user)
-        .filter(candidate__isnull=True, match_status__in=QUEUE_STATUSES)
-        .order_by("-occurred_at", "-id")
-    )
+    """Inbound contacts waiting for this user to attach or dismiss, newest first."""
+    return policy.unmatched_queue_visible_to(user).order_by("-occurred_at", "-id")
 
 
 def window_follow_ups():

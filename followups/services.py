@@ -8,9 +8,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django_q.tasks import async_task
 
+from followups import routing
 from followups.email_parsing import ParsedEmail, parse_email, reply_token
 from followups.models import (
     Channel,
@@ -224,6 +224,8 @@ class _Match:
     application_id: int | None = None
     note: str = ""
     prompted_by_token: bool = False
+    #: When queued: the requisitions whose recruiters triage it (``followups.routing``).
+    requisition_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,7 @@ class _AddressLookup:
     team: frozenset[str]  # those that are an active user's email (lower-cased)
     candidates: dict[str, frozenset[int]]  # address -> candidates who have it
     application_of: dict[int, int | None]  # candidate -> applications_for_candidates' choice
+    application_count: dict[int, int]  # candidate -> how many applications they have
 
 
 # One round trip instead of three (team emails, candidate addresses, each candidate's
@@ -240,7 +243,7 @@ class _AddressLookup:
 # application is chosen as ``applications_for_candidates`` chooses it (open silence test first,
 # then the most recently active); tests/integration/test_email_capture.py checks both agree.
 _ADDRESS_LOOKUP_SQL = """
-SELECT 'team', lower(u.email), NULL, NULL
+SELECT 'team', lower(u.email), NULL, NULL, NULL
 FROM {users} u
 WHERE u.is_active AND u.email <> '' AND lower(u.email) IN ({addresses})
 UNION ALL
@@ -251,7 +254,7 @@ SELECT 'candidate', e.address, e.candidate_id, (
         SELECT 1 FROM {tests} t WHERE t.application_id = a.id AND t.state IN ({open_states})
     ) DESC, a.updated_at DESC, a.id DESC
     LIMIT 1
-)
+), (SELECT count(*) FROM {applications} a WHERE a.candidate_id = e.candidate_id)
 FROM {emails} e
 WHERE e.address IN ({addresses})
 """
@@ -266,7 +269,7 @@ def _addresses_lookup(addresses: list[str]) -> _AddressLookup:
 
     wanted = sorted({a for a in addresses if a})
     if not wanted:
-        return _AddressLookup(frozenset(), {}, {})
+        return _AddressLookup(frozenset(), {}, {}, {})
     quote = connection.ops.quote_name
     sql = _ADDRESS_LOOKUP_SQL.format(
         users=quote(get_user_model()._meta.db_table),
@@ -279,16 +282,21 @@ def _addresses_lookup(addresses: list[str]) -> _AddressLookup:
     team: set[str] = set()
     candidates: dict[str, set[int]] = {}
     application_of: dict[int, int | None] = {}
+    application_count: dict[int, int] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [*wanted, *OPEN_SILENCE_STATES, *wanted])
-        for kind, address, candidate_id, application_id in cursor.fetchall():
+        for kind, address, candidate_id, application_id, count in cursor.fetchall():
             if kind == "team":
                 team.add(address)
             else:
                 candidates.setdefault(address, set()).add(candidate_id)
                 application_of[candidate_id] = application_id
+                application_count[candidate_id] = count
     return _AddressLookup(
-        frozenset(team), {a: frozenset(ids) for a, ids in candidates.items()}, application_of
+        frozenset(team),
+        {a: frozenset(ids) for a, ids in candidates.items()},
+        application_of,
+        application_count,
     )
 
 
@@ -298,50 +306,60 @@ def _is_team_address(address: str, team: frozenset[str]) -> bool:
 
 
 def applications_for_candidates(candidate_ids) -> dict[int, int]:
-    """Candidate id -> the application a contact of theirs belongs to, in one query: the one
-    whose silence test is open, else the most recently active one (a recruiter can move it)."""
-    from candidates.models import Application
-    from hiring.models import OPEN_SILENCE_STATES, SilenceTest
-
-    if not candidate_ids:
-        return {}
-    open_test = Exists(
-        SilenceTest.objects.filter(application_id=OuterRef("pk"), state__in=OPEN_SILENCE_STATES)
-    )
-    result: dict[int, int] = {}
-    for candidate_id, application_id in (
-        Application.objects.filter(candidate_id__in=candidate_ids)
-        .annotate(has_open_test=open_test)
-        .order_by("candidate_id", "-has_open_test", "-updated_at", "-id")
-        .values_list("candidate_id", "pk")
-    ):
-        result.setdefault(candidate_id, application_id)
-    return result
+    """Candidate id -> the application one team's contact of theirs belongs to: the one whose
+    silence test is open, else the most recently active one (``followups.routing``'s choice;
+    across teams routing queues the contact instead)."""
+    loaded = routing.applications_by_candidate(candidate_ids)
+    return {
+        candidate_id: routing.choose(apps).id
+        for candidate_id, apps in loaded.by_candidate.items()
+        if apps
+    }
 
 
 def _application_for_candidate(candidate_id: int) -> int | None:
     return applications_for_candidates({candidate_id}).get(candidate_id)
 
 
-def _match_candidate(addresses: list[str], *, what: str, lookup: _AddressLookup) -> _Match:
+def _match_candidate(
+    addresses: list[str], *, what: str, lookup: _AddressLookup, parsed: ParsedEmail, team: list[str]
+) -> _Match:
+    """The candidate and application of an email from (or to) ``addresses``:
+    ``followups.routing``'s rule. ``team``: the team members' addresses it was sent to (or,
+    outbound, sent from)."""
     if not addresses:
         return _Match(MatchStatus.UNMATCHED, note=f"No readable {what} address.")
     candidate_ids = sorted(
         {cid for address in addresses for cid in lookup.candidates.get(address, ())}
     )
+    if len(candidate_ids) == 1 and lookup.application_count.get(candidate_ids[0], 0) <= 1:
+        # The common case, already answered by the lookup: one candidate, one application.
+        return _Match(
+            MatchStatus.MATCHED,
+            candidate_id=candidate_ids[0],
+            application_id=lookup.application_of.get(candidate_ids[0]),
+        )
+    team_users = routing.team_user_ids(team)
     if not candidate_ids:
+        # An unknown sender written to team members waits in their teams' queue only.
         return _Match(
-            MatchStatus.UNMATCHED, note=f"No candidate has the {what} address {addresses[0]}."
+            MatchStatus.UNMATCHED,
+            note=f"No candidate has the {what} address {addresses[0]}.",
+            requisition_ids=routing.requisitions_of_users(team_users),
         )
-    if len(candidate_ids) > 1:
-        return _Match(
-            MatchStatus.AMBIGUOUS,
-            note=f"{len(candidate_ids)} candidates share the {what} address {addresses[0]}.",
-        )
+    found = routing.route(
+        candidate_ids,
+        identifier=addresses[0],
+        what=f"{what} address",
+        concerned=routing.thread_applications([*parsed.in_reply_to, *parsed.references]),
+        team_users=team_users,
+    )
     return _Match(
-        MatchStatus.MATCHED,
-        candidate_id=candidate_ids[0],
-        application_id=lookup.application_of.get(candidate_ids[0]),
+        found.status,
+        candidate_id=found.candidate_id,
+        application_id=found.application_id,
+        note=found.note,
+        requisition_ids=found.requisition_ids,
     )
 
 
@@ -364,14 +382,19 @@ def _match_email(parsed: ParsedEmail, *, outbound: bool, lookup: _AddressLookup)
             )
     if outbound:
         others = [a for a in parsed.recipients if not _is_team_address(a, lookup.team)]
-        return _match_candidate(others, what="recipient", lookup=lookup)
+        return _match_candidate(
+            others, what="recipient", lookup=lookup, parsed=parsed, team=[parsed.from_address]
+        )
     if not parsed.from_address:
         return _Match(
             MatchStatus.UNMATCHED,
             note="The From header could not be read as exactly one address; it is never "
             "matched automatically.",
         )
-    return _match_candidate([parsed.from_address], what="sender", lookup=lookup)
+    team = [a for a in parsed.recipients if a in lookup.team]
+    return _match_candidate(
+        [parsed.from_address], what="sender", lookup=lookup, parsed=parsed, team=team
+    )
 
 
 def _contact_time(parsed: ParsedEmail, received_at: datetime) -> datetime:
@@ -478,6 +501,7 @@ def _email_contact_create(*, parsed: ParsedEmail, message: InboundMessage, recei
         from_header=parsed.from_header[:998],
         message=message,
     )
+    routing.queue_for(contact, match.requisition_ids)
     EmailAttachment.objects.bulk_create(
         EmailAttachment(
             contact=contact,

@@ -13,7 +13,7 @@ from followups import quality, selectors, services, triage
 from followups.forms import ContactLogForm, EmailSendForm
 from followups.models import Channel
 from followups.selectors import contacts_visible_to
-from hiring.roles import is_admin, is_recruiter
+from hiring import policy
 
 #: Queue rows per page.
 QUEUE_PAGE_SIZE = 50
@@ -106,7 +106,7 @@ def contact_raw(request, pk: int):
 
 
 def _require_recruiter_or_admin(user) -> None:
-    if not (is_recruiter(user) or is_admin(user)):
+    if not policy.may_triage_queue(user):
         raise PermissionDenied("The unmatched queue is for recruiters and admins.")
 
 

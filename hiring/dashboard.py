@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import Count, Q
 
 from candidates.models import Application
-from followups.models import QUEUE_STATUSES, Contact, Promise, PromiseStatus
+from followups.models import Promise, PromiseStatus
+from hiring import policy
 from hiring.models import (
     TERMINAL_KINDS,
     Pipeline,
@@ -16,7 +17,7 @@ from hiring.models import (
     Stage,
     StageKind,
 )
-from hiring.roles import is_admin, is_hiring_manager, is_recruiter
+from hiring.roles import is_admin, is_hiring_manager
 
 #: Rows listed per dashboard card ("and N more" below).
 CARD_LIMIT = 10
@@ -76,10 +77,8 @@ def dashboard_for(*, user, now: datetime) -> Dashboard:
             (t for t in both if t.state == SilenceTestState.WAITING),
             key=lambda t: t.deadline_at,
         )
-    if is_recruiter(user) or is_admin(user):
-        board.unmatched_count = Contact.objects.filter(
-            candidate__isnull=True, match_status__in=QUEUE_STATUSES
-        ).count()
+    if policy.may_triage_queue(user):
+        board.unmatched_count = policy.unmatched_queue_visible_to(user).count()
         board.promises_due = list(
             Promise.objects.filter(
                 application__requisition_id__in=requisitions,

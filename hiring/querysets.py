@@ -1,21 +1,10 @@
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
-
-from hiring.roles import is_admin
 
 
 class RequisitionQuerySet(models.QuerySet):
     def visible_to(self, user) -> "RequisitionQuerySet":
-        """Requisitions a user may open: all for admins, managed or assigned ones otherwise.
+        """Requisitions a user may open (the rule: ``hiring.policy.requisitions_visible_to``)."""
+        # Imported when called: the policy module imports this app's models.
+        from hiring import policy
 
-        Uses EXISTS rather than a join on recruiters so that rows are never duplicated and the
-        queryset stays safe to annotate with aggregates.
-        """
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if is_admin(user):
-            return self.all()
-        assigned = self.model.recruiters.through.objects.filter(
-            requisition_id=OuterRef("pk"), user_id=user.pk
-        )
-        return self.filter(Q(hiring_manager_id=user.pk) | Exists(assigned))
+        return policy.requisitions_visible_to(user, self)

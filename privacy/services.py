@@ -103,15 +103,23 @@ def _attachments_of(raw: bytes) -> list[tuple[str, bytes]]:
     return found
 
 
-def candidate_data(*, candidate) -> dict:
-    """Everything Persist holds about the candidate, as JSON-ready data (the export's core)."""
+def candidate_data(*, candidate, viewer=None) -> dict:
+    """What Persist holds about the candidate, as JSON-ready data (the export's core).
+
+    ``viewer``: only what they may see (``hiring.policy``): an exporter who is not an admin
+    gets their own teams' applications and contacts, never another team's (issue #13). None
+    (the system) or an admin: everything.
+    """
     from candidates.models import SCORECARD_TRAITS, Application, Scorecard
     from followups.models import Contact, PersistenceScore, Promise, RankOverride
+    from hiring import policy
     from hiring.models import SilenceTest
 
+    applications = Application.objects.filter(candidate=candidate)
+    if viewer is not None:
+        applications = policy.applications_visible_to(viewer, applications)
     applications = list(
-        Application.objects.filter(candidate=candidate)
-        .select_related("requisition", "stage")
+        applications.select_related("requisition", "stage")
         .prefetch_related("transitions__from_stage", "transitions__to_stage", "rounds__stage")
         .order_by("created_at", "pk")
     )
@@ -164,15 +172,12 @@ def candidate_data(*, candidate) -> dict:
         addresses=candidate.emails.values_list("address", flat=True),
         numbers=candidate.phones.values_list("number", flat=True),
     )
-    contacts = (
-        Contact.objects.filter(
-            Q(candidate=candidate)
-            | Q(application_id__in=app_ids)
-            | Q(pk__in=queue_items.values("pk"))
-        )
-        .prefetch_related("tags", "attachments")
-        .order_by("occurred_at", "pk")
+    contacts = Contact.objects.filter(
+        Q(candidate=candidate) | Q(application_id__in=app_ids) | Q(pk__in=queue_items.values("pk"))
     )
+    if viewer is not None:
+        contacts = contacts.filter(pk__in=policy.contacts_visible_to(viewer).values("pk"))
+    contacts = contacts.prefetch_related("tags", "attachments").order_by("occurred_at", "pk")
     return {
         "candidate": {
             "id": candidate.pk,
@@ -259,14 +264,16 @@ def candidate_export(*, candidate, actor, now: datetime | None = None) -> bytes:
     """A zip of ``candidate.json``, the raw emails (``emails/<contact id>.eml``) and their
     attachments (``attachments/<contact id>-<n>-<name>``); announces the export after commit.
 
-    The caller checks permission; this is the single place an export is made and recorded.
+    The caller checks that ``actor`` may export this candidate; the archive holds what the
+    actor may see (``candidate_data``). This is the single place an export is made and
+    recorded.
     """
     from django.utils import timezone
 
     from followups.models import Contact, InboundMessage
 
     now = now or timezone.now()
-    data = {"exported_at": now, **candidate_data(candidate=candidate)}
+    data = {"exported_at": now, **candidate_data(candidate=candidate, viewer=actor)}
     contact_ids = [c["id"] for c in data["contacts"] if c["raw_email"]]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from candidates.models import Candidate
-from hiring.roles import is_admin, is_recruiter
+from hiring import policy
 from privacy import services
 from privacy.forms import EraseForm
 from privacy.models import ErasureRecord
@@ -19,9 +19,9 @@ def candidate_export(request, pk: int):
     an administrative task, and the archive holds every raw email, which hiring managers do not
     otherwise need in bulk.
     """
-    if not (is_admin(request.user) or is_recruiter(request.user)):
+    if not policy.may_export_candidates(request.user):
         raise PermissionDenied("Exports are for admins and recruiters.")
-    candidate = get_object_or_404(Candidate.objects.visible_to(request.user), pk=pk)
+    candidate = get_object_or_404(policy.candidates_visible_to(request.user), pk=pk)
     archive = services.candidate_export(candidate=candidate, actor=request.user)
     response = HttpResponse(archive, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="candidate-{candidate.pk}.zip"'
@@ -32,7 +32,7 @@ def candidate_export(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def candidate_erase(request, pk: int):
     """Admin-only erasure, confirmed by typing the candidate's name."""
-    if not is_admin(request.user):
+    if not policy.may_erase_candidates(request.user):
         raise PermissionDenied("Only admins can erase a candidate.")
     candidate = get_object_or_404(Candidate, pk=pk)
     record = ErasureRecord.objects.filter(candidate_pk=candidate.pk).first()

@@ -17,11 +17,7 @@ from django.utils import timezone
 
 from candidates.models import Application, Candidate, CandidatePhone
 from followups import imports
-from followups.imports import (
-    applications_for_candidates,
-    call_import_create,
-    call_import_run,
-)
+from followups.imports import call_import_create, call_import_run
 from followups.models import (
     Channel,
     Contact,
@@ -33,7 +29,7 @@ from followups.models import (
     MatchStatus,
     RowOutcome,
 )
-from followups.services import _application_for_candidate
+from followups.services import _application_for_candidate, applications_for_candidates
 from followups.tasks import run_call_import
 from hiring.models import StageKind
 from tests.factories import (
@@ -91,8 +87,11 @@ def people(recruiter):
     bob = ApplicationFactory(requisition=requisition)
     CandidatePhoneFactory(candidate=alice.candidate, number=ALICE)
     CandidatePhoneFactory(candidate=bob.candidate, number=BOB)
-    CandidatePhoneFactory(candidate=CandidateFactory(), number=SHARED)
-    CandidatePhoneFactory(candidate=CandidateFactory(), number=SHARED)
+    # Candidates the uploader may see (an application on their requisition): others' numbers
+    # are unknown to them (tests/security/test_cross_team.py).
+    for _ in range(2):
+        shared = ApplicationFactory(requisition=requisition).candidate
+        CandidatePhoneFactory(candidate=shared, number=SHARED)
     return {"requisition": requisition, "alice": alice, "bob": bob}
 
 
@@ -470,13 +469,13 @@ def test_a_concurrent_import_of_the_same_call_makes_it_a_duplicate(people, monke
         finally:
             connections.close_all()
 
-    def racing(numbers):
+    def racing(numbers, **kwargs):
         # Another import commits the same call between our duplicate check and our insert.
         if not twin:
             thread = threading.Thread(target=commit_twin)
             thread.start()
             thread.join()
-        return real(numbers)
+        return real(numbers, **kwargs)
 
     monkeypatch.setattr(imports, "_candidates_by_number", racing)
     batch = run_import(generic_file())

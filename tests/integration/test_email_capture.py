@@ -31,6 +31,7 @@ from tests.factories import (
     ApplicationFactory,
     CandidateEmailFactory,
     CandidateFactory,
+    RequisitionFactory,
     SilenceTestFactory,
     UserFactory,
 )
@@ -161,22 +162,39 @@ def test_unparseable_from_header_never_matches(candidate_app):
 
 
 def test_application_with_an_open_silence_test_gets_the_email():
+    # Both applications are one team's (same manager, no recruiters): across teams the email
+    # would wait in the queue (tests/security/test_cross_team.py).
     candidate = CandidateFactory(email="sam@example.com")
-    other = ApplicationFactory(candidate=candidate)
-    test = SilenceTestFactory(observing=True, application__candidate=candidate)
+    manager = UserFactory(hiring_manager=True)
+    other = ApplicationFactory(
+        candidate=candidate, requisition=RequisitionFactory(hiring_manager=manager)
+    )
+    test = SilenceTestFactory(
+        observing=True,
+        application__candidate=candidate,
+        application__requisition=RequisitionFactory(hiring_manager=manager),
+    )
     other.save()  # most recently updated, but the open test wins
     contact = Contact.objects.get(pk=ingest(make_email(from_="sam@example.com")).contact_id)
     assert contact.application == test.application
 
 
 def test_email_goes_to_the_application_the_shared_rule_chooses():
-    """The ingest's one-query lookup picks what ``applications_for_candidates`` picks."""
+    """Within one team, the ingest picks what ``applications_for_candidates`` picks."""
+    manager = UserFactory(hiring_manager=True)
+
+    def team_requisition():
+        return RequisitionFactory(hiring_manager=manager)
+
     plain_only = CandidateFactory(email="plain@example.com")
-    ApplicationFactory(candidate=plain_only)
-    newest = ApplicationFactory(candidate=plain_only)
+    ApplicationFactory(candidate=plain_only, requisition=team_requisition())
+    newest = ApplicationFactory(candidate=plain_only, requisition=team_requisition())
     with_test = CandidateFactory(email="tested@example.com")
-    tested = SilenceTestFactory(application__candidate=with_test).application
-    ApplicationFactory(candidate=with_test)  # newer, but without an open test
+    tested = SilenceTestFactory(
+        application__candidate=with_test, application__requisition=team_requisition()
+    ).application
+    # Newer, but without an open test.
+    ApplicationFactory(candidate=with_test, requisition=team_requisition())
     CandidateFactory(email="nothing@example.com")
     for address in ("plain@example.com", "tested@example.com", "nothing@example.com"):
         contact = Contact.objects.get(pk=ingest(make_email(from_=address)).contact_id)
