@@ -30,3 +30,10 @@ def is_hiring_manager(user) -> bool:
 
 def is_recruiter(user) -> bool:
     return bool(user.is_authenticated and RECRUITERS in group_names(user))
+
+
+def requires_second_factor(user) -> bool:
+    """Accounts that must pass an authenticator-app code after their password: admins see every
+    candidate and configure everything, and staff can open the Django admin. Recruiters and
+    hiring managers sign in with their password alone."""
+    return bool(user.is_authenticated and (user.is_staff or is_admin(user)))

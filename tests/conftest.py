@@ -1,13 +1,17 @@
 import pytest
 from django.db import connection
 
+from tests.clients import Client
+
 
 def pytest_itemcollected(item):
     # Integration and browser tests get the database. Marked as they are collected, because
     # pytest-django reorders the tests from these marks (transactional ones last: they flush
     # the tables, including the rows data migrations created).
     marker = item.get_closest_marker("django_db")
-    if marker is None and ("/integration/" in str(item.fspath) or "/browser/" in str(item.fspath)):
+    if marker is None and any(
+        folder in str(item.fspath) for folder in ("/integration/", "/browser/", "/security/")
+    ):
         item.add_marker(pytest.mark.django_db)
     elif (
         marker is not None
@@ -34,3 +38,9 @@ def _require_postgresql(request):
 def _fast_password_hashing(settings):
     # UserFactory hashes a password per user; PBKDF2 would dominate the suite's run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def client():
+    """pytest-django's ``client``, signing admins in past the second step (tests/clients.py)."""
+    return Client()
