@@ -30,11 +30,13 @@ RECOVERY = "recovery_code"
 @dataclass(frozen=True)
 class CodeCheck:
     """What became of one typed code. ``device`` is set when it was accepted; ``locked_until``
-    when too many wrong codes mean this one was not even checked (or the next one won't be)."""
+    when earlier wrong codes mean this one was not even compared; ``retry_at`` when it was
+    wrong and the next attempt must wait."""
 
     device: TOTPDevice | RecoveryCodeDevice | None = None
     kind: str = TOTP
     locked_until: datetime | None = None
+    retry_at: datetime | None = None
     recovery_codes: tuple[str, ...] = ()
     recovery_codes_left: int | None = None
 
@@ -88,13 +90,14 @@ def totp_enrolment_confirm(*, user, token: str) -> CodeCheck:
         )
         if device is None:
             return CodeCheck()
-        if not device.verify_token("".join(token.split())):
+        locked = _locked_until(device)
+        if locked is not None or not device.verify_token("".join(token.split())):
             _audit(
                 AuditAction.SECOND_FACTOR_FAILED,
                 user=user,
-                details={"second_factor": TOTP, "enrolment": True},
+                details={"second_factor": TOTP, "enrolment": True, "throttled": bool(locked)},
             )
-            return CodeCheck(locked_until=_locked_until(device))
+            return CodeCheck(locked_until=locked, retry_at=locked or _locked_until(device))
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
@@ -169,7 +172,7 @@ def second_factor_verify(*, user, token: str) -> CodeCheck:
                 "failures": device.throttling_failure_count,
             },
         )
-        return CodeCheck(kind=kind, locked_until=locked or _locked_until(device))
+        return CodeCheck(kind=kind, locked_until=locked, retry_at=locked or _locked_until(device))
 
 
 def second_factor_reset(*, user, actor=FROM_REQUEST) -> int:

@@ -1,6 +1,7 @@
 """The second sign-in step: enrolment (QR code + confirmation), the code page after the password,
 and managing recovery codes. Views parse, call twofactor.services, render."""
 
+import math
 from base64 import b32encode
 
 import django_otp
@@ -33,12 +34,22 @@ def _with_next(url_name: str, next_url: str) -> str:
     return f"{reverse(url_name)}?{urlencode({'next': next_url})}"
 
 
-def _locked_message(check) -> str:
-    wait = max(1, int((check.locked_until - timezone.now()).total_seconds() + 0.999))
-    return (
-        f"Too many wrong codes. Wait {wait} second{'s' if wait != 1 else ''} and try again "
-        "(each wrong code doubles the wait)."
-    )
+def _wait(until) -> str:
+    seconds = max(1, math.ceil((until - timezone.now()).total_seconds()))
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
+def _refusal(check, wrong: str) -> tuple[int, str]:
+    """Status and message for a refused code: 429 while earlier wrong codes are being waited
+    out (this one was not even compared), else 422 with how long the next try must wait."""
+    if check.locked_until:
+        return 429, (
+            f"Too many wrong codes: this one was not checked. Wait {_wait(check.locked_until)} "
+            "and try again (each wrong code doubles the wait)."
+        )
+    if check.retry_at:
+        return 422, f"{wrong} You can try again in {_wait(check.retry_at)}."
+    return 422, wrong
 
 
 def _verified_login(request, device) -> None:
@@ -49,7 +60,8 @@ def _verified_login(request, device) -> None:
 
 
 def _recovery_codes_page(request, codes, *, next_url: str, first_time: bool):
-    response = render(
+    # Shown once: the views are never_cache (no-store), so no browser or proxy keeps a copy.
+    return render(
         request,
         "twofactor/recovery_codes.html",
         {
@@ -59,9 +71,6 @@ def _recovery_codes_page(request, codes, *, next_url: str, first_time: bool):
             "first_time": first_time,
         },
     )
-    # Shown once: no browser or proxy cache may keep a copy.
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @second_factor_exempt
@@ -89,15 +98,12 @@ def setup(request):
                 return _recovery_codes_page(
                     request, check.recovery_codes, next_url=next_url, first_time=True
                 )
-            if check.locked_until:
-                status = 429
-                form.add_error("code", _locked_message(check))
-            else:
-                form.add_error(
-                    "code",
-                    "That code did not match. Check the phone's clock is set automatically "
-                    "and type the code the app shows now.",
-                )
+            status, message = _refusal(
+                check,
+                "That code did not match. Check the phone's clock is set automatically and "
+                "type the code the app shows now.",
+            )
+            form.add_error("code", message)
     secret = b32encode(device.bin_key).decode("ascii").rstrip("=")
     return render(
         request,
@@ -139,11 +145,8 @@ def verify(request):
                         "generate new ones in your settings if you are running low.",
                     )
                 return redirect(next_url)
-            if check.locked_until:
-                status = 429
-                form.add_error("code", _locked_message(check))
-            else:
-                form.add_error("code", "That code did not match.")
+            status, message = _refusal(check, "That code did not match.")
+            form.add_error("code", message)
     return render(
         request, "twofactor/verify.html", {"form": form, "next_url": next_url}, status=status
     )

@@ -94,7 +94,7 @@ def log_in(page, live_server):
             if device is not None:
                 page.wait_for_url(re.compile(r"/account/two-step/verify/"))
                 page.fill("#id_code", totp_code(device))
-                page.click("button[type=submit]")
+                page.get_by_role("button", name="Continue").click()
             page.wait_for_url(f"{live_server.url}/")
         else:
             client = Client()
