@@ -41,6 +41,11 @@ class AuditAction(models.TextChoices):
     OBJECT_HIDDEN = "object_hidden", "Object not found or not visible (404)"
     CANDIDATE_EXPORTED = "candidate_exported", "Personal data exported"
     CANDIDATE_ERASED = "candidate_erased", "Candidate erased"
+    SECOND_FACTOR_ENROLLED = "2fa_enrolled", "Two-step sign-in set up"
+    SECOND_FACTOR_PASSED = "2fa_passed", "Second sign-in step passed"
+    SECOND_FACTOR_FAILED = "2fa_failed", "Second sign-in step failed"
+    SECOND_FACTOR_RESET = "2fa_reset", "Two-step sign-in reset"
+    RECOVERY_CODES_GENERATED = "recovery_codes_new", "New recovery codes"
 
 
 class AuditEvent(models.Model):

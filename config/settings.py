@@ -65,7 +65,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 VAR_DIR = Path(os.environ.get("PERSIST_VAR_DIR", BASE_DIR / "var"))
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with config.admin_site.PersistAdminSite as admin.site.
+    "config.apps.PersistAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -78,11 +79,14 @@ INSTALLED_APPS = [
     "anymail",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "audit",
     "hiring",
     "candidates",
     "followups",
     "privacy",
+    "twofactor",
 ]
 
 MIDDLEWARE = [
@@ -92,6 +96,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # user.is_verified(): has this session passed the second sign-in step (django-otp)?
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -99,6 +105,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "hiring.middleware.UserTimezoneMiddleware",
+    # After the time zone middleware, which caches the user's roles for it.
+    "twofactor.middleware.SecondFactorMiddleware",
     # Last, as django-axes requires: turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -200,6 +208,18 @@ if TRUSTED_PROXY_COUNT:
     IPWARE_STRICT = False
 else:
     AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+
+# Two-step sign-in for admins and staff (twofactor app, django-otp). Each wrong code doubles the
+# wait before the next one is checked: FACTOR seconds after the first, then 2x, 4x … (after 10
+# wrong codes in a row the next waits over 8 minutes). It cannot be switched off.
+OTP_TOTP_THROTTLE_FACTOR = env_int("OTP_THROTTLE_FACTOR", 1)
+OTP_RECOVERY_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
+if OTP_TOTP_THROTTLE_FACTOR < 1:
+    raise ImproperlyConfigured("OTP_THROTTLE_FACTOR must be 1 or more: wrong codes are throttled.")
+# The account name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Persist")
+# The Django admin never shows an authenticator's secret key or its QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "hiring:home"

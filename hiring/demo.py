@@ -23,6 +23,7 @@ from followups.scores import scores_recompute
 from hiring import services as hiring_services
 from hiring.models import Pipeline, Requisition, SilenceTest, Stage, StageKind
 from hiring.roles import ADMINS, HIRING_MANAGERS, RECRUITERS
+from twofactor.services import second_factor_reset
 
 User = get_user_model()
 
@@ -159,6 +160,10 @@ def _users(*, password: str | None, reset_passwords: bool, report: SeedReport) -
             chosen = password or secrets.token_urlsafe(12)
             user.set_password(chosen)
             user.save(update_fields=["password"])
+            if not created:
+                # A fresh start for a demo someone is locked out of: the admin sets up an
+                # authenticator app again at the next sign-in.
+                second_factor_reset(user=user, actor=None)
             report.created_users[username] = chosen
         else:
             report.existing_users.append(username)

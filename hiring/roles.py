@@ -32,6 +32,13 @@ def is_recruiter(user) -> bool:
     return bool(user.is_authenticated and RECRUITERS in group_names(user))
 
 
+def requires_second_factor(user) -> bool:
+    """Accounts that must pass an authenticator-app code after their password: admins see every
+    candidate and configure everything, and staff can open the Django admin. Recruiters and
+    hiring managers sign in with their password alone."""
+    return bool(user.is_authenticated and (user.is_staff or is_admin(user)))
+
+
 # --- Who may manage whose account (the Django admin's user and group pages call these) --------
 
 #: Roles that carry account management with them: granting one is a superuser's decision, or an

@@ -10,6 +10,7 @@ from hiring.dashboard import dashboard_for
 from hiring.forms import AnnounceForm, TimeZoneForm
 from hiring.models import Requisition
 from hiring.services import user_profile_for, user_time_zone_set
+from twofactor.selectors import second_factor_status
 
 
 def healthz(request):
@@ -54,7 +55,11 @@ def profile(request):
         user_time_zone_set(user=request.user, time_zone=form.cleaned_data["time_zone"])
         messages.success(request, f"Dates are now shown in {form.cleaned_data['time_zone']}.")
         return redirect("hiring:profile")
-    return render(request, "hiring/profile.html", {"form": form})
+    return render(
+        request,
+        "hiring/profile.html",
+        {"form": form, "second_factor": second_factor_status(user=request.user)},
+    )
 
 
 def silence_board(request, pk: int):

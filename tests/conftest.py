@@ -1,6 +1,8 @@
 import pytest
 from django.db import connection
 
+from tests.clients import Client
+
 
 def pytest_itemcollected(item):
     # Integration and browser tests get the database. Marked as they are collected, because
@@ -36,3 +38,9 @@ def _require_postgresql(request):
 def _fast_password_hashing(settings):
     # UserFactory hashes a password per user; PBKDF2 would dominate the suite's run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def client():
+    """pytest-django's ``client``, signing admins in past the second step (tests/clients.py)."""
+    return Client()

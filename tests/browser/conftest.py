@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.test import Client
+
+from hiring.roles import requires_second_factor
+from tests.clients import Client, authenticator_for, totp_code
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -77,16 +79,22 @@ def page(browser, request):
 
 @pytest.fixture
 def log_in(page, live_server):
-    """``log_in(user)`` signs in through the real login form, as a person would;
-    ``log_in(user, form=False)`` hands the browser a session made on the server instead (the form
-    itself is tested elsewhere). Returns the page."""
+    """``log_in(user)`` signs in through the real login form, as a person would (an admin also
+    types the code of an authenticator enrolled for them); ``log_in(user, form=False)`` hands
+    the browser a session made on the server instead (the form itself is tested elsewhere).
+    Returns the page."""
 
     def log_in(user, *, form: bool = True, password: str = PASSWORD):
         if form:
+            device = authenticator_for(user) if requires_second_factor(user) else None
             page.goto(f"{live_server.url}/login/")
             page.fill("#id_username", user.username)
             page.fill("#id_password", password)
             page.click("button[type=submit]")
+            if device is not None:
+                page.wait_for_url(re.compile(r"/account/two-step/verify/"))
+                page.fill("#id_code", totp_code(device))
+                page.get_by_role("button", name="Continue").click()
             page.wait_for_url(f"{live_server.url}/")
         else:
             client = Client()

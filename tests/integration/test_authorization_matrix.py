@@ -250,7 +250,23 @@ MATRIX = {
         {"manager": FORBIDDEN, "recruiter": FORBIDDEN, "stranger": FORBIDDEN, "admin": OK},
         FORBIDDEN,
     ),
+    # Two-step sign-in: only accounts that need it have codes to manage; the setup and code
+    # pages send everyone else (and an already verified admin) on their way.
+    "twofactor:setup": ("get", {"manager": OK, "recruiter": OK, "stranger": OK, "admin": OK}, OK),
+    "twofactor:verify": ("get", {"manager": OK, "recruiter": OK, "stranger": OK, "admin": OK}, OK),
+    "twofactor:recovery_codes": (
+        "post",
+        {"manager": NOT_FOUND, "recruiter": NOT_FOUND, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "twofactor:replace": (
+        "post",
+        {"manager": NOT_FOUND, "recruiter": NOT_FOUND, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
 }
+#: Pages an admin who has typed only their password may open: the second step itself.
+SECOND_STEP = {"twofactor:setup", "twofactor:verify"}
 
 
 def _our_url_names() -> set[str]:
@@ -287,6 +303,16 @@ def test_role_on_own_object(client, world, name, role):
     url = reverse(name, kwargs=_kwargs(name, world["own"]))
     response = getattr(client, method)(url)
     assert response.status_code in roles[role], (name, role, response.status_code)
+
+
+@pytest.mark.parametrize("name", sorted(set(MATRIX) - SECOND_STEP))
+def test_an_admin_who_typed_only_the_password_is_sent_to_the_second_step(client, world, name):
+    method, _roles, _foreign = MATRIX[name]
+    client.force_login(world["admin"], second_factor=False)
+    url = reverse(name, kwargs=_kwargs(name, world["own"]))
+    response = getattr(client, method)(url)
+    assert response.status_code == 302, (name, response.status_code)
+    assert response.url.startswith(reverse("twofactor:verify"))
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))

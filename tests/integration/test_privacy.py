@@ -9,7 +9,6 @@ from email.message import EmailMessage
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
@@ -32,6 +31,7 @@ from privacy.services import (
 )
 from privacy.signals import candidate_erased, candidate_exported
 from privacy.tasks import apply_retention_policy
+from tests.clients import Client
 from tests.factories import (
     ApplicationFactory,
     CandidateFactory,

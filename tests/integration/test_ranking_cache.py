@@ -7,7 +7,6 @@ import re
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +15,7 @@ from followups.models import PersistenceScore, ScoringWeights
 from followups.scores import scores_recompute
 from hiring.models import SilenceOutcome, SilenceTest, SilenceTestState, StageKind
 from hiring.services import silence_tests_sweep, user_time_zone_set
+from tests.clients import Client
 from tests.factories import (
     ApplicationFactory,
     ContactFactory,

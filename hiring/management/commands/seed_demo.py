@@ -16,7 +16,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset-passwords",
             action="store_true",
-            help="Give the demo users new passwords and print them.",
+            help=(
+                "Give the demo users new passwords and print them, and reset their two-step "
+                "sign-in (the admin sets up an authenticator app again at the next sign-in)."
+            ),
         )
 
     def handle(self, *args, reset_passwords: bool, **options):
