@@ -127,6 +127,15 @@ def contact_log(
     return contact
 
 
+def email_subject_validate(subject: str) -> None:
+    """A subject is one header line: a line break would inject header fields (``Bcc:``) and
+    Django refuses to send it (``BadHeaderError``) after the page said "queued"."""
+    if any(char in subject for char in "\r\n\x00"):
+        raise ValidationError(
+            "The subject must be a single line (no line breaks).", code="subject_line_break"
+        )
+
+
 @transaction.atomic
 def email_send(
     *,
@@ -152,6 +161,7 @@ def email_send(
         raise ValidationError("The candidate has no email address.", code="no_address")
     if not subject.strip() or not body.strip():
         raise ValidationError("Write a subject and a message.", code="empty")
+    email_subject_validate(subject)
     contaminates = _check_dont_chase(
         application=application,
         direction=Direction.OUTBOUND,

@@ -3,11 +3,13 @@ from django.db import connection
 
 
 def pytest_itemcollected(item):
-    # Integration and browser tests get the database. Marked as they are collected, because
+    # Integration, browser and security tests get the database. Marked as they are collected, because
     # pytest-django reorders the tests from these marks (transactional ones last: they flush
     # the tables, including the rows data migrations created).
     marker = item.get_closest_marker("django_db")
-    if marker is None and ("/integration/" in str(item.fspath) or "/browser/" in str(item.fspath)):
+    if marker is None and any(
+        f"/{kind}/" in str(item.fspath) for kind in ("integration", "browser", "security")
+    ):
         item.add_marker(pytest.mark.django_db)
     elif (
         marker is not None
