@@ -3,7 +3,8 @@ from django.db import connection
 
 
 def pytest_itemcollected(item):
-    # Integration, browser and security tests get the database. Marked as they are collected, because
+    # Integration, browser and security tests get the database. Marked as they are collected,
+    # because
     # pytest-django reorders the tests from these marks (transactional ones last: they flush
     # the tables, including the rows data migrations created).
     marker = item.get_closest_marker("django_db")
