@@ -55,6 +55,7 @@ _MALFORMED = (
     ValueError,  # json.JSONDecodeError, UnicodeDecodeError, binascii.Error included
     AttributeError,
     email.errors.MessageError,
+    RecursionError,  # JSON or MIME nested deeper than the stdlib parsers recurse
 )
 
 

@@ -4,9 +4,8 @@ from django.db import connection
 
 def pytest_itemcollected(item):
     # Integration, browser and security tests get the database. Marked as they are collected,
-    # because
-    # pytest-django reorders the tests from these marks (transactional ones last: they flush
-    # the tables, including the rows data migrations created).
+    # because pytest-django reorders the tests from these marks (transactional ones last: they
+    # flush the tables, including the rows data migrations created).
     marker = item.get_closest_marker("django_db")
     if marker is None and any(
         f"/{kind}/" in str(item.fspath) for kind in ("integration", "browser", "security")
