@@ -274,6 +274,18 @@ ANYMAIL = {
     "MAILGUN_WEBHOOK_SIGNING_KEY": os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", ""),
 }
 
+# The one size limit for an inbound email, on every path (MTA pipe, IMAP, ESP webhooks): about
+# what common mail providers accept (Gmail and Outlook send 25 MB), so a CV attachment gets
+# through. A larger message is refused everywhere alike and leaves a record (its header only).
+MAX_EMAIL_BYTES = env_int("MAX_EMAIL_BYTES", 25 * 1024 * 1024)
+# ESPs post the message as form data or JSON (attachments base64-encoded: 4/3, plus text and HTML
+# copies of the body), so their endpoints accept this much; every other page keeps Django's
+# DATA_UPLOAD_MAX_MEMORY_SIZE default (2.5 MB).
+EMAIL_WEBHOOK_MAX_BODY_BYTES = MAX_EMAIL_BYTES * 2 + 1024 * 1024
+# Mailgun signs timestamp + token: a signature older (or further ahead) than this is refused,
+# and a token is accepted again only with the same content (a retry), never a different one.
+MAILGUN_WEBHOOK_MAX_AGE_SECONDS = env_int("MAILGUN_WEBHOOK_MAX_AGE_SECONDS", 300)
+
 # Calls and texts: an inbound call or text within this many hours after the team's outbound
 # contact answers it (prompted); later ones are the candidate's own initiative.
 CALLBACK_WINDOW_HOURS = env_int("CALLBACK_WINDOW_HOURS", 24)

@@ -56,6 +56,10 @@ Rules decided here (docs/design.md, "Contacts", is the contract):
 * ``recipients`` are lower-cased, so a reply token read from them is lower-case too: store and
   look up tokens case-insensitively. ``Precedence: list`` is also added by mailing-list
   software such as Google Groups: the capture address must be a plain mailbox, not a group.
+* **Hostile HTML** (deep nesting, hundreds of thousands of tags): past ``MAX_HTML_TAGS`` per
+  message the HTML is reduced to text by a single linear scan instead of nh3 (same rules: every
+  tag, comment and attribute removed, script/style/... content dropped, blocks become lines), the
+  defect ``HtmlTooComplex`` is listed and the text starts with ``HTML_LIMIT_NOTE``.
 * The caps below are module globals read at call time, so tests may monkeypatch them.
 """
 
@@ -84,6 +88,11 @@ MAX_ATTACHMENT_BYTES_RECORDED = 10 * 1024 * 1024
 MAX_TEXT_CHARS = 100_000
 #: HTML longer than this (characters) is cut before it is converted to text.
 MAX_HTML_INPUT_CHARS = 2_000_000
+#: At most this many tags (counted as "<" characters, over all of a message's HTML parts) go
+#: through nh3; more take the linear path (see ``html_to_text``). html5ever's tree building
+#: costs up to O(tags x open elements): 5 000 tags stay well under a second in the worst case
+#: measured (formatting elements with distinct attributes), 400 000 nested divs took minutes.
+MAX_HTML_TAGS = 5_000
 #: Subject, From header and display names are cut to this many characters.
 MAX_HEADER_CHARS = 998
 #: The ``external_id`` column is 255 characters; longer Message-IDs are treated as missing.
@@ -633,15 +642,15 @@ def _walk(msg: Message) -> Iterator[tuple[Message, str, int]]:
             stack.extend((child, depth + 1) for child in reversed(_children(part)))
 
 
-def _decoded_text(part: Message, kind: str) -> str:
+def _decoded_text(part: Message, kind: str, budget: HtmlBudget) -> str:
     data = _payload_bytes(part)
     limit = MAX_HTML_INPUT_CHARS if kind == "html" else MAX_TEXT_CHARS * 4
     truncated = len(data) > limit
     text = decode_bytes(data[:limit], _param(part, "charset"), truncated=truncated)
-    return html_to_text(text) if kind == "html" else text
+    return html_to_text(text, budget=budget) if kind == "html" else text
 
 
-def _body_pieces(part: Message, depth: int = 0) -> list[tuple[str, str]]:
+def _body_pieces(part: Message, budget: HtmlBudget, depth: int = 0) -> list[tuple[str, str]]:
     """[(kind, text)] of the readable body under ``part``; kind is "plain" or "html"."""
     if depth > MAX_MIME_DEPTH:
         return []
@@ -651,7 +660,7 @@ def _body_pieces(part: Message, depth: int = 0) -> list[tuple[str, str]]:
         if ctype == "multipart/alternative":
             fallback: list[tuple[str, str]] = []
             for child in children:
-                pieces = _body_pieces(child, depth + 1)
+                pieces = _body_pieces(child, budget, depth + 1)
                 if any(kind == "plain" and text.strip() for kind, text in pieces):
                     return pieces
                 if not fallback and any(text.strip() for _, text in pieces):
@@ -663,7 +672,7 @@ def _body_pieces(part: Message, depth: int = 0) -> list[tuple[str, str]]:
             return []
         pieces, length = [], 0
         for child in children:
-            found = _body_pieces(child, depth + 1)
+            found = _body_pieces(child, budget, depth + 1)
             pieces.extend(found)
             length += sum(len(text) for _, text in found)
             if length > MAX_TEXT_CHARS:  # the rest would be cut anyway
@@ -672,7 +681,7 @@ def _body_pieces(part: Message, depth: int = 0) -> list[tuple[str, str]]:
     kind = _body_kind(ctype)
     if kind is None or _is_attachment(part, ctype):
         return []
-    return [(kind, _decoded_text(part, kind))]
+    return [(kind, _decoded_text(part, kind, budget))]
 
 
 # --- HTML ----------------------------------------------------------------------------------
@@ -683,9 +692,12 @@ _BLOCK_TAGS = (
     "address|article|aside|blockquote|caption|dd|div|dl|dt|fieldset|figcaption|figure|footer"
     "|form|h[1-6]|header|hr|main|nav|ol|p|pre|section|table|tbody|td|tfoot|th|thead|tr|ul"
 )
-_BLOCK_RE = re.compile(rf"<\s*/?\s*(?:{_BLOCK_TAGS})(?![a-z0-9:-])[^>]*>", re.IGNORECASE)
-_BR_RE = re.compile(r"<\s*/?\s*br(?![a-z0-9:-])[^>]*>", re.IGNORECASE)
-_LI_RE = re.compile(r"<\s*li(?![a-z0-9:-])[^>]*>", re.IGNORECASE)
+# ``[^<>]*`` rather than ``[^>]*``: a tag without its ``>`` must not make every later ``<`` scan to
+# the end of the text (quadratic on "<div<div<div...").
+_BLOCK_RE = re.compile(rf"<\s*/?\s*(?:{_BLOCK_TAGS})(?![a-z0-9:-])[^<>]*>", re.IGNORECASE)
+_BR_RE = re.compile(r"<\s*/?\s*br(?![a-z0-9:-])[^<>]*>", re.IGNORECASE)
+_LI_RE = re.compile(r"<\s*li(?![a-z0-9:-])[^<>]*>", re.IGNORECASE)
+_BLOCK_NAME_RE = re.compile(rf"(?:{_BLOCK_TAGS})", re.IGNORECASE)
 #: Elements removed with their content (raw-text elements would otherwise leak markup as text).
 _DROP_CONTENT = {
     "script",
@@ -711,14 +723,104 @@ _DROP_CONTENT = {
 }
 
 
-def html_to_text(html_source: str) -> str:
+#: Elements whose content the HTML tokenizer reads as text up to their own end tag.
+_RAW_TEXT = frozenset(
+    {"script", "style", "xmp", "iframe", "noembed", "noframes", "noscript", "textarea", "title"}
+)
+_RAW_END_RE = {
+    name: re.compile(rf"</{name}(?=[\t\n\f\r />]|$)", re.IGNORECASE) for name in _RAW_TEXT
+}
+# One markup token: a comment opener (its end is found with str.find), a start or end tag with
+# its attributes (quoted values may hold ">"; an unterminated quote or tag runs to the end, as
+# in a browser), or a doctype / processing instruction / bogus comment. The alternatives always
+# match once they start, so a search never backtracks: one pass over the text.
+_MARKUP_RE = re.compile(
+    r"<(?:!--|(/?)([A-Za-z][^\t\n\f\r />]*)(?:[^>\"']+|\"[^\"]*\"?|'[^']*'?)*>?|[!?/][^>]*>?)"
+)
+
+#: First line of the text of a message whose HTML took the linear path.
+HTML_LIMIT_NOTE = (
+    "[Persist: this message's HTML is too complex to lay out safely (more than {tags} tags); "
+    "its text was extracted without formatting.]"
+)
+
+
+@dataclass
+class HtmlBudget:
+    """Tags nh3 may still be given for one message, and whether any HTML went past them."""
+
+    remaining: int
+    exceeded: bool = False
+
+
+def _html_markup_text(source: str) -> str:
+    """Linear tag stripper: the text of ``source`` with line / bullet sentinels, unescaped later.
+
+    Same output rules as the nh3 path, without building a tree: time and memory are linear in
+    the input whatever its nesting (html5ever's tree building is not).
+    """
+    out: list[str] = []
+    pos, end = 0, len(source)
+    dropping, drop_depth = "", 0  # inside an element whose content is removed
+    while pos < end:
+        match = _MARKUP_RE.search(source, pos)
+        if match is None:
+            if not dropping:
+                out.append(source[pos:])
+            break
+        if not dropping:
+            out.append(source[pos : match.start()])
+        pos = match.end()
+        if match.group(0) == "<!--":
+            close = source.find("-->", pos)
+            pos = end if close < 0 else close + 3
+            continue
+        if match.group(2) is None:  # doctype, processing instruction, bogus comment
+            continue
+        name, closing = match.group(2).lower(), bool(match.group(1))
+        if dropping:
+            if name == dropping:
+                drop_depth += -1 if closing else 1
+                if drop_depth <= 0:
+                    dropping = ""
+            continue
+        if not closing and name == "plaintext":
+            break  # everything after <plaintext> is its (dropped) content
+        if not closing and name in _RAW_TEXT:
+            found = _RAW_END_RE[name].search(source, pos)
+            pos = end if found is None else found.start()
+            continue
+        if not closing and name in _DROP_CONTENT:
+            dropping, drop_depth = name, 1
+            continue
+        if name == "li" and not closing:
+            out.append(_LINE + _BULLET)
+        elif name == "br":
+            out.append(_LINE)
+        elif _BLOCK_NAME_RE.fullmatch(name):
+            out.append(_LINE + _LINE)  # as the nh3 path: one before and one after the tag
+    return "".join(out)
+
+
+def html_to_text(html_source: str, *, budget: HtmlBudget | None = None) -> str:
     """Plain text of an HTML document: nh3 removes every tag and attribute (and the content of
     script, style, iframe and similar elements), block elements become line breaks, list items
-    get "- ", entities are unescaped and whitespace is collapsed as a browser would."""
+    get "- ", entities are unescaped and whitespace is collapsed as a browser would.
+
+    HTML with more tags than the ``budget`` left (``MAX_HTML_TAGS`` when none is given) takes
+    the linear path instead, and the budget records that it was exceeded.
+    """
     if not html_source:
         return ""
+    if budget is None:
+        budget = HtmlBudget(MAX_HTML_TAGS)
     source = _no_surrogates(html_source).replace(_LINE, "").replace(_BULLET, "")
     source = source[:MAX_HTML_INPUT_CHARS]
+    tags = source.count("<")
+    if tags > budget.remaining:
+        budget.exceeded = True
+        return _text_from_markup(_html_markup_text(source))
+    budget.remaining -= tags
     source = _LI_RE.sub(lambda m: _LINE + _BULLET + m.group(0), source)
     source = _BLOCK_RE.sub(lambda m: _LINE + m.group(0) + _LINE, source)
     source = _BR_RE.sub(_LINE, source)
@@ -730,6 +832,11 @@ def html_to_text(html_source: str) -> str:
         strip_comments=True,
         link_rel=None,
     )
+    return _text_from_markup(cleaned)
+
+
+def _text_from_markup(cleaned: str) -> str:
+    """Tag-free HTML with sentinels -> plain text: entities, whitespace, lines, bullets."""
     text = html.unescape(cleaned).replace("\u200b", "").replace("\ufeff", "")
     text = " ".join(_no_surrogates(text).split())
     lines = []
@@ -867,8 +974,14 @@ def _parse(raw: bytes) -> ParsedEmail:
     sent_at = _parse_date(_first_header(msg, "Date"))
 
     # Body and attachments (not when only the header could be parsed).
-    pieces = [] if structure_defect else [(k, t) for k, t in _body_pieces(msg) if t.strip()]
+    budget = HtmlBudget(MAX_HTML_TAGS)
+    pieces = [] if structure_defect else [(k, t) for k, t in _body_pieces(msg, budget) if t.strip()]
     text = _clean_text("\n\n".join(text for _, text in pieces), MAX_TEXT_CHARS)
+    if budget.exceeded:
+        # Shown on the timeline with the message: the text lost its layout, not its words.
+        defect("HtmlTooComplex")
+        note = HTML_LIMIT_NOTE.format(tags=MAX_HTML_TAGS)
+        text = _clean_text(f"{note}\n\n{text}", MAX_TEXT_CHARS)
     had_html_only = bool(pieces) and all(kind == "html" for kind, _ in pieces)
 
     attachments: list[ParsedAttachment] = []

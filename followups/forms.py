@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from followups.models import Channel, Direction, QualityTag
+from followups.services import email_subject_validate
 
 
 def parse_duration(value: str) -> int | None:
@@ -78,7 +79,7 @@ class ContactLogForm(forms.Form):
 
 
 class EmailSendForm(forms.Form):
-    subject = forms.CharField(max_length=200)
+    subject = forms.CharField(max_length=200, validators=[email_subject_validate])
     body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 5}))
     confirm_contamination = forms.BooleanField(
         required=False, widget=forms.HiddenInput, initial=False

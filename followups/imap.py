@@ -4,12 +4,14 @@ Each message is ingested and its UID recorded in the same database transaction, 
 at any point either leaves the UID unrecorded (it is fetched again and recognised as a
 duplicate) or recorded with the message stored. Messages are fetched with BODY.PEEK[] and
 flagged \\Seen on the server only after the commit (a message stored by a poll that died before
-flagging it is flagged by the next poll).
+flagging it is flagged by the next poll). A message whose RFC822.SIZE is over ``MAX_EMAIL_BYTES``
+is never downloaded: its header alone is fetched and recorded as refused, as on every path.
 """
 
 import contextlib
 import imaplib
 import logging
+import re
 import ssl
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,13 +23,14 @@ from django.utils import timezone
 
 from followups.email_parsing import NotAnEmail
 from followups.models import ContactSource, ImapCheckpoint
-from followups.services import email_ingest, email_reject
+from followups.services import email_ingest, email_refuse_too_large, email_reject
 
 logger = logging.getLogger(__name__)
 
 #: Messages per poll: a scheduled run stays well inside the task timeout; the rest wait a minute.
 IMAP_BATCH_SIZE = 200
 IMAP_TIMEOUT_SECONDS = 30
+_SIZE_RE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,14 @@ def _fetched_message(data) -> tuple[bytes, datetime | None]:
     raise ImapError("IMAP FETCH returned no message body")
 
 
+def _message_size(imap: imaplib.IMAP4, uid: int) -> int:
+    for part in _check(imap.uid("FETCH", str(uid), "(RFC822.SIZE)"), "FETCH"):
+        found = _SIZE_RE.search(part if isinstance(part, bytes) else b"")
+        if found:
+            return int(found.group(1))
+    raise ImapError("IMAP FETCH returned no RFC822.SIZE")
+
+
 def _flag_stored_messages_seen(imap: imaplib.IMAP4, last_uid: int) -> None:
     """Flag \\Seen what is stored but still unseen: a poll killed between its commit and its
     STORE (the commit may even complete after the worker died) never comes back to that UID."""
@@ -143,14 +154,23 @@ def imap_poll(*, config: ImapConfig, batch_size: int = IMAP_BATCH_SIZE) -> PollR
         uids = sorted(int(u) for u in data[0].split() if int(u) > checkpoint.last_uid)
         result.remaining = max(0, len(uids) - batch_size)
         for uid in uids[:batch_size]:
-            fetched = _check(imap.uid("FETCH", str(uid), "(BODY.PEEK[] INTERNALDATE)"), "FETCH")
-            raw, internal_date = _fetched_message(fetched)
+            size = _message_size(imap, uid)
+            too_large = size > settings.MAX_EMAIL_BYTES
+            what = "(BODY.PEEK[HEADER] INTERNALDATE)" if too_large else "(BODY.PEEK[] INTERNALDATE)"
+            raw, internal_date = _fetched_message(
+                _check(imap.uid("FETCH", str(uid), what), "FETCH")
+            )
             now = timezone.now()
             with transaction.atomic():
                 try:
-                    outcome = email_ingest(
-                        raw=raw, source=ContactSource.IMAP, now=now, received_at=internal_date
-                    )
+                    if too_large:
+                        outcome = email_refuse_too_large(
+                            head=raw, size=size, source=ContactSource.IMAP, now=now
+                        )
+                    else:
+                        outcome = email_ingest(
+                            raw=raw, source=ContactSource.IMAP, now=now, received_at=internal_date
+                        )
                 except NotAnEmail as exc:
                     outcome = email_reject(
                         raw=raw, source=ContactSource.IMAP, now=now, reason=str(exc)

@@ -529,3 +529,15 @@ class RankOverride(models.Model):
 
     def __str__(self) -> str:
         return f"Override of {self.application_id}"
+
+
+class MailgunWebhookToken(models.Model):
+    """A Mailgun signature token seen recently, so a captured signed post cannot be replayed
+    with another body. Kept for twice the accepted signature age, then pruned."""
+
+    token = models.CharField(max_length=255, unique=True)
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the posted fields and files.")
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.token[:12]

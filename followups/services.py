@@ -1,4 +1,5 @@
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from followups.models import (
     Direction,
     EmailAttachment,
     InboundMessage,
+    MailgunWebhookToken,
     MatchStatus,
     ReplyToken,
 )
@@ -31,6 +33,8 @@ REPLY_TOKEN_BYTES = 16
 
 #: Contacts logged by hand may be back-dated, but not into the future beyond clock skew.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+
+logger = logging.getLogger(__name__)
 
 
 class WouldContaminate(ValidationError):
@@ -123,6 +127,15 @@ def contact_log(
     return contact
 
 
+def email_subject_validate(subject: str) -> None:
+    """A subject is one header line: a line break would inject header fields (``Bcc:``) and
+    Django refuses to send it (``BadHeaderError``) after the page said "queued"."""
+    if any(char in subject for char in "\r\n\x00"):
+        raise ValidationError(
+            "The subject must be a single line (no line breaks).", code="subject_line_break"
+        )
+
+
 @transaction.atomic
 def email_send(
     *,
@@ -148,6 +161,7 @@ def email_send(
         raise ValidationError("The candidate has no email address.", code="no_address")
     if not subject.strip() or not body.strip():
         raise ValidationError("Write a subject and a message.", code="empty")
+    email_subject_validate(subject)
     contaminates = _check_dont_chase(
         application=application,
         direction=Direction.OUTBOUND,
@@ -209,9 +223,14 @@ def candidate_email_deliver(*, contact_id: int) -> bool:
 MAX_TRUSTED_SEND_DELAY = timedelta(days=7)
 
 
+#: Of a message refused for its size only the start is kept: its header, so a person sees who
+#: sent what and when (the sender's own mail system has the message and the refusal).
+REFUSED_HEAD_BYTES = 64 * 1024
+
+
 @dataclass(frozen=True)
 class IngestOutcome:
-    status: str  # "stored" | "duplicate" | "rejected"
+    status: str  # "stored" | "duplicate" | "rejected" | "too large"
     contact_id: int | None = None
     message_id: str = ""
     detail: str = ""
@@ -422,8 +441,11 @@ def email_ingest(
 
     Raises ``NotAnEmail`` for bytes that are not a message (nothing is stored; callers decide
     whether to keep them with ``email_reject``). Re-delivery of the same message returns
-    ``duplicate`` and changes nothing.
+    ``duplicate`` and changes nothing. A message over ``MAX_EMAIL_BYTES`` is not parsed: it is
+    refused (``too large``) with a record, see ``email_refuse_too_large``.
     """
+    if len(raw) > settings.MAX_EMAIL_BYTES:
+        return email_refuse_too_large(head=raw, size=len(raw), source=source, now=now)
     parsed = parse_email(raw)
     received_at = received_at or now
     try:
@@ -459,20 +481,47 @@ def _email_already_stored(parsed: ParsedEmail) -> bool:
     )
 
 
-def email_reject(*, raw: bytes, source: str, now: datetime, reason: str) -> IngestOutcome:
-    """Keep bytes that are not an email (from a mailbox or webhook) for a person to look at."""
+def email_reject(
+    *, raw: bytes, source: str, now: datetime, reason: str, size: int | None = None
+) -> IngestOutcome:
+    """Keep bytes that are not an email (from a mailbox or webhook) for a person to look at.
+
+    ``size`` is the size of what was received when ``raw`` is only its start."""
     fingerprint = hashlib.sha256(raw).hexdigest()
     _message, created = InboundMessage.objects.get_or_create(
         fingerprint=fingerprint,
         defaults={
             "source": source,
             "received_at": now,
-            "size": len(raw),
+            "size": min(len(raw) if size is None else size, 2**31 - 1),
             "raw": raw,
             "parse_error": reason[:1000],
         },
     )
     return IngestOutcome("rejected" if created else "duplicate", detail=reason)
+
+
+def email_size_refusal(size: int) -> str:
+    """The one wording of a size refusal, for every path (pipe, IMAP, webhooks, their logs)."""
+    limit = settings.MAX_EMAIL_BYTES
+    return (
+        f"message of {size} bytes refused: larger than the {limit} byte limit "
+        f"({limit / 1024 / 1024:g} MB, MAX_EMAIL_BYTES)"
+    )
+
+
+def email_refuse_too_large(*, head: bytes, size: int, source: str, now: datetime) -> IngestOutcome:
+    """Record a message refused for its size: its header (at most ``REFUSED_HEAD_BYTES``) and
+    the reason, in the same rejected-messages record as bytes that are not an email; the
+    message itself is not parsed or stored. ``head`` may be the whole message or its start."""
+    head = head[:REFUSED_HEAD_BYTES]
+    ends = [head.find(sep) + len(sep) for sep in (b"\r\n\r\n", b"\n\n") if sep in head]
+    if ends:
+        head = head[: min(ends)]
+    reason = email_size_refusal(size)
+    email_reject(raw=head, source=source, now=now, reason=reason, size=size)
+    logger.warning("Inbound email (%s) %s", source, reason)
+    return IngestOutcome("too large", detail=reason)
 
 
 def _email_contact_create(*, parsed: ParsedEmail, message: InboundMessage, received_at) -> Contact:
@@ -519,3 +568,18 @@ def _email_contact_create(*, parsed: ParsedEmail, message: InboundMessage, recei
             application_id=match.application_id, contact=contact, now=received_at
         )
     return contact
+
+
+def mailgun_token_claim(*, token: str, digest: str, now: datetime) -> bool:
+    """Record a Mailgun signature token; False when it was already used for other content.
+
+    The same token with the same content is the ESP retrying one delivery (accepted; the message
+    is then a duplicate). Tokens older than twice the accepted signature age are pruned: a post
+    carrying one is refused for its age before it gets here.
+    """
+    max_age = timedelta(seconds=settings.MAILGUN_WEBHOOK_MAX_AGE_SECONDS)
+    MailgunWebhookToken.objects.filter(seen_at__lt=now - 2 * max_age).delete()
+    seen, _created = MailgunWebhookToken.objects.get_or_create(
+        token=token, defaults={"digest": digest, "seen_at": now}
+    )
+    return seen.digest == digest

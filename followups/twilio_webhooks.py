@@ -61,6 +61,10 @@ FINAL_CALL_STATUSES = {
     "failed": "failed",
     "canceled": "cancelled",
 }
+#: Twilio sends at most 10 media items with a message; a larger NumMedia is not Twilio's.
+MAX_NUM_MEDIA = 10
+#: No phone call lasts longer (Twilio ends calls after 24 hours).
+MAX_CALL_SECONDS = 24 * 60 * 60
 #: AnsweredBy values (answering machine detection) meaning a machine picked up.
 MACHINE_ANSWERS = {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other"}
 
@@ -107,6 +111,8 @@ def _refusal(request) -> HttpResponse | None:
 
 
 def _bad_request(message: str) -> HttpResponse:
+    # Logged: a 400 to Twilio is a request it will not retry, so it must leave a trace.
+    logger.warning("Refused a Twilio webhook: %s", message)
     return HttpResponse(message, status=400, content_type="text/plain")
 
 
@@ -165,6 +171,8 @@ def twilio_sms_webhook(request):
         return _bad_request("MessageSid is required.")
     summary = data.get("Body", "").strip()
     media = _int_or_none(data.get("NumMedia", "")) or 0
+    if media > MAX_NUM_MEDIA:
+        return _bad_request(f"NumMedia must be at most {MAX_NUM_MEDIA}.")
     if media:
         types = ", ".join(
             data.get(f"MediaContentType{i}", "") or "unknown type" for i in range(media)
@@ -210,6 +218,8 @@ def twilio_voice_status_webhook(request):
     answered_by = data.get("AnsweredBy", "").strip().lower()
     voicemail = direction == Direction.OUTBOUND and answered_by in MACHINE_ANSWERS
     duration = _int_or_none(data.get("CallDuration", "")) if status == "completed" else None
+    if duration is not None and duration > MAX_CALL_SECONDS:
+        return _bad_request(f"CallDuration must be at most {MAX_CALL_SECONDS} seconds.")
     now = timezone.now()
     # Timestamp is when this (final) event fired, i.e. when the call ended: it started
     # CallDuration seconds earlier, which is the time that matters for "calling back".

@@ -5,9 +5,9 @@ from tests.clients import Client
 
 
 def pytest_itemcollected(item):
-    # Integration and browser tests get the database. Marked as they are collected, because
-    # pytest-django reorders the tests from these marks (transactional ones last: they flush
-    # the tables, including the rows data migrations created).
+    # Integration, browser and security tests get the database. Marked as they are collected,
+    # because pytest-django reorders the tests from these marks (transactional ones last: they
+    # flush the tables, including the rows data migrations created).
     marker = item.get_closest_marker("django_db")
     if marker is None and any(
         part in str(item.fspath) for part in ("/integration/", "/browser/", "/security/")

@@ -2,7 +2,9 @@
 
 The MTA pipe contract (sysexits.h): 0 when every message is stored or recognised as a
 duplicate; 65 (EX_DATAERR) when an input is not a message; 75 (EX_TEMPFAIL) when the database
-is unavailable, so the MTA keeps the message and retries — nothing is lost.
+is unavailable, so the MTA keeps the message and retries — nothing is lost. A message over
+``MAX_EMAIL_BYTES`` is refused with 65 too (the MTA bounces it to its sender) and recorded by
+its header, as on every other path; no more than the limit is ever read into memory.
 
 Several files are a batch: one line per file, a summary, the worst status; the score refreshes
 the stored messages owe run together (``scores_refresh_deferred``) before the command exits.
@@ -12,6 +14,7 @@ import contextlib
 import sys
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
@@ -19,14 +22,12 @@ from django.utils import timezone
 from followups.email_parsing import NotAnEmail
 from followups.models import ContactSource
 from followups.scores import scores_refresh_deferred
-from followups.services import email_ingest
+from followups.services import email_ingest, email_refuse_too_large
 
 EX_OK = 0
 EX_DATAERR = 65
 EX_NOINPUT = 66
 EX_TEMPFAIL = 75
-#: A pipe delivery larger than this is refused as data error rather than read into memory.
-MAX_MESSAGE_BYTES = 50 * 1024 * 1024
 #: Exit status per input outcome (the command exits with the worst).
 _EXIT_FOR = {
     "unreadable": EX_NOINPUT,
@@ -49,7 +50,7 @@ class Command(BaseCommand):
         inputs = [(path, None) for path in files] or [("<stdin>", sys.stdin.buffer)]
         batch = len(inputs) > 1
         worst = EX_OK
-        counts = {"stored": 0, "duplicate": 0, "not a message": 0}
+        counts = {"stored": 0, "duplicate": 0, "not a message": 0, "too large": 0}
         try:
             # Many files: the stored messages' scores are refreshed together, per
             # DEFERRED_REFRESH_BATCH applications and before the command exits.
@@ -72,15 +73,17 @@ class Command(BaseCommand):
 
     def _ingest_one(self, name, stream, *, verbosity: int, batch: bool) -> str:
         try:
-            raw = self._read(name, stream)
+            raw, size = self._read(name, stream)
         except OSError as exc:
             self.stderr.write(f"{name}: cannot read ({exc.strerror or exc})")
             return "unreadable"
-        if len(raw) > MAX_MESSAGE_BYTES:
-            self.stderr.write(f"{name}: larger than {MAX_MESSAGE_BYTES} bytes; refused")
-            return "too large"
         try:
-            outcome = email_ingest(raw=raw, source=ContactSource.PIPE, now=timezone.now())
+            if size > settings.MAX_EMAIL_BYTES:
+                outcome = email_refuse_too_large(
+                    head=raw, size=size, source=ContactSource.PIPE, now=timezone.now()
+                )
+            else:
+                outcome = email_ingest(raw=raw, source=ContactSource.PIPE, now=timezone.now())
         except NotAnEmail as exc:
             self.stderr.write(f"{name}: not an email message ({exc})")
             return "not a message"
@@ -88,6 +91,9 @@ class Command(BaseCommand):
             # The MTA keeps the message and retries later; report and stop here.
             self._unavailable(name, exc)
             return "unavailable"
+        if outcome.status == "too large":
+            self.stderr.write(f"{name}: {outcome.detail}")
+            return "too large"
         if verbosity >= 2 or batch:
             self.stdout.write(f"{name}: {outcome.status} {outcome.message_id}".rstrip())
         return outcome.status
@@ -97,10 +103,19 @@ class Command(BaseCommand):
         self.stderr.write(f"{what}: database unavailable, try again later ({first_line})")
 
     @staticmethod
-    def _read(name, stream) -> bytes:
+    def _read(name, stream) -> tuple[bytes, int]:
+        """(bytes, size): all of it, or only the start of what is over the limit."""
+        limit = settings.MAX_EMAIL_BYTES
         if stream is not None:
-            return stream.read(MAX_MESSAGE_BYTES + 1)
-        return Path(name).read_bytes()
+            raw = stream.read(limit + 1)
+            # The size of a pipe delivery is unknown past the limit: "more than the limit".
+            return raw, len(raw)
+        path = Path(name)
+        size = path.stat().st_size
+        if size > limit:
+            with path.open("rb") as handle:
+                return handle.read(64 * 1024), size
+        return path.read_bytes(), size
 
     def _exit(self, code: int):
         # The contract is the process exit status (read by the MTA), so exit explicitly.
