@@ -150,12 +150,12 @@ def part_web(seconds: int, raw: dict) -> list[Row]:
 
 
 def part_rescore(raw: dict) -> list[Row]:
-    what = "bulk rescore / set-based floor (scripts/bench_rescore.py)"
+    what = "bulk rescore / set-based floor (bench.rescore)"
     goal = f"≤ {RESCORE_GOAL:g}x"
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "rescore.json"
         done = subprocess.run(
-            [common.PYTHON, "scripts/bench_rescore.py", "--json", str(out)],
+            [common.PYTHON, "-m", "bench.rescore", "--json", str(out)],
             cwd=common.ROOT,
             env=common.app_env(common.SCALE_DB),
             capture_output=True,
@@ -244,7 +244,7 @@ _IMPORT_LINE = re.compile(
 
 def part_call_import(raw: dict) -> list[Row]:
     done = subprocess.run(
-        [common.PYTHON, "scripts/bench_call_import.py"],
+        [common.PYTHON, "-m", "bench.call_import"],
         cwd=common.ROOT,
         env=common.app_env(WORK_DB),
         capture_output=True,

@@ -39,9 +39,9 @@ def main() -> int:
     from django.db.models import Count
 
     from candidates.models import Application, CandidateEmail, CandidatePhone
+    from devdata.scale import SCALE_PREFIX
     from hiring.models import Requisition
     from hiring.roles import HIRING_MANAGERS, RECRUITERS
-    from hiring.scale import SCALE_PREFIX
 
     User = get_user_model()
     manager, _ = User.objects.get_or_create(username="bench-manager")

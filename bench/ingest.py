@@ -45,7 +45,7 @@ def messages(addresses: list[str], count: int, tag: str) -> list[bytes]:
 def scale_addresses(count: int) -> list[str]:
     """Addresses of up to ``count`` scale candidates (each matches one application)."""
     from candidates.models import CandidateEmail
-    from hiring.scale import SCALE_PREFIX
+    from devdata.scale import SCALE_PREFIX
 
     return list(
         CandidateEmail.objects.filter(

@@ -27,8 +27,8 @@ def main() -> int:
     from django.urls import reverse
 
     from candidates.models import Application
+    from devdata.scale import SCALE_PREFIX
     from hiring.models import Requisition
-    from hiring.scale import SCALE_PREFIX
 
     requisition = Requisition.objects.get(title__startswith=SCALE_PREFIX)
     recruiter = requisition.recruiters.order_by("pk").first()

@@ -6,7 +6,7 @@ import psycopg
 
 from bench import common
 
-#: hiring.scale.SCALE_PREFIX (the runner does not load Django; tests/unit pins the two equal).
+#: devdata.scale.SCALE_PREFIX (the runner does not load Django; tests/unit pins the two equal).
 SCALE_PREFIX = "Scale "
 
 

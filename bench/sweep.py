@@ -37,9 +37,9 @@ def seed_due_tests(count: int, now) -> None:
     from django.db import transaction
 
     from candidates.models import Application, Candidate
+    from devdata.scale import SCALE_PIPELINE_NAME, SCALE_PREFIX, bulk_insert, reserve_ids
     from followups.models import Channel, Contact, Direction
     from hiring.models import Pipeline, Requisition, SilenceTest, StageKind
-    from hiring.scale import SCALE_PIPELINE_NAME, SCALE_PREFIX, _reserve_ids, bulk_insert
 
     pipeline = Pipeline.objects.get(name=SCALE_PIPELINE_NAME)
     stage = pipeline.stages.get(kind=StageKind.SILENCE_TEST)
@@ -48,9 +48,9 @@ def seed_due_tests(count: int, now) -> None:
     )
     announced, deadline, closes = (now - timedelta(days=d) for d in (14, 10, 3))
     with transaction.atomic():
-        first_candidate = _reserve_ids(Candidate, count)
-        first_app = _reserve_ids(Application, count)
-        first_test = _reserve_ids(SilenceTest, count)
+        first_candidate = reserve_ids(Candidate, count)
+        first_app = reserve_ids(Application, count)
+        first_test = reserve_ids(SilenceTest, count)
         insert = {"now": now, "batch_size": 5000}
         bulk_insert(
             Candidate,
@@ -108,7 +108,7 @@ def seed_due_tests(count: int, now) -> None:
             (first_candidate + i, first_app + i, deadline - timedelta(hours=2))
             for i in range(1, count, REACHED_OUT_EVERY * 5)
         ]
-        first_contact = _reserve_ids(Contact, len(contacts))
+        first_contact = reserve_ids(Contact, len(contacts))
         bulk_insert(
             Contact,
             ("id", "candidate_id", "application_id", "occurred_at", "channel", "direction"),

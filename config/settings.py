@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "followups",
     "privacy",
     "twofactor",
+    # Development data (the seed_demo and seed_scale commands); the product never imports it.
+    "devdata",
 ]
 
 MIDDLEWARE = [

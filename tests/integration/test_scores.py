@@ -644,7 +644,7 @@ def test_bulk_recompute_stores_what_the_single_application_path_computes():
 
 
 def test_bulk_recompute_agrees_with_the_single_application_path_on_scale_data():
-    from hiring.scale import seed_scale
+    from devdata.scale import seed_scale
 
     now = timezone.now()
     seed_scale(now=now, requisitions=4, applications=300, contacts=6000, seed=8)

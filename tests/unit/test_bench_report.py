@@ -103,6 +103,6 @@ def test_row_without_goal_has_no_verdict():
 
 def test_runner_recognises_the_scale_dataset_by_the_seed_prefix():
     from bench.scale_db import SCALE_PREFIX
-    from hiring.scale import SCALE_PREFIX as seeded
+    from devdata.scale import SCALE_PREFIX as seeded
 
     assert seeded == SCALE_PREFIX

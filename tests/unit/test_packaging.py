@@ -30,8 +30,12 @@ print("ok", len({names!r}))
 
 
 def _project_apps() -> set[str]:
+    # config/apps.py only customises django.contrib.admin (its app is named that, not "config"):
+    # config is checked as a package of the wheel below, and django.setup() imports it from there.
     return {
-        path.parent.name for path in ROOT.glob("*/apps.py") if path.parent.name not in NOT_PACKAGED
+        path.parent.name
+        for path in ROOT.glob("*/apps.py")
+        if path.parent.name not in NOT_PACKAGED | {"config"}
     }
 
 

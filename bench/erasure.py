@@ -4,7 +4,7 @@ Not part of the test suite. Runs against the database in DATABASE_URL (migrated,
 ``manage.py seed_scale``). Everything it changes is rolled back:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/persist_bench \\
-        .venv/bin/python scripts/bench_erasure.py [--months 6] [--batch 100]
+        .venv/bin/python -m bench.erasure [--months 6] [--batch 100]
 
 Measures, best of three: the set-based retention selector (one SQL query, how many candidates
 it finds), one ``candidate_erase`` of the candidate with the most contacts, and one
@@ -13,11 +13,8 @@ it finds), one ``candidate_erase`` of the candidate with the most contacts, and 
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("SECRET_KEY", "benchmark-only-not-a-secret")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")

@@ -5,7 +5,7 @@ Not part of the test suite. Runs against the database in DATABASE_URL (migrated 
     createdb -h 127.0.0.1 -U postgres persist_bench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/persist_bench .venv/bin/python manage.py migrate
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/persist_bench \\
-        .venv/bin/python scripts/bench_call_import.py [--rows 10000] [--candidates 2000]
+        .venv/bin/python -m bench.call_import [--rows 10000] [--candidates 2000]
 
 Seeds (once) a requisition with ``--candidates`` candidates, each with a phone number and an
 application; then writes a CSV whose numbers mostly match them (some unmatched numbers, a few
@@ -19,9 +19,7 @@ import random
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("SECRET_KEY", "benchmark-only-not-a-secret")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")

@@ -14,7 +14,7 @@ The dataset is recognisable: requisition titles start with ``SCALE_PREFIX``, use
 Shape of the data (defaults: 200 requisitions, 20 000 applications, 1 000 000 contacts):
 
 * a handful of hiring managers and recruiters (random passwords, never shown), one pipeline
-  (``hiring.demo.PIPELINE_STAGES``), requisitions across 12 time zones / countries;
+  (``devdata.demo.PIPELINE_STAGES``), requisitions across 12 time zones / countries;
 * one candidate per application except ~4 % who applied to two requisitions; 1-2 lower-case
   email addresses and one E.164 phone number each (``+1 <area> 555 nnnn``, from the index);
 * applications skewed towards the early stages; a stage transition per step of each one's
@@ -27,6 +27,12 @@ Shape of the data (defaults: 200 requisitions, 20 000 applications, 1 000 000 co
   emails and calls, ~55-60 % of a tested application's contacts after its deadline, some
   prompted, automated or outbound, and a few unmatched; quality tags on a few percent of the
   follow-ups and some promises.
+
+Public API, for ``manage.py seed_scale``, ``bench/`` and the tests (everything else, the
+underscored names, may change with the seed): ``seed_scale``, ``scale_dataset_exists``,
+``scale_dataset_delete``, the ``SCALE_*`` markers and ``DEFAULT_*`` sizes, and the two bulk
+writers other seeds reuse: ``reserve_ids`` (consecutive primary keys taken up front) and
+``bulk_insert`` (COPY or ``bulk_create`` of plain tuples).
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ from candidates.models import (
     Scorecard,
     StageTransition,
 )
+from devdata.demo import PIPELINE_STAGES
 from followups.models import (
     Channel,
     Contact,
@@ -68,7 +75,6 @@ from followups.models import (
     QualityTag,
 )
 from hiring import services as hiring_services
-from hiring.demo import PIPELINE_STAGES
 from hiring.models import (
     Pipeline,
     Requisition,
@@ -273,7 +279,7 @@ class _Phases:
 # --- Bulk writing --------------------------------------------------------------------------------
 
 
-def _reserve_ids(model: type[models.Model], count: int) -> int:
+def reserve_ids(model: type[models.Model], count: int) -> int:
     """Take ``count`` consecutive primary keys from the table's sequence; returns the first.
 
     Rows inserted with these ids can reference each other before they exist. A concurrent
@@ -861,7 +867,7 @@ class _Writer:
 
     # Candidates, their addresses and numbers.
     def _candidates(self) -> None:
-        rng, first_id = self.rng, _reserve_ids(Candidate, len(self.candidates))
+        rng, first_id = self.rng, reserve_ids(Candidate, len(self.candidates))
         rows = []
         for index, data in enumerate(self.candidates):
             pk = first_id + index
@@ -887,7 +893,7 @@ class _Writer:
             )
         fields = ("id", "first_name", "last_name", "time_zone", "linkedin_url", "created_at")
         self._insert("candidates", Candidate, fields, rows)
-        first_email = _reserve_ids(
+        first_email = reserve_ids(
             CandidateEmail, sum(len(data["emails"]) for data in self.candidates)
         )
         email_rows = []
@@ -902,7 +908,7 @@ class _Writer:
             ("id", "candidate_id", "address", "is_primary"),
             email_rows,
         )
-        first_phone = _reserve_ids(CandidatePhone, len(self.candidates))
+        first_phone = reserve_ids(CandidatePhone, len(self.candidates))
         self._insert(
             "candidate phones",
             CandidatePhone,
@@ -921,7 +927,7 @@ class _Writer:
 
     def _applications(self) -> None:
         rng, plans = self.rng, self.plans
-        first_id = _reserve_ids(Application, len(plans))
+        first_id = reserve_ids(Application, len(plans))
         rows = []
         for index, plan in enumerate(plans):
             plan.app_id = first_id + index
@@ -970,7 +976,7 @@ class _Writer:
                     previous = stage
 
         total = sum(len(plan.path) for plan in plans)
-        first_transition = _reserve_ids(StageTransition, total)
+        first_transition = reserve_ids(StageTransition, total)
         self._insert(
             "stage transitions",
             StageTransition,
@@ -1007,7 +1013,7 @@ class _Writer:
                             scheduled + timedelta(hours=2),
                         )
                     )
-        first_round = _reserve_ids(InterviewRound, len(rounds))
+        first_round = reserve_ids(InterviewRound, len(rounds))
         self._insert(
             "interview rounds",
             InterviewRound,
@@ -1018,14 +1024,14 @@ class _Writer:
             ),
         )
         through = InterviewRound.interviewers.through
-        first_link = _reserve_ids(through, len(rounds))
+        first_link = reserve_ids(through, len(rounds))
         self._insert(
             "round interviewers",
             through,
             ("id", "interviewround_id", "user_id"),
             ((first_link + i, first_round + i, row[5]) for i, row in enumerate(rounds)),
         )
-        first_card = _reserve_ids(Scorecard, len(cards))
+        first_card = reserve_ids(Scorecard, len(cards))
         fields = (
             "id",
             "round_id",
@@ -1069,7 +1075,7 @@ class _Writer:
         for plan, share in zip(self.plans, shares, strict=True):
             plan.contacts = plan.required_contacts + share
         self.unmatched = unmatched
-        self.contact_first_id = _reserve_ids(Contact, contacts)
+        self.contact_first_id = reserve_ids(Contact, contacts)
         # Pre-assign the ids of the contacts the tests point at (the first of each plan's
         # contacts is the follow-up, the next the contaminating one).
         next_id = self.contact_first_id
@@ -1102,7 +1108,7 @@ class _Writer:
                     plan.digest_id = digest.pk
             box["rows"] = len(created)
         self.counts["silence digests"] = len(created)
-        first_test = _reserve_ids(SilenceTest, len(tested))
+        first_test = reserve_ids(SilenceTest, len(tested))
 
         def rows():
             for i, plan in enumerate(tested):
@@ -1387,7 +1393,7 @@ class _Writer:
     def _tags_and_promises(self) -> None:
         rng, now = self.rng, self.now
         recruiter = self.recruiters[0].pk
-        first_tag = _reserve_ids(ContactTag, len(self.tag_candidates))
+        first_tag = reserve_ids(ContactTag, len(self.tag_candidates))
         self._insert(
             "contact tags",
             ContactTag,
@@ -1417,7 +1423,7 @@ class _Writer:
             promises.append(
                 (plan.app_id, contact_id, rng.choice(PROMISE_TEXTS), "", due, status, resolved, at)
             )
-        first_promise = _reserve_ids(Promise, len(promises))
+        first_promise = reserve_ids(Promise, len(promises))
         self._insert(
             "promises",
             Promise,

@@ -5,7 +5,7 @@ Not part of the test suite. Runs against the database in DATABASE_URL (migrated,
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/persist_bench SECRET_KEY=x \\
         .venv/bin/python manage.py seed_scale --applications 20000 --contacts 200000
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/persist_bench \\
-        .venv/bin/python scripts/bench_rescore.py [--batch-size 1000] [--repeat 5] [--profile] \\
+        .venv/bin/python -m bench.rescore [--batch-size 1000] [--repeat 5] [--profile] \\
         [--output FILE] [--json FILE]
 
 What it measures, with one fixed ``now``:
@@ -39,7 +39,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("SECRET_KEY", "benchmark-only-not-a-secret")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")

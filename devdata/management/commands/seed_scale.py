@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from hiring import scale
+from devdata import scale
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ import os
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from hiring.demo import seed_demo
+from devdata.demo import seed_demo
 
 
 class Command(BaseCommand):
