@@ -1,6 +1,6 @@
 """Personal data of candidates: export (right of access) and erasure (right to erasure).
 
-What erasure does, per table, and why (README "Personal data (GDPR)" says the same):
+What erasure does, per table, and why (docs/personal-data.md says the same):
 
 * Deleted: the candidate's email addresses and phone numbers, raw emails (``InboundMessage``)
   and attachment records, reply tokens, and every unmatched/ambiguous/dismissed queue item sent

@@ -86,7 +86,7 @@ def _measure(count: int) -> dict:
 
 def test_400k_nested_divs_parse_in_seconds_with_bounded_memory():
     figures = {count: _measure(count) for count in (16_000, 64_000, 400_000)}
-    print(json.dumps(figures))  # the README Security figures come from this line (pytest -s)
+    print(json.dumps(figures))  # the docs/security.md figures come from this line (pytest -s)
     big = figures[400_000]
     assert big["seconds"] < 5
     assert big["peak_rss_mb"] - big["rss_before_mb"] < 100  # a few times the 2 MB message
