@@ -256,6 +256,15 @@ def decode(content: bytes) -> str:
             "This is not a CSV text file (it looks like a spreadsheet or other binary file). "
             "Export the call log as CSV and upload that."
         )
+    nul = content.find(b"\x00")
+    if nul != -1:
+        # PostgreSQL cannot store a NUL in text: past the sniffed head it would fail the whole
+        # batch with a database error instead of telling the uploader what is wrong.
+        line = content.count(b"\n", 0, nul) + 1
+        raise CsvUnreadable(
+            f"Line {line} contains a NUL byte, which a CSV text file never has: export the "
+            "call log again as CSV and upload that."
+        )
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -139,6 +139,11 @@ def phone_contact_record(
     if duration_seconds is not None and duration_seconds < 0:
         raise ValidationError("A call cannot last less than nothing.", code="duration")
     external_id = external_id.strip()
+    if "\x00" in external_id:
+        # Not a provider's id, and PostgreSQL cannot store it: a refusal, not a database error.
+        raise ValidationError("The provider id contains a NUL character.", code="external_id")
+    # PostgreSQL text cannot hold NUL; like the email path, drop it rather than lose the text.
+    summary = summary.replace("\x00", "")
     if len(external_id) > 255:
         raise ValidationError("The provider id is longer than 255 characters.", code="external_id")
 
