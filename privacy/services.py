@@ -454,8 +454,22 @@ def _collect(ids: list[int]) -> _Targets:
         ).values_list("pk", flat=True)
     )
     names = Candidate.objects.filter(pk__in=ids).values_list("first_name", "last_name")
+    # An address or number another candidate still holds (another team added the same person,
+    # or a shared line) keeps its queue items: they concern that candidate's team too.
+    kept_addresses = set(
+        CandidateEmail.objects.filter(address__in=addresses)
+        .exclude(candidate_id__in=ids)
+        .values_list("address", flat=True)
+    )
+    kept_numbers = set(
+        CandidatePhone.objects.filter(number__in=numbers)
+        .exclude(candidate_id__in=ids)
+        .values_list("number", flat=True)
+    )
     queue_contact_ids = list(
-        queue_items_from(addresses=addresses, numbers=numbers).values_list("pk", flat=True)
+        queue_items_from(
+            addresses=addresses - kept_addresses, numbers=numbers - kept_numbers
+        ).values_list("pk", flat=True)
     )
     return _Targets(
         candidate_ids=ids,

@@ -28,6 +28,8 @@ from followups.scores import score_inputs
 from followups.selectors import applications_matching
 from hiring import policy
 from hiring.models import StageKind
+from privacy.models import ErasureReason
+from privacy.services import candidate_erase
 from tests.emails import make_email
 from tests.factories import (
     ApplicationFactory,
@@ -416,3 +418,30 @@ def test_call_answering_one_team_outreach_goes_to_that_team(world):
         now=now,
     ).contact
     assert (call.application, call.is_prompted) == (world["app_b"], True)
+
+
+def test_erasing_team_b_record_keeps_team_a_queue_items_from_the_shared_address(client, world):
+    # Team B adds the person team A knows as Alexis under the same address; an email naming
+    # nobody then waits for both teams. Erasing team B's record must not delete what team A
+    # still holds for its own candidate: the address is still Alexis's.
+    _as(client, world["recruiter_b"])
+    client.post(
+        reverse("candidates:application_create", args=[world["req_b"].pk]),
+        {
+            "first_name": "Mallory",
+            "last_name": "Probe",
+            "emails": ALEXIS_EMAIL,
+            "stage": stage_of(world["req_b"], StageKind.APPLIED).pk,
+        },
+    )
+    mallory = Candidate.objects.get(first_name="Mallory")
+    queued = ingest(make_email(from_=ALEXIS_EMAIL, subject="For whichever team"))
+    assert queued.match_status == MatchStatus.AMBIGUOUS
+    admin = UserFactory(admin=True)
+
+    result = candidate_erase(candidate=mallory, actor=admin, reason=ErasureReason.REQUEST)
+
+    assert result.queue_items_deleted == 0
+    assert Contact.objects.filter(pk=queued.pk).exists()
+    assert policy.unmatched_queue_visible_to(world["recruiter_a"]).filter(pk=queued.pk).exists()
+    assert Candidate.objects.filter(pk=world["alexis"].pk, emails__address=ALEXIS_EMAIL).exists()
