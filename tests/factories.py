@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from accounts.roles import ADMINS, HIRING_MANAGERS, RECRUITERS
 from candidates.models import (
     Application,
     Candidate,
@@ -19,7 +20,6 @@ from candidates.models import (
 )
 from followups.models import Channel, Contact, ContactSource, Direction
 from hiring.models import Pipeline, Requisition, SilenceTest, SilenceTestState, Stage, StageKind
-from hiring.roles import ADMINS, HIRING_MANAGERS, RECRUITERS
 
 User = get_user_model()
 

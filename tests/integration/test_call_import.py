@@ -355,7 +355,7 @@ def test_imported_outbound_call_during_observing_silence_test_contaminates_it(pe
 
 
 def test_scores_of_touched_applications_are_refreshed(people, monkeypatch):
-    from followups import scores
+    from scoring import scores
 
     requested = []
     monkeypatch.setattr(scores, "scores_refresh_on_commit", lambda ids: requested.append(ids))

@@ -76,7 +76,7 @@ from hiring.models import (
     Stage,
     StageKind,
 )
-from hiring.services import silence_tests_sweep
+from silence.services import silence_tests_sweep
 from tests.emails import make_email
 from tests.factories import (
     ApplicationFactory,
@@ -97,7 +97,7 @@ DRILL_DEADLINE_S = 45
 #: few seconds so a killed task comes back within the drill.
 DRILL_Q_TIMEOUT_S = 10
 DRILL_Q_RETRY_S = 12
-SWEEP = "hiring.tasks.sweep_silence_tests"
+SWEEP = "silence.tasks.sweep_silence_tests"
 POLL_IMAP = "followups.tasks.poll_imap"
 #: How killed a cluster gets: only the worker running the task (the sentinel spawns a new one
 #: and the cluster lives on), or every process of it (then a new cluster is started).

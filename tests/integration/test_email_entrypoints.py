@@ -20,7 +20,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followups import imap as imap_module
-from followups import scores
 from followups.imap import imap_poll
 from followups.models import (
     Contact,
@@ -30,7 +29,8 @@ from followups.models import (
     MatchStatus,
     PersistenceScore,
 )
-from followups.scores import score_for, scores_recompute
+from scoring import scores
+from scoring.scores import score_for, scores_recompute
 from tests.emails import make_email
 from tests.factories import ApplicationFactory, CandidateFactory, SilenceTestFactory
 

@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from candidates.models import Application, Candidate, CandidateEmail
 from followups.models import PersistenceScore, ScoringWeights
-from followups.scores import scores_recompute
 from hiring.models import SilenceOutcome, SilenceTest, SilenceTestState, StageKind
-from hiring.services import silence_tests_sweep, user_time_zone_set
+from hiring.services import user_time_zone_set
+from scoring.scores import scores_recompute
+from silence.services import silence_tests_sweep
 from tests.clients import Client
 from tests.factories import (
     ApplicationFactory,

@@ -21,7 +21,8 @@ from followups.models import (
     ScoringWeights,
 )
 from followups.quality import contact_details_set
-from followups.scores import (
+from hiring.models import SilenceTestState
+from scoring.scores import (
     INLINE_REFRESH_LIMIT,
     score_for,
     score_inputs,
@@ -33,8 +34,7 @@ from followups.scores import (
     weights_preview,
     weights_version_create,
 )
-from hiring.models import SilenceTestState
-from hiring.services import silence_tests_sweep
+from silence.services import silence_tests_sweep
 from tests.factories import (
     ApplicationFactory,
     ContactFactory,
@@ -237,7 +237,7 @@ def test_new_weights_version_changes_scores_after_a_bulk_recompute(
 
 
 def _weights_values():
-    from followups.ranking_views import WEIGHT_FIELDS
+    from scoring.views import WEIGHT_FIELDS
 
     w = weights_current()
     return {name: getattr(w, name) for name in WEIGHT_FIELDS}

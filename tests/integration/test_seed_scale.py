@@ -21,7 +21,6 @@ from candidates.models import (
 )
 from candidates.normalize import E164_REGEX
 from followups.models import Contact, Direction, MatchStatus
-from followups.scores import scores_recompute_all
 from hiring.models import (
     Requisition,
     SilenceOutcome,
@@ -30,6 +29,7 @@ from hiring.models import (
     StageKind,
 )
 from hiring.scale import SCALE_PREFIX, seed_scale
+from scoring.scores import scores_recompute_all
 
 SIZES = ("--requisitions", "3", "--applications", "60", "--contacts", "600", "--seed", "7")
 AT_OR_AFTER_SILENCE = (StageKind.SILENCE_TEST, StageKind.FINAL, StageKind.OFFER, StageKind.HIRED)
