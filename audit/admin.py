@@ -1,8 +1,8 @@
 from django.contrib import admin
 
+from accounts.roles import is_admin
 from audit.admin_mixins import ReadOnlyAdminMixin
 from audit.models import AuditEvent
-from hiring.roles import is_admin
 
 
 @admin.register(AuditEvent)

@@ -38,10 +38,10 @@ def main() -> int:
     from django.contrib.sessions.backends.db import SessionStore
     from django.db.models import Count
 
+    from accounts.roles import HIRING_MANAGERS, RECRUITERS
     from candidates.models import Application, CandidateEmail, CandidatePhone
     from devdata.scale import SCALE_PREFIX
     from hiring.models import Requisition
-    from hiring.roles import HIRING_MANAGERS, RECRUITERS
 
     User = get_user_model()
     manager, _ = User.objects.get_or_create(username="bench-manager")

@@ -28,15 +28,14 @@ def main() -> int:
     import django
 
     django.setup()
-    import contextlib
 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from bench.ingest import messages, scale_addresses
-    from followups.models import ContactSource
-    from followups.scores import scores_refresh_deferred
+    from candidates.freshness import stale_scores_drain_now
+    from followups.models import Contact, ContactSource
     from followups.services import email_ingest
 
     raws = messages(scale_addresses(args.messages + 1), args.messages + 1, f"prof{time.time_ns()}")
@@ -51,10 +50,19 @@ def main() -> int:
     started = time.perf_counter()
     with CaptureQueriesContext(connection) as queries:
         profiler.enable()
-        with scores_refresh_deferred() if args.batch else contextlib.nullcontext():
-            for raw in raws[1:]:
-                outcome = email_ingest(raw=raw, source=ContactSource.PIPE, now=timezone.now())
-                outcomes[outcome.status] += 1
+        # --batch: as `ingest_email FILE...` does, mark scores stale per message and drain once.
+        stored = []
+        for raw in raws[1:]:
+            outcome = email_ingest(
+                raw=raw, source=ContactSource.PIPE, now=timezone.now(), drain_scores=not args.batch
+            )
+            outcomes[outcome.status] += 1
+            if outcome.contact_id:
+                stored.append(outcome.contact_id)
+        if args.batch:
+            stale_scores_drain_now(
+                Contact.objects.filter(pk__in=stored).values_list("application_id", flat=True)
+            )
         profiler.disable()
     seconds = time.perf_counter() - started
     count = args.messages

@@ -53,7 +53,9 @@ from django.utils import timezone  # noqa: E402
 
 from candidates.models import Application  # noqa: E402
 from followups.models import Contact, PersistenceScore  # noqa: E402
-from followups.scores import (  # noqa: E402
+from hiring.models import SilenceTest  # noqa: E402
+from scoring.rules import score_application  # noqa: E402
+from scoring.scores import (  # noqa: E402
     SCORE_BATCH_SIZE,
     score_inputs_bulk,
     scores_recompute,
@@ -61,8 +63,6 @@ from followups.scores import (  # noqa: E402
     weights_as_rules,
     weights_current,
 )
-from followups.scoring import score_application  # noqa: E402
-from hiring.models import SilenceTest  # noqa: E402
 
 FLOOR_SQL = """
 WITH t AS (

@@ -140,7 +140,7 @@ def main() -> int:
 
     from followups.models import Contact
     from hiring.models import SilenceTest, SilenceTestState
-    from hiring.services import SWEEP_BATCH_SIZE, silence_tests_sweep
+    from silence.services import SWEEP_BATCH_SIZE, silence_tests_sweep
 
     now = timezone.now()
     contacts_before = Contact.objects.count()

@@ -1,12 +1,71 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Avg, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 
+from accounts.roles import is_active_user, is_admin
 from candidates.normalize import E164_REGEX, format_phone
-from candidates.querysets import ApplicationQuerySet, CandidateQuerySet
+from hiring.models import Requisition
 from hiring.validators import validate_time_zone
+
+
+# Query sets first: the models below use them as managers; their methods name the models,
+# which exist by the time anything calls them.
+class CandidateQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "CandidateQuerySet":
+        """Candidates with an application the user may see; admins see every candidate,
+        including those without an application. The one place this rule is written."""
+        if is_active_user(user) and is_admin(user):
+            return self.all()
+        applications = Application.objects.filter(
+            candidate_id=OuterRef("pk"), requisition__in=Requisition.objects.visible_to(user)
+        )
+        return self.filter(Exists(applications))
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ApplicationQuerySet":
+        """Applications on a requisition the user may see. The one place this rule is
+        written: everything about an application is seen only through it."""
+        return self.filter(requisition__in=Requisition.objects.visible_to(user))
+
+    def annotate_primary_email(self) -> "ApplicationQuerySet":
+        primary = CandidateEmail.objects.filter(candidate_id=OuterRef("candidate_id")).order_by(
+            "-is_primary", "address"
+        )
+        return self.annotate(primary_email=Subquery(primary.values("address")[:1]))
+
+    def annotate_scorecard_average(self) -> "ApplicationQuerySet":
+        """Mean of every trait rating over all scorecards of the application (None if none)."""
+        # One average over the five trait columns, computed in SQL per application.
+        trait_sum = sum(
+            (models.F(name) for name, _label in SCORECARD_TRAITS[1:]),
+            start=models.F(SCORECARD_TRAITS[0][0]),
+        )
+        per_app = (
+            Scorecard.objects.filter(round__application_id=OuterRef("pk"))
+            .order_by()
+            .values("round__application_id")
+            .annotate(
+                avg=Avg(
+                    models.ExpressionWrapper(
+                        trait_sum * 1.0 / len(SCORECARD_TRAITS), output_field=models.FloatField()
+                    )
+                )
+            )
+            .values("avg")
+        )
+        return self.annotate(scorecard_average=Subquery(per_app, output_field=models.FloatField()))
+
+    def for_board(self) -> "ApplicationQuerySet":
+        """Everything the pipeline board shows, in one query."""
+        return (
+            self.select_related("candidate", "stage")
+            .annotate_primary_email()
+            .annotate_scorecard_average()
+            .order_by("stage__order", "stage_entered_at", "id")
+        )
 
 
 class Candidate(models.Model):
@@ -253,3 +312,21 @@ class Scorecard(models.Model):
     def average(self) -> float:
         values = [getattr(self, name) for name, _label in SCORECARD_TRAITS]
         return sum(values) / len(values)
+
+
+class StaleScore(models.Model):
+    """Outbox: an application whose stored score no longer matches what it is computed from.
+
+    Every action that changes a score's inputs adds a row in its own transaction
+    (``candidates.freshness.mark_scores_stale``), so the row commits or rolls back with the
+    change; ``scoring.scores.stale_scores_drain`` recomputes and deletes rows, right after the
+    commit and every minute for whatever a process dying in between left behind.
+    """
+
+    application = models.OneToOneField(
+        Application, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    marked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Stale score of application {self.application_id}"

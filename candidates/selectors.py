@@ -1,9 +1,20 @@
+from collections.abc import Callable
+
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 
-from candidates.models import Application, InterviewRound, Scorecard, StageTransition
-from followups.models import Contact, Promise
+from candidates.models import Application, Candidate, InterviewRound, Scorecard, StageTransition
 from hiring.models import SilenceTest
+
+#: Prefetches that apps above this one add to the application page (contacts, promises):
+#: registered from their ``AppConfig.ready()``, like the page sections of ``candidates.views``:
+#: this layer may not import them.
+_page_prefetches: list[Callable[[], list[Prefetch]]] = []
+
+
+def application_page_prefetch_register(prefetches: Callable[[], list[Prefetch]]) -> None:
+    if prefetches not in _page_prefetches:
+        _page_prefetches.append(prefetches)
 
 
 def application_for_page(*, user, pk: int) -> Application:
@@ -39,13 +50,6 @@ def application_for_page(*, user, pk: int) -> Application:
                 ),
             ),
             Prefetch(
-                "contacts",
-                queryset=Contact.objects.select_related("logged_by")
-                .prefetch_related("attachments", "tags")
-                .order_by("-occurred_at", "-id"),
-            ),
-            Prefetch("promises", queryset=Promise.objects.order_by("due_at", "id")),
-            Prefetch(
                 "transitions",
                 queryset=StageTransition.objects.select_related(
                     "from_stage", "to_stage", "actor"
@@ -53,6 +57,8 @@ def application_for_page(*, user, pk: int) -> Application:
             ),
         )
     )
+    for prefetches in _page_prefetches:
+        queryset = queryset.prefetch_related(*prefetches())
     return get_object_or_404(queryset, pk=pk)
 
 
@@ -64,3 +70,28 @@ def other_applications(*, user, application: Application):
         .exclude(pk=application.pk)
         .select_related("requisition", "stage")
     )
+
+
+def candidate_for_new_application(user, *, emails) -> Candidate | None:
+    """The existing candidate a new application of ``user``'s should join, if any.
+
+    Only candidates the user may already see are considered: an address that belongs to
+    another team's candidate neither links to that person nor reveals that they exist (the new
+    application gets a candidate of its own; inbound mail from the shared address is then
+    routed by ``followups.routing``). Raises ``ValueError`` when the addresses name several
+    candidates the user sees.
+    """
+    if not emails:
+        return None
+    matches = list(
+        Candidate.objects.visible_to(user)
+        .filter(emails__address__in=list(emails))
+        .values_list("pk", flat=True)
+        .distinct()[:2]
+    )
+    if len(matches) > 1:
+        raise ValueError(
+            "These addresses belong to different existing candidates; ask an admin to merge "
+            "them before adding an application."
+        )
+    return Candidate.objects.get(pk=matches[0]) if matches else None

@@ -6,7 +6,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from audit.services import AuditAction, audit_record
+from audit.services import AuditAction, audit_record, audit_record_many
+from candidates.freshness import mark_scores_stale
 from candidates.models import (
     SCORECARD_TRAITS,
     Application,
@@ -19,7 +20,8 @@ from candidates.models import (
 )
 from candidates.normalize import normalize_email, normalize_phone
 from hiring import policy
-from hiring.models import TERMINAL_KINDS, Requisition, Stage
+from hiring.models import TERMINAL_KINDS, Requisition, Stage, StageKind
+from hiring.services import silence_tests_cancel_open
 
 
 @transaction.atomic
@@ -104,10 +106,7 @@ def application_create(
     """
     at = at or timezone.now()
     stage = stage or _first_open_stage(requisition)
-    if stage.pipeline_id != requisition.pipeline_id:
-        raise ValidationError(f"Stage “{stage.name}” is not part of this requisition's pipeline.")
-    if actor is not None:
-        policy.require_stage(actor, requisition, stage)
+    stage_change_check(actor=actor, requisition=requisition, from_stage=None, to_stage=stage)
     application = Application(
         candidate=candidate,
         requisition=requisition,
@@ -134,6 +133,73 @@ def application_create(
     return application
 
 
+def stage_change_check(
+    *, actor, requisition: Requisition, from_stage: Stage | None, to_stage: Stage, reason=""
+) -> None:
+    """The stage rules, for every path that sets an application's stage: creating it
+    (``from_stage`` None), moving it, the sweeper's auto-reject and the admin.
+
+    Raises ``ValidationError`` (a message meant for the user) for a move the pipeline does not
+    allow, and ``PermissionDenied`` for a decision reserved to the hiring manager
+    (``hiring.policy.require_stage``). ``actor=None`` is the system, which the role rule does not
+    restrict.
+    """
+    if to_stage.pipeline_id != requisition.pipeline_id:
+        raise ValidationError(
+            f"“{to_stage.name}” is not part of this requisition's pipeline.",
+            code="wrong_pipeline",
+        )
+    if from_stage is not None:
+        if to_stage.pk == from_stage.pk:
+            raise ValidationError(
+                f"The application is already in “{from_stage.name}”.", code="same"
+            )
+        if from_stage.kind in TERMINAL_KINDS and not reason:
+            raise ValidationError(
+                f"Reopening an application that is {from_stage.name.lower()} needs a reason.",
+                code="reason_required",
+            )
+        if to_stage.kind in TERMINAL_KINDS and not reason:
+            raise ValidationError(
+                f"Moving to “{to_stage.name}” needs a reason (it is kept in the history).",
+                code="reason_required",
+            )
+    if actor is not None:
+        policy.require_stage(actor, requisition, to_stage)
+
+
+def _stage_changed(
+    *, moves: list[tuple[int, int, Stage]], actor, reasons: dict[int, str], at
+) -> list[StageTransition]:
+    """The consequences of stage changes ``(application id, from stage id, to stage)``, the
+    same for one move and for many: history, silence tests, scores.
+
+    An open silence test belongs to its stage: leaving that stage (for any other, terminal or
+    not) cancels it, since the team has acted on the candidate before the deadline.
+    """
+    transitions = StageTransition.objects.bulk_create(
+        StageTransition(
+            application_id=application_id,
+            from_stage_id=from_stage_id,
+            to_stage=to_stage,
+            actor=actor,
+            reason=reasons[application_id],
+            at=at,
+        )
+        for application_id, from_stage_id, to_stage in moves
+    )
+    for application_id, _from_stage_id, to_stage in moves:
+        silence_tests_cancel_open(
+            application_id=application_id,
+            unless_in_stage=to_stage.pk,
+            reason=f"Moved to {to_stage.name}: {reasons[application_id]}",
+            now=at,
+        )
+    # A cancelled test changes the score.
+    mark_scores_stale(application_id for application_id, _f, _t in moves)
+    return transitions
+
+
 @transaction.atomic
 def application_move(
     *,
@@ -145,9 +211,10 @@ def application_move(
 ) -> StageTransition:
     """Move an application to another stage of its pipeline and record who, when and why.
 
-    ``actor=None`` is the system (e.g. a silence-test outcome). Invalid moves raise
-    ``ValidationError`` with a message meant for the user; decisions reserved to the hiring
-    manager raise ``PermissionDenied``.
+    The one action for a stage change by a person or a command (the sweeper's auto-reject is
+    ``applications_auto_reject``, the same rules set-based). ``actor=None`` is the system.
+    Invalid moves raise ``ValidationError`` with a message meant for the user; decisions
+    reserved to the hiring manager raise ``PermissionDenied``.
     """
     at = at or timezone.now()
     # Lock the row: two people moving the same candidate at once must not both write history
@@ -159,34 +226,16 @@ def application_move(
     )
     from_stage = locked.stage
     reason = reason.strip()
-    if to_stage.pipeline_id != locked.requisition.pipeline_id:
-        raise ValidationError(
-            f"“{to_stage.name}” is not a stage of this requisition's pipeline.",
-            code="wrong_pipeline",
-        )
-    if to_stage.pk == from_stage.pk:
-        raise ValidationError(f"The application is already in “{from_stage.name}”.", code="same")
-    if from_stage.kind in TERMINAL_KINDS and not reason:
-        raise ValidationError(
-            f"Reopening an application that is {from_stage.name.lower()} needs a reason.",
-            code="reason_required",
-        )
-    if to_stage.kind in TERMINAL_KINDS and not reason:
-        raise ValidationError(
-            f"Moving to “{to_stage.name}” needs a reason (it is kept in the history).",
-            code="reason_required",
-        )
-    if actor is not None:
-        policy.require_stage(actor, locked.requisition, to_stage)
+    stage_change_check(
+        actor=actor,
+        requisition=locked.requisition,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        reason=reason,
+    )
     locked.stage = to_stage
     locked.stage_entered_at = at
     locked.save(update_fields=["stage", "stage_entered_at", "updated_at"])
-    if to_stage.kind in TERMINAL_KINDS:
-        from hiring.services import silence_tests_cancel_open
-
-        silence_tests_cancel_open(
-            application_id=locked.pk, reason=f"Moved to {to_stage.name}: {reason}", now=at
-        )
     application.stage, application.stage_entered_at = to_stage, at
     audit_record(
         action=AuditAction.STAGE_MOVED,
@@ -200,14 +249,69 @@ def application_move(
             "to_stage_name": to_stage.name,
         },
     )
-    return StageTransition.objects.create(
-        application=locked,
-        from_stage=from_stage,
-        to_stage=to_stage,
+    [transition] = _stage_changed(
+        moves=[(locked.pk, from_stage.pk, to_stage)],
         actor=actor,
-        reason=reason,
+        reasons={locked.pk: reason},
         at=at,
     )
+    return transition
+
+
+def applications_auto_reject(*, rows: list[tuple[int, int, str]], at: datetime) -> int:
+    """Move applications to their pipeline's Rejected stage as the system: ``rows`` are
+    ``(application id, stage id it must still be in, reason)``. Set-based, in the caller's
+    transaction (the sweeper's batch), with the rules and consequences of ``application_move``.
+
+    An application that has left that stage meanwhile is left alone: a manual move wins.
+    """
+    if not rows:
+        return 0
+    reasons = {application_id: reason for application_id, _stage, reason in rows}
+    current = list(
+        Application.objects.filter(
+            pk__in=reasons, stage_id__in={stage for _a, stage, _r in rows}
+        ).values_list("pk", "stage_id", "requisition_id")
+    )
+    expected = {application_id: stage for application_id, stage, _r in rows}
+    current = [row for row in current if expected[row[0]] == row[1]]
+    stages = Stage.objects.in_bulk({stage for _a, stage, _r in current})
+    requisitions = Requisition.objects.in_bulk({r for _a, _s, r in current})
+    rejected = {}
+    for stage in Stage.objects.filter(
+        pipeline_id__in={s.pipeline_id for s in stages.values()}, kind=StageKind.REJECTED
+    ).order_by("pipeline_id", "-order"):
+        rejected[stage.pipeline_id] = stage  # ends with the first Rejected stage of each
+    moves = []
+    for application_id, stage_id, requisition_id in current:
+        to_stage = rejected.get(stages[stage_id].pipeline_id)
+        if to_stage is None:
+            continue
+        stage_change_check(
+            actor=None,
+            requisition=requisitions[requisition_id],
+            from_stage=stages[stage_id],
+            to_stage=to_stage,
+            reason=reasons[application_id],
+        )
+        moves.append((application_id, stage_id, to_stage))
+    if not moves:
+        return 0
+    for to_stage_id in {t.pk for _a, _f, t in moves}:
+        Application.objects.filter(pk__in=[a for a, _f, t in moves if t.pk == to_stage_id]).update(
+            stage_id=to_stage_id, stage_entered_at=at, updated_at=at
+        )
+    audit_record_many(
+        action=AuditAction.STAGE_MOVED,
+        model=Application,
+        actor=None,
+        items=[
+            (a, {"from_stage": f, "to_stage": t.pk, "by": "silence_test_auto_reject"})
+            for a, f, t in moves
+        ],
+    )
+    _stage_changed(moves=moves, actor=None, reasons=reasons, at=at)
+    return len(moves)
 
 
 @transaction.atomic

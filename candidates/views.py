@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -12,11 +14,19 @@ from candidates.forms import (
     ScorecardForm,
 )
 from candidates.models import SCORECARD_TRAITS, InterviewRound
-from followups.forms import ContactLogForm, EmailSendForm
-from followups.models import PersistenceScore
-from hiring import policy
 from hiring.forms import AnnounceForm
 from hiring.models import Requisition, SilenceTestState, StageKind
+
+#: Parts of the application page that apps above this one draw (contacts and their forms, the
+#: score): each is called with the request, the application and the bound forms the caller
+#: passed, and returns context. Registered from those apps' ``AppConfig.ready()``: this layer
+#: may not import them (``[tool.importlinter]``).
+_page_sections: list[Callable[..., dict]] = []
+
+
+def application_page_section_register(section: Callable[..., dict]) -> None:
+    if section not in _page_sections:
+        _page_sections.append(section)
 
 
 def render_application_page(
@@ -26,46 +36,35 @@ def render_application_page(
     move_form=None,
     round_form=None,
     announce_form=None,
-    contact_form=None,
-    contact_warning=None,
-    email_form=None,
-    email_warning=None,
     status=200,
     partial=None,
+    **bound,
 ):
-    """The application page, with any of its forms bound (errors) or fresh."""
+    """The application page, with any of its forms bound (errors) or fresh. ``bound`` holds the
+    forms and warnings of the registered sections (``contact_form``, ``email_form``, …)."""
     template = "candidates/application_detail.html"
     silence_tests = list(application.silence_tests.all())
     open_test = next((t for t in silence_tests if t.is_open), None)
-    return render(
-        request,
-        f"{template}#{partial}" if partial else template,
-        {
-            "application": application,
-            "candidate": application.candidate,
-            "requisition": application.requisition,
-            "move_form": move_form or MoveStageForm(application=application),
-            "round_form": round_form or InterviewRoundForm(requisition=application.requisition),
-            "announce_form": announce_form
-            or AnnounceForm(requisition=application.requisition, user=request.user),
-            "contact_form": contact_form or ContactLogForm(),
-            "contact_warning": contact_warning,
-            "email_form": email_form or EmailSendForm(),
-            "email_warning": email_warning,
-            "silence_tests": silence_tests,
-            "open_test": open_test,
-            "can_announce": application.stage.kind == StageKind.SILENCE_TEST
-            and (open_test is None or open_test.state == SilenceTestState.WAITING),
-            "other_applications": selectors.other_applications(
-                user=request.user, application=application
-            ),
-            "traits": SCORECARD_TRAITS,
-            "score": PersistenceScore.objects.filter(application=application, is_current=True)
-            .select_related("weights")
-            .first(),
-        },
-        status=status,
-    )
+    context = {
+        "application": application,
+        "candidate": application.candidate,
+        "requisition": application.requisition,
+        "move_form": move_form or MoveStageForm(application=application),
+        "round_form": round_form or InterviewRoundForm(requisition=application.requisition),
+        "announce_form": announce_form
+        or AnnounceForm(requisition=application.requisition, user=request.user),
+        "silence_tests": silence_tests,
+        "open_test": open_test,
+        "can_announce": application.stage.kind == StageKind.SILENCE_TEST
+        and (open_test is None or open_test.state == SilenceTestState.WAITING),
+        "other_applications": selectors.other_applications(
+            user=request.user, application=application
+        ),
+        "traits": SCORECARD_TRAITS,
+    }
+    for section in _page_sections:
+        context.update(section(request, application, bound))
+    return render(request, f"{template}#{partial}" if partial else template, context, status=status)
 
 
 def application_detail(request, pk: int):
@@ -172,7 +171,7 @@ def application_create(request, requisition_pk: int):
         try:
             with transaction.atomic():
                 try:
-                    candidate = policy.candidate_for_new_application(
+                    candidate = selectors.candidate_for_new_application(
                         request.user, emails=data["emails"]
                     )
                 except ValueError as exc:

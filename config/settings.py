@@ -81,12 +81,18 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Layered, lowest first: each app imports only from the apps listed before it (the
+    # contract is [tool.importlinter] in pyproject.toml; docs/design.md explains the layers).
+    "accounts",
     "audit",
+    "twofactor",
     "hiring",
     "candidates",
     "followups",
+    "silence",
+    "scoring",
+    "dashboards",
     "privacy",
-    "twofactor",
     # Development data (the seed_demo and seed_scale commands); the product never imports it.
     "devdata",
 ]
@@ -126,7 +132,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "hiring.context_processors.roles",
+                "accounts.context_processors.roles",
             ],
         },
     },
@@ -185,7 +191,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # A successful sign-in forgets that pair's earlier typos.
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "hiring.lockout.lockout_response"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # Sign-ins are in the audit log (audit app); axes' own success log would duplicate it.
 AXES_DISABLE_ACCESS_LOG = True
 # No start-up banner on stderr: `ingest_email` runs under an MTA, which reports stderr as the

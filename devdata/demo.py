@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import F
 
+from accounts.roles import ADMINS, HIRING_MANAGERS, RECRUITERS
 from candidates import services as candidate_services
 from candidates.models import (
     Application,
@@ -19,10 +20,10 @@ from candidates.models import (
     Scorecard,
 )
 from followups.models import Channel, Contact, Direction
-from followups.scores import scores_recompute
 from hiring import services as hiring_services
 from hiring.models import Pipeline, Requisition, SilenceTest, Stage, StageKind
-from hiring.roles import ADMINS, HIRING_MANAGERS, RECRUITERS
+from scoring.scores import scores_recompute
+from silence import services as silence_services
 from twofactor.services import second_factor_reset
 
 User = get_user_model()
@@ -222,7 +223,7 @@ def _seed_silence_test(*, application, story: int, manager, now) -> None:
         Scorecard.objects.filter(round__application=application).update(
             submitted_at=F("submitted_at") - shift
         )
-    deadline, closes = hiring_services.silence_instants(
+    deadline, closes = silence_services.silence_instants(
         announced_at=announced_at,
         stage=application.stage,
         time_zone=requisition.time_zone,
@@ -372,7 +373,7 @@ def seed_demo(
             )
     # Bring the demo's silence tests to where the clock says they are, as the sweeper would,
     # and give every application its score.
-    hiring_services.silence_tests_sweep(now=now)
+    silence_services.silence_tests_sweep(now=now)
     scores_recompute(
         application_ids=Application.objects.filter(requisition__in=requisitions).values_list(
             "pk", flat=True

@@ -52,6 +52,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection, models, transaction
 
+from accounts.roles import HIRING_MANAGERS, RECRUITERS
 from candidates.models import (
     Application,
     Candidate,
@@ -86,7 +87,7 @@ from hiring.models import (
     Stage,
     StageKind,
 )
-from hiring.roles import HIRING_MANAGERS, RECRUITERS
+from silence import services as silence_services
 
 User = get_user_model()
 
@@ -476,7 +477,7 @@ def _plan_timeline(plan: _Plan, rng: random.Random, now: datetime, requisition) 
         announced = now - hours * (
             rng.uniform(1, 24 * 21) if last else rng.uniform(24 * 40, 24 * 120)
         )
-        deadline, closes = hiring_services.silence_instants(
+        deadline, closes = silence_services.silence_instants(
             announced_at=announced,
             stage=path[k],
             time_zone=requisition.time_zone,

@@ -1,8 +1,12 @@
 from django.contrib import admin
+from django.db import transaction
+from django.utils import timezone
 
 from audit.admin_mixins import AuditedAdminMixin
 from audit.services import AuditAction
+from candidates.freshness import mark_scores_stale
 from followups.models import Contact
+from followups.recording import contact_record
 
 
 def _contact_ids(contact: Contact) -> dict:
@@ -36,3 +40,21 @@ class ContactAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def audit_details(self, obj):
         return _contact_ids(obj)
+
+    def save_model(self, request, obj, form, change):
+        # Through the recording action, as every other door: classification, contamination,
+        # scores (of the application it left too, when an admin moves it).
+        with transaction.atomic():
+            if change and "application" in form.changed_data:
+                mark_scores_stale([form.initial.get("application")])
+            contact_record(contact=obj, now=timezone.now())
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            mark_scores_stale([obj.application_id])
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            mark_scores_stale(queryset.values_list("application_id", flat=True))
+            super().delete_queryset(request, queryset)

@@ -7,8 +7,13 @@ class FollowupsConfig(AppConfig):
     verbose_name = "Follow-ups: contacts and persistence signals"
 
     def ready(self) -> None:
-        from followups import signals
+        # Imported here, not at the top: Django loads this module before any model exists.
+        from candidates.selectors import application_page_prefetch_register
+        from candidates.views import application_page_section_register
+        from followups import views
         from followups.webhooks import connect_signals
 
         connect_signals()
-        signals.connect()
+        # The application page (candidates, a layer below) shows this app's timeline and forms.
+        application_page_prefetch_register(views.application_page_prefetches)
+        application_page_section_register(views.application_page_section)

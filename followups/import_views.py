@@ -9,7 +9,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import get_valid_filename
 
-from followups import call_import
+from followups import call_import, policy
 from followups.imports import (
     MAX_UPLOAD_BYTES,
     call_import_create,
@@ -18,7 +18,7 @@ from followups.imports import (
     ordered_row_data,
 )
 from followups.models import ImportRow, ImportStatus, RowOutcome
-from hiring import policy
+from hiring.models import Requisition
 
 #: Non-imported rows shown per page of a batch.
 ROWS_PER_PAGE = 50
@@ -47,7 +47,7 @@ class CallImportForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         field = self.fields["requisition"]
-        field.queryset = policy.requisitions_visible_to(user).order_by("title", "id")
+        field.queryset = Requisition.objects.visible_to(user).order_by("title", "id")
         field.label_from_instance = lambda r: f"{r.title} ({r.country})"
 
     def clean_file(self):

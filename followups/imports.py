@@ -20,11 +20,14 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import BinaryField, Exists, F, OuterRef
+from django.db.models import BinaryField, F
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from accounts.roles import is_admin
+from candidates.freshness import mark_scores_stale
+from candidates.models import Candidate, CandidatePhone
 from followups import call_import, routing
 from followups.models import (
     Channel,
@@ -37,8 +40,8 @@ from followups.models import (
     MatchStatus,
     RowOutcome,
 )
-from hiring import policy
-from hiring.roles import is_admin
+from followups.recording import CALLBACK_CHANNELS, contacts_record_bulk, earlier_outbound
+from hiring.models import Requisition, UserProfile
 
 #: Rows processed per transaction (the progress step and the query-count unit).
 CHUNK_SIZE = 500
@@ -46,9 +49,6 @@ CHUNK_SIZE = 500
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 #: A call further in the future than this (clock skew) is an error.
 FUTURE_TOLERANCE = timedelta(minutes=5)
-#: Channels whose inbound contacts an imported outbound call can make prompted retroactively
-#: (the calls-and-texts rule of ``followups.phone``).
-CALLBACK_CHANNELS = (Channel.PHONE, Channel.VOICEMAIL, Channel.SMS)
 #: A call id already stored on either of these channels (e.g. a Twilio status callback that
 #: recorded the call as a voicemail) is the same call.
 CALL_CHANNELS = (Channel.PHONE, Channel.VOICEMAIL)
@@ -108,7 +108,6 @@ def call_import_create(
 
 def default_time_zone(batch: ImportBatch) -> str:
     """Zone of times written without one: the uploader's own zone, else the server's."""
-    from hiring.models import UserProfile
 
     if batch.uploaded_by_id:
         zone = (
@@ -154,7 +153,8 @@ def call_import_run(*, batch_id: int, now: datetime, time_zone: str | None = Non
             ImportBatch.objects.filter(pk=batch_id).update(
                 status=ImportStatus.DONE, finished_at=timezone.now()
             )
-            _refresh_scores(batch_id=batch.pk, also=reclassified)
+            # Each chunk marked its own contacts' scores stale (``contacts_record_bulk``).
+            mark_scores_stale(reclassified)
     except Exception as exc:
         ImportBatch.objects.filter(pk=batch_id).update(
             status=ImportStatus.FAILED,
@@ -333,23 +333,15 @@ def _store_calls(context: _RunContext, rows: list[_Row]) -> None:
             phone_number=call.phone_number,
             import_batch_id=context.batch_id,
         )
-    created = Contact.objects.bulk_create([r.contact for r in fresh])
     # The uploader's calls that match nobody they may see wait in their own teams' queue: the
     # call log (and its notes) is theirs, not every recruiter's.
-    Contact.queue_requisitions.through.objects.bulk_create(
-        Contact.queue_requisitions.through(contact_id=row.contact.pk, requisition_id=requisition)
-        for row in fresh
-        for requisition in queue_of.get(row.index, ())
+    contacts_record_bulk(
+        contacts=[r.contact for r in fresh],
+        now=context.now,
+        queue_requisitions=[queue_of.get(row.index, ()) for row in fresh],
     )
     for row in repeats:
         row.contact_id = first_row_of[row.parsed.external_id].contact.pk
-    _classify_callbacks(
-        [c.pk for c in created if c.direction == Direction.INBOUND and c.candidate_id]
-    )
-    _contaminate_silence_tests(
-        [c for c in created if c.direction == Direction.OUTBOUND and c.application_id],
-        now=context.now,
-    )
 
 
 def uploader_requisitions(context: _RunContext) -> tuple[int, ...]:
@@ -359,7 +351,7 @@ def uploader_requisitions(context: _RunContext) -> tuple[int, ...]:
         return ()
     if context.uploader_requisitions is None:
         context.uploader_requisitions = tuple(
-            policy.requisitions_visible_to(context.uploader).values_list("pk", flat=True)
+            Requisition.objects.visible_to(context.uploader).values_list("pk", flat=True)
         )
     return context.uploader_requisitions
 
@@ -373,37 +365,14 @@ def _duplicate_reason(external_id: str, what: str) -> str:
 def _candidates_by_number(numbers: set[str], *, uploader=None) -> dict[str, list[int]]:
     """E.164 number -> ids of the candidates who have it and ``uploader`` may see (one
     query): another team's candidate is unknown to them, as an unknown number is."""
-    from candidates.models import CandidatePhone
 
     phones = CandidatePhone.objects.filter(number__in=numbers)
     if uploader is not None:
-        phones = phones.filter(candidate__in=policy.candidates_visible_to(uploader))
+        phones = phones.filter(candidate__in=Candidate.objects.visible_to(uploader))
     result: dict[str, set[int]] = {}
     for number, candidate_id in phones.values_list("number", "candidate_id"):
         result.setdefault(number, set()).add(candidate_id)
     return {number: sorted(ids) for number, ids in result.items()}
-
-
-def _earlier_outbound():
-    """EXISTS: an outbound contact with the same candidate inside the callback window before
-    (bounds inclusive, as ``followups.phone.is_callback``)."""
-    window = timedelta(hours=settings.CALLBACK_WINDOW_HOURS)
-    return Exists(
-        Contact.objects.filter(
-            candidate_id=OuterRef("candidate_id"),
-            direction=Direction.OUTBOUND,
-            occurred_at__lte=OuterRef("occurred_at"),
-            occurred_at__gte=OuterRef("occurred_at") - window,
-        )
-    )
-
-
-def _classify_callbacks(contact_ids: list[int]) -> None:
-    """Inbound calls answering the team's outreach (any channel) are prompted: one UPDATE."""
-    if contact_ids:
-        Contact.objects.filter(pk__in=contact_ids).filter(_earlier_outbound()).update(
-            is_prompted=True
-        )
 
 
 def _classify_callbacks_of_batch(*, batch_id: int) -> set[int]:
@@ -424,48 +393,13 @@ def _classify_callbacks_of_batch(*, batch_id: int) -> set[int]:
             is_prompted=False,
             channel__in=CALLBACK_CHANNELS,
         )
-        .filter(_earlier_outbound())
+        .filter(earlier_outbound())
         .order_by()
         .values_list("pk", "application_id")
     )
     if answers:
         Contact.objects.filter(pk__in=[pk for pk, _app in answers]).update(is_prompted=True)
     return {application_id for _pk, application_id in answers if application_id}
-
-
-def _refresh_scores(*, batch_id: int, also: set[int]) -> None:
-    """Bulk writes send no signals: ask for the touched applications' scores after commit."""
-    from followups.scores import scores_refresh_on_commit
-
-    applications = set(
-        Contact.objects.filter(import_batch_id=batch_id, application__isnull=False)
-        .values_list("application_id", flat=True)
-        .distinct()
-    )
-    scores_refresh_on_commit(applications | also)
-
-
-def _contaminate_silence_tests(outbound: list[Contact], *, now: datetime) -> None:
-    """An imported outbound call during an observing silence test already happened: the test
-    is contaminated (one query; a call per affected test, which is rare)."""
-    from hiring.models import SilenceTest, SilenceTestState
-    from hiring.services import silence_test_contaminate
-
-    if not outbound:
-        return
-    deadlines = dict(
-        SilenceTest.objects.filter(
-            application_id__in={c.application_id for c in outbound},
-            state=SilenceTestState.OBSERVING,
-        ).values_list("application_id", "deadline_at")
-    )
-    first: dict[int, Contact] = {}
-    for contact in sorted(outbound, key=lambda c: c.occurred_at):
-        deadline = deadlines.get(contact.application_id)
-        if deadline is not None and contact.occurred_at >= deadline:
-            first.setdefault(contact.application_id, contact)
-    for application_id, contact in first.items():
-        silence_test_contaminate(application_id=application_id, contact=contact, now=now)
 
 
 # --- Reading results ------------------------------------------------------------------------

@@ -9,17 +9,18 @@ it: the candidate is calling back. Otherwise it is the candidate's own initiativ
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import NamedTuple
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from candidates.models import CandidatePhone
 from candidates.normalize import normalize_phone
 from followups import routing
 from followups.models import Channel, Contact, Direction, MatchStatus
-from followups.services import FUTURE_TOLERANCE, _check_dont_chase
+from followups.recording import callback_window, contact_record
+from followups.services import FUTURE_TOLERANCE
 
 #: Channels a phone number identifies the candidate on.
 PHONE_CHANNELS = (Channel.PHONE, Channel.VOICEMAIL, Channel.SMS)
@@ -42,27 +43,11 @@ class _PhoneMatch:
     requisition_ids: tuple[int, ...] = ()  # when queued: the teams concerned
 
 
-def callback_window() -> timedelta:
-    return timedelta(hours=settings.CALLBACK_WINDOW_HOURS)
-
-
-def is_callback(*, candidate_id: int, occurred_at: datetime) -> bool:
-    """True when the team contacted the candidate (outbound, any channel) within the callback
-    window before ``occurred_at``: an inbound call or text at that time answers it."""
-    return Contact.objects.filter(
-        candidate_id=candidate_id,
-        direction=Direction.OUTBOUND,
-        occurred_at__gte=occurred_at - callback_window(),
-        occurred_at__lte=occurred_at,
-    ).exists()
-
-
 def _match_phone(
     raw: str, *, region: str | None, what: str, inbound: bool, occurred_at: datetime
 ) -> _PhoneMatch:
     """The candidate and application of a call or text: ``followups.routing``'s rule, where an
     inbound one answering the team's outreach concerns the application that outreach was for."""
-    from candidates.models import CandidatePhone
 
     try:
         number = normalize_phone(raw, region=region)
@@ -127,8 +112,6 @@ def phone_contact_record(
     outbound call while the application's silence test is observing contaminates it: it has
     already happened, so there is nothing to confirm.
     """
-    from hiring.services import silence_test_contaminate
-
     if channel not in PHONE_CHANNELS:
         raise ValidationError(f"{channel!r} is not a call or text channel.", code="channel")
     Direction(direction)
@@ -160,14 +143,9 @@ def phone_contact_record(
         inbound=not outbound,
         occurred_at=occurred_at,
     )
-    prompted = (
-        not outbound
-        and match.candidate_id is not None
-        and is_callback(candidate_id=match.candidate_id, occurred_at=occurred_at)
-    )
     try:
         with transaction.atomic():
-            contact = Contact.objects.create(
+            contact = Contact(
                 candidate_id=match.candidate_id,
                 application_id=match.application_id,
                 channel=channel,
@@ -178,11 +156,12 @@ def phone_contact_record(
                 external_id=external_id,
                 duration_seconds=duration_seconds,
                 phone_number=match.number,
-                is_prompted=prompted,
                 match_status=match.status,
                 match_note=match.note[:300],
             )
-            routing.queue_for(contact, match.requisition_ids)
+            # An outbound call during an observing silence test has already happened: the
+            # recording action marks the test contaminated, there is nothing to confirm.
+            contact_record(contact=contact, now=now, queue_requisitions=match.requisition_ids)
     except IntegrityError:
         # A concurrent delivery of the same SID inserted first (the second insert waits on the
         # unique index until the first commits). Anything else is a real error.
@@ -190,16 +169,4 @@ def phone_contact_record(
         if existing is None:
             raise
         return PhoneOutcome("duplicate", existing)
-
-    if outbound and match.application_id is not None:
-        from candidates.models import Application
-
-        application = Application.objects.get(pk=match.application_id)
-        if _check_dont_chase(
-            application=application,
-            direction=direction,
-            occurred_at=occurred_at,
-            confirm_contamination=True,
-        ):
-            silence_test_contaminate(application_id=application.pk, contact=contact, now=now)
     return PhoneOutcome("stored", contact)

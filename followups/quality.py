@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
 
+from candidates.freshness import mark_scores_stale
 from followups.models import (
     Contact,
     ContactTag,
@@ -21,6 +22,7 @@ from followups.models import (
     PromiseStatus,
     QualityTag,
 )
+from followups.services import contact_log
 
 #: "I'll call Monday at 10" still counts as kept at 11:30.
 PROMISE_GRACE = timedelta(hours=2)
@@ -51,6 +53,7 @@ def contact_details_set(
     ContactTag.objects.bulk_create(
         ContactTag(contact=contact, tag=tag, added_by=actor) for tag in tags if tag not in existing
     )
+    mark_scores_stale([contact.application_id])
     return contact
 
 
@@ -84,6 +87,7 @@ def promise_record(
         ContactTag.objects.get_or_create(
             contact=made_in, tag=QualityTag.PROMISE_MADE, defaults={"added_by": created_by}
         )
+    mark_scores_stale([application.pk])
     return promise
 
 
@@ -126,7 +130,7 @@ def promises_sweep(*, now: datetime, application_id: int | None = None) -> dict[
 
 
 @transaction.atomic
-def contact_record(
+def contact_log_with_details(
     *,
     application,
     channel: str,
@@ -143,8 +147,6 @@ def contact_record(
 ) -> Contact:
     """Everything a recruiter logs about one contact, in one transaction: the contact (with the
     don't-chase check), its duration and tags, the promise made in it, and promise resolution."""
-    from followups.services import contact_log
-
     contact = contact_log(
         application=application,
         channel=channel,

@@ -31,7 +31,6 @@ from django.db.models.functions import Lower
 
 from candidates.models import Application
 from followups.models import Contact, Direction, MatchStatus
-from hiring import policy
 from hiring.models import OPEN_SILENCE_STATES, Requisition, SilenceTest
 
 
@@ -89,7 +88,7 @@ def applications_by_candidate(candidate_ids: Iterable[int], *, visible_to=None) 
         return Applications({})
     applications = Application.objects.filter(candidate_id__in=candidate_ids)
     if visible_to is not None:
-        applications = policy.applications_visible_to(visible_to, applications)
+        applications = applications.visible_to(visible_to)
     open_test = Exists(
         SilenceTest.objects.filter(application_id=OuterRef("pk"), state__in=OPEN_SILENCE_STATES)
     )

@@ -3,11 +3,14 @@ import re
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.db.models.functions import Concat
 
-from hiring import policy
+from candidates.models import Application, CandidateEmail, CandidatePhone
+from followups import policy
+from followups.models import Contact, ContactTag, Direction, QualityTag
+from hiring.models import TERMINAL_KINDS
 
 
 def contacts_visible_to(user):
-    """Contacts the user may see: ``hiring.policy.contacts_visible_to`` (the one rule)."""
+    """Contacts the user may see: ``followups.policy.contacts_visible_to`` (the one rule)."""
     return policy.contacts_visible_to(user)
 
 
@@ -19,8 +22,6 @@ MIN_PHONE_DIGITS = 4
 
 def applications_matching(*, user, query: str):
     """Applications the user may see whose candidate matches a name, address or number."""
-    from candidates.models import Application, CandidateEmail, CandidatePhone
-    from hiring.models import TERMINAL_KINDS
 
     query = query.strip()
     if len(query) < 2:
@@ -60,7 +61,6 @@ def window_follow_ups():
     """Contacts that count as persistence for the *outer* silence test (its ``application_id``,
     ``deadline_at`` and ``window_closes_at``): inbound, unprompted, human, strictly after the
     deadline and inside the window, and not a polite opt-out — the same rule as the scoring."""
-    from followups.models import Contact, ContactTag, Direction, QualityTag
 
     opt_out = ContactTag.objects.filter(contact_id=OuterRef("pk"), tag=QualityTag.OPT_OUT)
     return Contact.objects.filter(

@@ -6,11 +6,13 @@ from datetime import datetime, timedelta
 from email.utils import formataddr, make_msgid
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django_q.tasks import async_task
 
+from candidates.models import Application, CandidateEmail
 from followups import routing
 from followups.email_parsing import ParsedEmail, parse_email, reply_token
 from followups.models import (
@@ -24,6 +26,8 @@ from followups.models import (
     MatchStatus,
     ReplyToken,
 )
+from followups.recording import contact_record
+from hiring.models import OPEN_SILENCE_STATES, SilenceTest, SilenceTestState
 
 #: Local part of the app's reply address: reply+<token>@REPLY_DOMAIN.
 REPLY_LOCAL_PART = "reply"
@@ -54,8 +58,6 @@ def _check_dont_chase(
 
     Raises ``WouldContaminate`` unless the user confirmed: the team must not chase.
     """
-    from hiring.models import SilenceTest, SilenceTestState
-
     observing = (
         direction == Direction.OUTBOUND
         and SilenceTest.objects.filter(
@@ -87,31 +89,19 @@ def contact_log(
     ``WouldContaminate`` unless ``confirm_contamination``; once confirmed, the test is marked
     contaminated (and shows so everywhere).
     """
-    from hiring.services import silence_test_contaminate
-
     if occurred_at.tzinfo is None:
         raise ValidationError("The contact time needs a time zone.")
     if occurred_at > now + FUTURE_TOLERANCE:
         raise ValidationError("A contact cannot be logged in the future.", code="future")
     Channel(channel)
     Direction(direction)
-    contaminates = _check_dont_chase(
+    _check_dont_chase(
         application=application,
         direction=direction,
         occurred_at=occurred_at,
         confirm_contamination=confirm_contamination,
     )
-    # --- Calls and texts (issue 5): an inbound one within the callback window after the
-    # team's outreach is the candidate calling back, not persistence.
-    from followups.phone import PHONE_CHANNELS, is_callback
-
-    is_prompted = (
-        direction == Direction.INBOUND
-        and channel in PHONE_CHANNELS
-        and is_callback(candidate_id=application.candidate_id, occurred_at=occurred_at)
-    )
-    # --- end calls and texts
-    contact = Contact.objects.create(
+    contact = Contact(
         candidate_id=application.candidate_id,
         application=application,
         channel=channel,
@@ -120,11 +110,8 @@ def contact_log(
         summary=summary.strip(),
         logged_by=logged_by,
         source=ContactSource.MANUAL,
-        is_prompted=is_prompted,
     )
-    if contaminates:
-        silence_test_contaminate(application_id=application.pk, contact=contact, now=now)
-    return contact
+    return contact_record(contact=contact, now=now)
 
 
 def email_subject_validate(subject: str) -> None:
@@ -148,9 +135,6 @@ def email_send(
 ) -> Contact:
     """Email the candidate from the app with a tokenised Reply-To, so the answer is matched
     to this application and known to be prompted. Sent by a task after the commit."""
-    from candidates.models import CandidateEmail
-    from hiring.services import silence_test_contaminate
-
     address = (
         CandidateEmail.objects.filter(candidate_id=application.candidate_id)
         .order_by("-is_primary", "address")
@@ -162,14 +146,14 @@ def email_send(
     if not subject.strip() or not body.strip():
         raise ValidationError("Write a subject and a message.", code="empty")
     email_subject_validate(subject)
-    contaminates = _check_dont_chase(
+    _check_dont_chase(
         application=application,
         direction=Direction.OUTBOUND,
         occurred_at=now,
         confirm_contamination=confirm_contamination,
     )
     message_id = make_msgid(domain=settings.REPLY_DOMAIN).strip("<>")
-    contact = Contact.objects.create(
+    contact = Contact(
         candidate_id=application.candidate_id,
         application=application,
         channel=Channel.EMAIL,
@@ -182,19 +166,16 @@ def email_send(
         source=ContactSource.MANUAL,
         external_id=message_id,
     )
+    contact_record(contact=contact, now=now)
     ReplyToken.objects.create(
         token=secrets.token_hex(REPLY_TOKEN_BYTES), application=application, contact=contact
     )
-    if contaminates:
-        silence_test_contaminate(application_id=application.pk, contact=contact, now=now)
     transaction.on_commit(lambda: async_task("followups.tasks.send_candidate_email", contact.pk))
     return contact
 
 
 def candidate_email_deliver(*, contact_id: int) -> bool:
     """Send an email logged by ``email_send`` (the task body). Returns False if already sent."""
-    from candidates.models import CandidateEmail
-
     contact = Contact.objects.select_related("reply_token", "logged_by").get(pk=contact_id)
     address = (
         CandidateEmail.objects.filter(candidate_id=contact.candidate_id)
@@ -280,12 +261,6 @@ WHERE e.address IN ({addresses})
 
 
 def _addresses_lookup(addresses: list[str]) -> _AddressLookup:
-    from django.contrib.auth import get_user_model
-    from django.db import connection
-
-    from candidates.models import Application, CandidateEmail
-    from hiring.models import OPEN_SILENCE_STATES, SilenceTest
-
     wanted = sorted({a for a in addresses if a})
     if not wanted:
         return _AddressLookup(frozenset(), {}, {}, {})
@@ -425,7 +400,8 @@ def _contact_time(parsed: ParsedEmail, received_at: datetime) -> datetime:
     return received_at
 
 
-def _is_prompted(parsed: ParsedEmail) -> bool:
+def email_answers_ours(parsed: ParsedEmail) -> bool:
+    """An email's evidence for the prompted rule: it references one of the team's emails."""
     referenced = {*parsed.in_reply_to, *parsed.references}
     if not referenced:
         return False
@@ -435,14 +411,20 @@ def _is_prompted(parsed: ParsedEmail) -> bool:
 
 
 def email_ingest(
-    *, raw: bytes, source: str, now: datetime, received_at: datetime | None = None
+    *,
+    raw: bytes,
+    source: str,
+    now: datetime,
+    received_at: datetime | None = None,
+    drain_scores: bool = True,
 ) -> IngestOutcome:
     """Store one email exactly once and put it on the right timeline (or the unmatched queue).
 
     Raises ``NotAnEmail`` for bytes that are not a message (nothing is stored; callers decide
     whether to keep them with ``email_reject``). Re-delivery of the same message returns
     ``duplicate`` and changes nothing. A message over ``MAX_EMAIL_BYTES`` is not parsed: it is
-    refused (``too large``) with a record, see ``email_refuse_too_large``.
+    refused (``too large``) with a record, see ``email_refuse_too_large``. ``drain_scores=False``
+    leaves the score it marks stale to the caller's drain (``contact_record``).
     """
     if len(raw) > settings.MAX_EMAIL_BYTES:
         return email_refuse_too_large(head=raw, size=len(raw), source=source, now=now)
@@ -458,7 +440,9 @@ def email_ingest(
                 size=len(raw),
                 raw=raw,
             )
-            contact = _email_contact_create(parsed=parsed, message=message, received_at=now)
+            contact = _email_contact_create(
+                parsed=parsed, message=message, received_at=now, drain_scores=drain_scores
+            )
     except IntegrityError:
         # The unique Message-ID / fingerprint (or the contact's external id) already exists:
         # a repeated delivery. A concurrent twin blocks on the index until the first commits.
@@ -524,14 +508,14 @@ def email_refuse_too_large(*, head: bytes, size: int, source: str, now: datetime
     return IngestOutcome("too large", detail=reason)
 
 
-def _email_contact_create(*, parsed: ParsedEmail, message: InboundMessage, received_at) -> Contact:
-    from hiring.services import silence_test_contaminate
-
+def _email_contact_create(
+    *, parsed: ParsedEmail, message: InboundMessage, received_at, drain_scores: bool = True
+) -> Contact:
     lookup = _addresses_lookup([parsed.from_address, *parsed.recipients])
     outbound = bool(parsed.from_address) and _is_team_address(parsed.from_address, lookup.team)
     match = _match_email(parsed, outbound=outbound, lookup=lookup)
     occurred_at = _contact_time(parsed, received_at)
-    contact = Contact.objects.create(
+    contact = Contact(
         candidate_id=match.candidate_id,
         application_id=match.application_id,
         channel=Channel.EMAIL,
@@ -540,7 +524,6 @@ def _email_contact_create(*, parsed: ParsedEmail, message: InboundMessage, recei
         source=message.source,
         summary=parsed.subject[:200],
         external_id=parsed.message_id or f"sha256:{parsed.fingerprint}",
-        is_prompted=not outbound and (match.prompted_by_token or _is_prompted(parsed)),
         is_automated=parsed.is_automated,
         automated_reason=parsed.automated_reason[:200],
         match_status=match.status,
@@ -550,7 +533,15 @@ def _email_contact_create(*, parsed: ParsedEmail, message: InboundMessage, recei
         from_header=parsed.from_header[:998],
         message=message,
     )
-    routing.queue_for(contact, match.requisition_ids)
+    # The team writing to the candidate (say, CC'ing the capture mailbox) has already happened:
+    # a running silence test is contaminated without asking.
+    contact_record(
+        contact=contact,
+        now=received_at,
+        answers_ours=not outbound and (match.prompted_by_token or email_answers_ours(parsed)),
+        queue_requisitions=match.requisition_ids,
+        drain_scores=drain_scores,
+    )
     EmailAttachment.objects.bulk_create(
         EmailAttachment(
             contact=contact,
@@ -561,12 +552,6 @@ def _email_contact_create(*, parsed: ParsedEmail, message: InboundMessage, recei
         )
         for a in parsed.attachments
     )
-    if outbound and match.application_id:
-        # The team wrote to the candidate (e.g. CC'd the capture mailbox): it already
-        # happened, so a running silence test is contaminated without asking.
-        silence_test_contaminate(
-            application_id=match.application_id, contact=contact, now=received_at
-        )
     return contact
 
 

@@ -5,8 +5,8 @@ from dataclasses import asdict
 from django.utils import timezone
 
 from followups.imap import ImapConfig, imap_poll
+from followups.imports import call_import_run
 from followups.quality import promises_sweep
-from followups.scores import scores_recompute, scores_recompute_all
 from followups.services import candidate_email_deliver
 
 
@@ -26,15 +26,5 @@ def sweep_promises() -> dict:
 
 
 def run_call_import(batch_id: int) -> dict:
-    from followups.imports import call_import_run
-
     batch = call_import_run(batch_id=batch_id, now=timezone.now())
     return {"status": batch.status, "imported": batch.imported, "errors": batch.errors}
-
-
-def rescore(application_ids: list[int]) -> int:
-    return scores_recompute(application_ids=application_ids, now=timezone.now())
-
-
-def rescore_all() -> int:
-    return scores_recompute_all(now=timezone.now())

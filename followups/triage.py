@@ -6,8 +6,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from audit.services import AuditAction, audit_record
+from candidates.services import candidate_email_add, candidate_phone_add
 from followups.email_parsing import NotAnEmail, parse_email
 from followups.models import QUEUE_STATUSES, Channel, Contact, Direction, MatchStatus
+from followups.recording import contact_record
+from followups.services import email_answers_ours
 
 
 def _lock_queued(contact_id: int) -> Contact:
@@ -27,11 +30,6 @@ def contact_attach(
 ) -> Contact:
     """Attach a queued contact to an application, optionally teaching the candidate the address
     or number it came from, and classify it again as if it had matched on arrival."""
-    from candidates.services import candidate_email_add, candidate_phone_add
-    from followups.phone import is_callback
-    from followups.services import _is_prompted
-    from hiring.services import silence_test_contaminate
-
     contact = _lock_queued(contact_id)
     candidate = application.candidate
     parsed = None
@@ -49,14 +47,10 @@ def contact_attach(
     contact.application = application
     contact.match_status = MatchStatus.MATCHED
     contact.match_note = f"Attached by {actor.get_full_name() or actor.get_username()}"
-    if contact.direction == Direction.INBOUND:
-        if parsed is not None:
-            contact.is_prompted = _is_prompted(parsed)
-        elif contact.channel in (Channel.PHONE, Channel.SMS, Channel.VOICEMAIL):
-            contact.is_prompted = is_callback(
-                candidate_id=candidate.pk, occurred_at=contact.occurred_at
-            )
-    contact.save()
+    # Classified, checked for contamination and scored as if it had matched on arrival.
+    contact_record(
+        contact=contact, now=now, answers_ours=parsed is not None and email_answers_ours(parsed)
+    )
     audit_record(
         action=AuditAction.CONTACT_ATTACHED,
         actor=actor,
@@ -67,8 +61,6 @@ def contact_attach(
             "identifier_added": add_identifier,
         },
     )
-    if contact.direction == Direction.OUTBOUND:
-        silence_test_contaminate(application_id=application.pk, contact=contact, now=now)
     return contact
 
 

@@ -1,22 +1,14 @@
 from django.urls import path
 
-from followups import import_views, ranking_views, views
+from followups import import_views, views
 from followups.twilio_webhooks import twilio_sms_webhook, twilio_voice_status_webhook
 from followups.webhooks import inbound_email_webhook
 
-app_name = "followups"
+# No app_name: config/urls.py puts these and the scoring pages under the "followups" namespace.
 urlpatterns = [
     path("applications/<int:application_pk>/contacts/", views.contact_log, name="contact_log"),
     path("applications/<int:application_pk>/email/", views.email_send, name="email_send"),
     path("contacts/<int:pk>/raw/", views.contact_raw, name="contact_raw"),
-    path("requisitions/<int:pk>/ranking/", ranking_views.ranking, name="ranking"),
-    path("requisitions/<int:pk>/ranking.csv", ranking_views.ranking_csv, name="ranking_csv"),
-    path(
-        "applications/<int:application_pk>/rank-override/",
-        ranking_views.rank_override,
-        name="rank_override",
-    ),
-    path("scoring/weights/", ranking_views.weights_edit, name="weights_edit"),
     path("log/", views.quick_log, name="quick_log"),
     path("log/search/", views.quick_log_search, name="quick_log_search"),
     path("contacts/unmatched/", views.unmatched_queue, name="unmatched_queue"),

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -9,26 +10,47 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from candidates.selectors import application_for_page
-from followups import quality, selectors, services, triage
+from candidates.views import render_application_page
+from followups import policy, quality, selectors, services, triage
 from followups.forms import ContactLogForm, EmailSendForm
-from followups.models import Channel
+from followups.models import Channel, Contact, Promise
 from followups.selectors import contacts_visible_to
-from hiring import policy
 
 #: Queue rows per page.
 QUEUE_PAGE_SIZE = 50
 
 
+def application_page_prefetches() -> list[Prefetch]:
+    """The application page's timeline: contacts with their attachments and tags, promises."""
+    return [
+        Prefetch(
+            "contacts",
+            queryset=Contact.objects.select_related("logged_by")
+            .prefetch_related("attachments", "tags")
+            .order_by("-occurred_at", "-id"),
+        ),
+        Prefetch("promises", queryset=Promise.objects.order_by("due_at", "id")),
+    ]
+
+
+def application_page_section(request, application, bound: dict) -> dict:
+    """The application page's contact-logging and email forms (bound ones after an error)."""
+    return {
+        "contact_form": bound.get("contact_form") or ContactLogForm(),
+        "contact_warning": bound.get("contact_warning"),
+        "email_form": bound.get("email_form") or EmailSendForm(),
+        "email_warning": bound.get("email_warning"),
+    }
+
+
 @require_POST
 def contact_log(request, application_pk: int):
-    from candidates.views import render_application_page
-
     application = application_for_page(user=request.user, pk=application_pk)
     form = ContactLogForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
-            quality.contact_record(
+            quality.contact_log_with_details(
                 application=application,
                 channel=data["channel"],
                 direction=data["direction"],
@@ -65,8 +87,6 @@ def contact_log(request, application_pk: int):
 
 @require_POST
 def email_send(request, application_pk: int):
-    from candidates.views import render_application_page
-
     application = application_for_page(user=request.user, pk=application_pk)
     form = EmailSendForm(request.POST)
     if form.is_valid():

@@ -8,6 +8,7 @@ from django_q import admin as django_q_admin
 from django_q.models import Failure, Schedule, Success
 from django_q.tasks import async_task
 
+from accounts.roles import can_grant_permissions, can_grant_role, can_manage_account
 from audit.admin_mixins import AuditedAdminMixin
 from audit.services import REFUSED_CODE
 from hiring.models import (
@@ -18,7 +19,6 @@ from hiring.models import (
     Stage,
     UserProfile,
 )
-from hiring.roles import can_grant_permissions, can_grant_role, can_manage_account
 from hiring.schedules import TASK_FUNCS, schedule_check, task_func_check
 
 
@@ -138,7 +138,7 @@ admin.site.unregister(Group)
 @admin.register(User)
 class PersistUserAdmin(AuditedAdminMixin, UserAdmin):
     """Admins (the group) manage the accounts of the people who use the app, with the rules in
-    ``hiring.roles``: only a superuser touches a privileged account (superuser, staff, Admins;
+    ``accounts.roles``: only a superuser touches a privileged account (superuser, staff, Admins;
     its change, password and delete pages answer 403), grants superuser or staff status or
     single permissions, or adds and removes the Admins role. Otherwise any admin could raise
     themselves above their role, or take over a superuser by setting its password."""

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate, pre_save
 
+from accounts.roles import ADMINS
+
 #: What the Admins group may do in the Django admin, by app label (or "app.model"): a tuple of
 #: permission actions ("add", "change", "delete", "view"). The group's permissions are SET to
 #: exactly this on every ``migrate``, so a permission removed here is also taken away from
@@ -16,7 +18,7 @@ ADMIN_GROUP_PERMISSIONS = {
     # The retention policy (the erasure records' admin is read-only whatever the permission).
     "privacy": ALL,
     # Accounts: the user admin refuses superuser, staff and Admins accounts to non-superusers
-    # (hiring.roles.can_manage_account).
+    # (accounts.roles.can_manage_account).
     "auth.user": ALL,
     # Changing a group's permissions would give the Admins group everything: read-only.
     "auth.group": ("view",),
@@ -53,9 +55,8 @@ def grant_admin_permissions(sender, using="default", **kwargs):
     ``add``: earlier versions granted every django_q and axes permission and group changes, which
     a deployment's existing group still holds until this removes them.
     """
+    # Django's auth models exist only once the app registry is ready, after this module loads.
     from django.contrib.auth.models import Group, Permission
-
-    from hiring.roles import ADMINS
 
     group = Group.objects.using(using).filter(name=ADMINS).first()
     if group is None:
@@ -69,6 +70,7 @@ class HiringConfig(AppConfig):
     verbose_name = "Hiring: pipelines, stages and requisitions"
 
     def ready(self) -> None:
+        # Imported here, not at the top: Django loads this module before any model exists.
         from django_q.models import Schedule
         from django_q.signals import pre_enqueue
 

@@ -4,8 +4,8 @@ from django.contrib.auth.models import Group
 from django.db.models import Value
 from django.utils import timezone
 
+from accounts.roles import remember_group_names
 from hiring.models import UserProfile
-from hiring.roles import remember_group_names
 
 
 class UserTimezoneMiddleware:

@@ -3,10 +3,10 @@ import datetime as dt
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Upper
 
-from hiring.querysets import RequisitionQuerySet
+from accounts.roles import is_active_user, is_admin
 from hiring.validators import validate_country, validate_time_zone
 
 
@@ -130,6 +130,24 @@ class RequisitionStatus(models.TextChoices):
     ON_HOLD = "on_hold", "On hold"
     FILLED = "filled", "Filled"
     CANCELLED = "cancelled", "Cancelled"
+
+
+class RequisitionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "RequisitionQuerySet":
+        """Requisitions a user may open: all for admins, managed or assigned ones otherwise.
+
+        The one place this rule is written (``hiring.policy`` lists where each rule lives).
+        EXISTS rather than a join on recruiters, so that rows are never duplicated and the
+        queryset stays safe to annotate with aggregates.
+        """
+        if not is_active_user(user):
+            return self.none()
+        if is_admin(user):
+            return self.all()
+        assigned = Requisition.recruiters.through.objects.filter(
+            requisition_id=OuterRef("pk"), user_id=user.pk
+        )
+        return self.filter(Q(hiring_manager_id=user.pk) | Exists(assigned))
 
 
 class Requisition(models.Model):
@@ -334,7 +352,7 @@ class SilenceTest(models.Model):
 class CalendarFeedToken(models.Model):
     """The secret in a user's .ics feed URL; revoking it, or issuing a new one, kills the old URL.
 
-    Issued by ``hiring.calendar_feed.calendar_token_issue`` (``secrets.token_urlsafe(32)``).
+    Issued by ``dashboards.calendar_feed.calendar_token_issue`` (``secrets.token_urlsafe(32)``).
     """
 
     user = models.ForeignKey(

@@ -13,17 +13,23 @@ from audit.services import REFUSED_CODE
 #: free-text ``func`` (``os.system``) is code execution for whoever can write that row.
 TASK_FUNCS = frozenset(
     {
-        "hiring.tasks.sweep_silence_tests",
-        "hiring.tasks.send_silence_digest",
+        "silence.tasks.sweep_silence_tests",
+        "silence.tasks.send_silence_digest",
         "followups.tasks.poll_imap",
         "followups.tasks.send_candidate_email",
         "followups.tasks.sweep_promises",
         "followups.tasks.run_call_import",
-        "followups.tasks.rescore",
-        "followups.tasks.rescore_all",
+        "scoring.tasks.drain_stale_scores",
+        "scoring.tasks.rescore_all",
         "privacy.tasks.apply_retention_policy",
     }
 )
+#: Task paths before the apps were layered (issue #14): existing schedules are renamed.
+MOVED_TASKS = {
+    "hiring.tasks.sweep_silence_tests": "silence.tasks.sweep_silence_tests",
+    "hiring.tasks.send_silence_digest": "silence.tasks.send_silence_digest",
+    "followups.tasks.rescore_all": "scoring.tasks.rescore_all",
+}
 #: Result hooks are called with the finished task: the project uses none.
 TASK_HOOKS: frozenset[str] = frozenset()
 
@@ -31,10 +37,11 @@ SILENCE_SWEEPER = "silence-test-sweeper"
 IMAP_POLLER = "imap-poller"
 PROMISE_SWEEPER = "promise-sweeper"
 RETENTION_POLICY = "retention-policy"
+STALE_SCORES = "stale-scores-drain"
 
 SCHEDULES = {
     SILENCE_SWEEPER: {
-        "func": "hiring.tasks.sweep_silence_tests",
+        "func": "silence.tasks.sweep_silence_tests",
         "schedule_type": "I",  # Schedule.MINUTES
         "minutes": 1,
         "repeats": -1,
@@ -49,6 +56,14 @@ SCHEDULES = {
     # Marks candidates' promises ("I'll call Monday") kept or broken.
     PROMISE_SWEEPER: {
         "func": "followups.tasks.sweep_promises",
+        "schedule_type": "I",
+        "minutes": 1,
+        "repeats": -1,
+    },
+    # Recomputes the scores still marked stale: those whose after-commit drain never ran (the
+    # process died after its COMMIT) or was handed to the queue (``candidates.freshness``).
+    STALE_SCORES: {
+        "func": "scoring.tasks.drain_stale_scores",
         "schedule_type": "I",
         "minutes": 1,
         "repeats": -1,
@@ -69,6 +84,9 @@ def schedules_ensure(schedule_model, now) -> list[str]:
     ``setup_schedules`` command.
     """
     created_names = []
+    # Schedules whose task moved to another module (the layered apps, issue #14) follow it.
+    for old, new in MOVED_TASKS.items():
+        schedule_model.objects.filter(func=old).update(func=new)
     for name, fields in SCHEDULES.items():
         _schedule, created = schedule_model.objects.update_or_create(
             name=name, defaults=fields, create_defaults={**fields, "next_run": now}

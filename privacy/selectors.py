@@ -4,6 +4,9 @@ from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from candidates.models import Application, Candidate, InterviewRound, Scorecard, StageTransition
+from followups.models import Contact, Promise
+from hiring.models import SilenceTest
 from privacy.models import ErasureRecord, RetentionPolicy
 from privacy.retention import months_before
 
@@ -28,9 +31,6 @@ def candidates_without_activity_since(*, cutoff: datetime) -> QuerySet:
     a contact (logged or received), an application created or edited, a stage change, an
     interview round created or scheduled, a scorecard, a promise or a silence test.
     """
-    from candidates.models import Application, Candidate, InterviewRound, Scorecard, StageTransition
-    from followups.models import Contact, Promise
-    from hiring.models import SilenceTest
 
     candidate = OuterRef("pk")
     recent = {

@@ -43,7 +43,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib import import_module
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -51,10 +55,40 @@ from django.db.models import BooleanField, CharField, Exists, F, Func, OuterRef,
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Concat, Left, Lower, Trim
+from django.utils import timezone
+from django_q.models import OrmQ, Task
 
+from audit.models import AuditEvent
 from audit.services import AuditAction, audit_record, audit_record_many
+from candidates.models import (
+    SCORECARD_TRAITS,
+    Application,
+    Candidate,
+    CandidateEmail,
+    CandidatePhone,
+    InterviewRound,
+    Scorecard,
+    StageTransition,
+)
+from followups import call_import
+from followups.models import (
+    Contact,
+    EmailAttachment,
+    ImportBatch,
+    ImportRow,
+    ImportStatus,
+    InboundMessage,
+    MatchStatus,
+    PersistenceScore,
+    Promise,
+    RankOverride,
+    ReplyToken,
+)
+from followups.policy import contacts_visible_to
+from hiring.models import SilenceTest
 from privacy.identifiers import PLACEHOLDER, Identifiers, scrub_json, scrub_text
 from privacy.models import ErasureReason, ErasureRecord
+from privacy.selectors import retention_due_candidate_pks, retention_months
 from privacy.signals import candidate_erased, candidate_exported
 
 logger = logging.getLogger(__name__)
@@ -64,7 +98,6 @@ ERASED_TEXT = "Erased with the candidate's personal data."
 #: Task functions whose first argument names a candidate's object: (function, what it names).
 TASK_ID_ARGUMENTS = {
     "followups.tasks.send_candidate_email": "contact",
-    "followups.tasks.rescore": "application",
 }
 #: The characters a file name inside the export archive keeps; others become "_".
 _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -110,14 +143,10 @@ def candidate_data(*, candidate, viewer=None) -> dict:
     gets their own teams' applications and contacts, never another team's (issue #13). None
     (the system) or an admin: everything.
     """
-    from candidates.models import SCORECARD_TRAITS, Application, Scorecard
-    from followups.models import Contact, PersistenceScore, Promise, RankOverride
-    from hiring import policy
-    from hiring.models import SilenceTest
 
     applications = Application.objects.filter(candidate=candidate)
     if viewer is not None:
-        applications = policy.applications_visible_to(viewer, applications)
+        applications = applications.visible_to(viewer)
     applications = list(
         applications.select_related("requisition", "stage")
         .prefetch_related("transitions__from_stage", "transitions__to_stage", "rounds__stage")
@@ -176,7 +205,7 @@ def candidate_data(*, candidate, viewer=None) -> dict:
         Q(candidate=candidate) | Q(application_id__in=app_ids) | Q(pk__in=queue_items.values("pk"))
     )
     if viewer is not None:
-        contacts = contacts.filter(pk__in=policy.contacts_visible_to(viewer).values("pk"))
+        contacts = contacts.filter(pk__in=contacts_visible_to(viewer).values("pk"))
     contacts = contacts.prefetch_related("tags", "attachments").order_by("occurred_at", "pk")
     return {
         "candidate": {
@@ -268,9 +297,6 @@ def candidate_export(*, candidate, actor, now: datetime | None = None) -> bytes:
     actor may see (``candidate_data``). This is the single place an export is made and
     recorded.
     """
-    from django.utils import timezone
-
-    from followups.models import Contact, InboundMessage
 
     now = now or timezone.now()
     data = {"exported_at": now, **candidate_data(candidate=candidate, viewer=actor)}
@@ -357,9 +383,6 @@ def candidates_erase(
 ) -> ErasureResult:
     """Erase several candidates in one transaction (the retention policy's batch); candidates
     already erased are skipped. All or nothing: any failure rolls the whole batch back."""
-    from django.utils import timezone
-
-    from candidates.models import Candidate
 
     if reason not in ErasureReason.values:
         raise ValidationError(f"Unknown erasure reason {reason!r}.", code="reason")
@@ -400,7 +423,6 @@ def candidates_erase(
             for pk in ids
         ]
     )
-    from candidates.models import Candidate
 
     # The reason is a fixed choice (admin request, retention), never free text: nothing personal.
     audit_record_many(
@@ -436,9 +458,6 @@ def candidates_erase(
 
 
 def _collect(ids: list[int]) -> _Targets:
-    from candidates.models import Application, Candidate, CandidateEmail, CandidatePhone
-    from followups.models import Contact
-
     addresses = set(
         CandidateEmail.objects.filter(candidate_id__in=ids).values_list("address", flat=True)
     )
@@ -485,7 +504,6 @@ def _collect(ids: list[int]) -> _Targets:
 def queue_items_from(*, addresses: Iterable[str], numbers: Iterable[str]):
     """Unmatched, ambiguous or dismissed contacts from (or, outbound, to) these addresses or
     numbers."""
-    from followups.models import Contact, MatchStatus
 
     # The match note names the address or number an outbound item was sent to.
     sender = Q(pk__in=[])
@@ -515,10 +533,8 @@ def _task_names_target(func: str, args, targets: _Targets) -> bool:
 
 def _erase_task_rows(targets: _Targets) -> int:
     """Delete django-q2 rows (results of done and failed tasks, queued packages) that name the
-    candidates' objects or quote one of their identifiers. A queued rescore that also named
-    other applications is enqueued again for those, so their scores still get refreshed."""
-    from django_q.models import OrmQ, Task
-    from django_q.tasks import async_task
+    candidates' objects or quote one of their identifiers. (Stale scores are marked in the
+    ``StaleScore`` outbox, whose rows go with their applications.)"""
 
     doomed = [
         task.pk
@@ -527,7 +543,7 @@ def _erase_task_rows(targets: _Targets) -> int:
         or _mentions((task.args, task.kwargs, task.result), targets)
     ]
     Task.objects.filter(pk__in=doomed).delete()
-    queued, still_to_rescore = [], set()
+    queued = []
     for row in OrmQ.objects.all():
         package = row.task
         func, args = package.get("func"), package.get("args") or ()
@@ -535,28 +551,12 @@ def _erase_task_rows(targets: _Targets) -> int:
             (args, package.get("kwargs")), targets
         ):
             queued.append(row.pk)
-            if func == "followups.tasks.rescore" and args:
-                still_to_rescore |= set(args[0]) - set(targets.application_ids)
     OrmQ.objects.filter(pk__in=queued).delete()
-    if still_to_rescore:
-        remaining = sorted(still_to_rescore)
-        transaction.on_commit(lambda: async_task("followups.tasks.rescore", remaining))
     return len(doomed) + len(queued)
 
 
 def _owned_objects(targets: _Targets) -> dict[type, list[int]]:
     """Every object that is the candidates' (by model), for the logs that name objects by id."""
-    from candidates.models import (
-        Application,
-        Candidate,
-        CandidateEmail,
-        CandidatePhone,
-        InterviewRound,
-        Scorecard,
-        StageTransition,
-    )
-    from followups.models import Contact, PersistenceScore, Promise, RankOverride
-    from hiring.models import SilenceTest
 
     apps = targets.application_ids
 
@@ -581,8 +581,6 @@ def _owned_objects(targets: _Targets) -> dict[type, list[int]]:
 
 def _scrub_admin_log(targets: _Targets, owned: dict[type, list[int]]) -> int:
     """Admin log entries about the candidates' objects, or quoting them, lose their text."""
-    from django.contrib.admin.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
 
     about = Q(pk__in=[])
     for model, pks in owned.items():
@@ -616,7 +614,6 @@ def _scrub_audit_events(targets: _Targets, owned: dict[type, list[int]]) -> int:
     lockouts, whose username is whatever was typed (an address or full name). Other events
     hold ids, stage and field names only (``audit.services``), and the table is large: they
     are not read."""
-    from audit.models import AuditAction, AuditEvent
 
     about = Q(pk__in=[])
     for model, pks in owned.items():
@@ -648,7 +645,6 @@ def _erase_sign_in_attempts(targets: _Targets) -> int:
     """django-axes rows (attempts, with the lockout they make, and the optional logs) whose
     username is one of the identifiers (trimmed, any case): no staff account is called that,
     so deleting them only lifts a lockout of the candidate's own address."""
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
     exact = targets.identifiers.exact()
     deleted = 0
@@ -677,8 +673,6 @@ def _regexp_replace(field: str, pattern: str, max_length: int):
 
 
 def _row_mentions(cells: Iterable[str], *, region: str | None, targets: _Targets) -> bool:
-    from followups import call_import
-
     for cell in cells:
         value = (cell or "").strip()
         if not value:
@@ -700,8 +694,6 @@ def _scrub_imports(targets: _Targets) -> int:
 
     A row is theirs when it made one of their contacts or queue items, or when one of its cells
     is one of their numbers or addresses (error rows made no contact)."""
-    from followups import call_import
-    from followups.models import ImportBatch, ImportRow, ImportStatus
 
     linked = set(
         ImportRow.objects.filter(
@@ -761,7 +753,6 @@ def _scrub_imports(targets: _Targets) -> int:
 
 def _erase_contacts(targets: _Targets) -> tuple[int, int]:
     """Delete raw emails, attachments, reply tokens and queue items; strip kept contacts."""
-    from followups.models import Contact, EmailAttachment, InboundMessage, ReplyToken
 
     every_contact = targets.contact_ids + targets.queue_contact_ids
     message_ids = list(
@@ -795,7 +786,6 @@ def _erase_orphan_messages(targets: _Targets) -> int:
 
     The database pre-selects the bytes that contain a word of an identifier (or a number's
     digits once separators are removed); only those are read and matched exactly."""
-    from followups.models import Contact, InboundMessage
 
     if targets.strong is None:
         return 0
@@ -822,7 +812,6 @@ def _scrub_sessions(targets: _Targets, *, now: datetime) -> int:
     signed in. Through the configured session engine, so a cached copy is replaced too.
 
     Any name part counts here: at worst a staff member misses a stale flash message."""
-    from django.contrib.sessions.models import Session
 
     if targets.full is None or not settings.SESSION_ENGINE.endswith(("db", "cached_db")):
         return 0
@@ -845,17 +834,6 @@ def _scrub_sessions(targets: _Targets, *, now: datetime) -> int:
 
 def _anonymise_history(targets: _Targets) -> None:
     """Keep the statistics-bearing rows, without identifiers or free text about the person."""
-    from candidates.models import (
-        Application,
-        Candidate,
-        CandidateEmail,
-        CandidatePhone,
-        InterviewRound,
-        Scorecard,
-        StageTransition,
-    )
-    from followups.models import PersistenceScore, Promise, RankOverride
-    from hiring.models import SilenceTest
 
     ids, apps = targets.candidate_ids, targets.application_ids
     CandidateEmail.objects.filter(candidate_id__in=ids).delete()
@@ -928,7 +906,6 @@ def retention_apply(
     Does nothing when the policy is disabled. A batch that cannot be erased now (a running
     import mentions one of them) stops the run; the next daily run tries again.
     """
-    from privacy.selectors import retention_due_candidate_pks, retention_months
 
     if not retention_months():
         return RetentionResult(enabled=False)

@@ -5,8 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from candidates.models import Candidate
-from hiring import policy
-from privacy import services
+from privacy import policy, services
 from privacy.forms import EraseForm
 from privacy.models import ErasureRecord
 
@@ -21,7 +20,7 @@ def candidate_export(request, pk: int):
     """
     if not policy.may_export_candidates(request.user):
         raise PermissionDenied("Exports are for admins and recruiters.")
-    candidate = get_object_or_404(policy.candidates_visible_to(request.user), pk=pk)
+    candidate = get_object_or_404(Candidate.objects.visible_to(request.user), pk=pk)
     archive = services.candidate_export(candidate=candidate, actor=request.user)
     response = HttpResponse(archive, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="candidate-{candidate.pk}.zip"'

@@ -18,6 +18,8 @@ bash scripts/os-packages.sh
 
 .venv/bin/ruff check --quiet .
 .venv/bin/ruff format --check --quiet .
+# The apps' layers ([tool.importlinter] in pyproject.toml): no app imports one above it.
+.venv/bin/lint-imports --no-cache
 $PY manage.py check --fail-level WARNING
 $PY manage.py makemigrations --check --dry-run > /dev/null || {
     echo "Model changes without a migration: run 'python manage.py makemigrations'." >&2

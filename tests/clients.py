@@ -12,7 +12,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from hiring.roles import requires_second_factor
+from accounts.roles import requires_second_factor
 
 
 def authenticator_for(user) -> TOTPDevice:

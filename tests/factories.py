@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from accounts.roles import ADMINS, HIRING_MANAGERS, RECRUITERS
+from candidates.freshness import mark_scores_stale
 from candidates.models import (
     Application,
     Candidate,
@@ -19,7 +21,6 @@ from candidates.models import (
 )
 from followups.models import Channel, Contact, ContactSource, Direction
 from hiring.models import Pipeline, Requisition, SilenceTest, SilenceTestState, Stage, StageKind
-from hiring.roles import ADMINS, HIRING_MANAGERS, RECRUITERS
 
 User = get_user_model()
 
@@ -252,10 +253,17 @@ class SilenceTestFactory(factory.django.DjangoModelFactory):
 
 
 class ContactFactory(factory.django.DjangoModelFactory):
-    """An unprompted inbound phone call from the candidate, just now."""
+    """An unprompted inbound phone call from the candidate, just now. Its score is marked
+    stale as the recording action does (the fields, ``is_prompted`` included, are the test's)."""
 
     class Meta:
         model = Contact
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        contact = super()._create(model_class, *args, **kwargs)
+        mark_scores_stale([contact.application_id])
+        return contact
 
     application = factory.SubFactory(ApplicationFactory)
     candidate = factory.SelfAttribute("application.candidate")

@@ -4,7 +4,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
-from hiring.roles import requires_second_factor
+from accounts.roles import requires_second_factor
 
 
 def second_factor_exempt(view):

@@ -3,7 +3,7 @@ from datetime import datetime
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from hiring.roles import requires_second_factor
+from accounts.roles import requires_second_factor
 from twofactor.models import RECOVERY_CODE_COUNT
 from twofactor.services import recovery_codes_left
 

@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from hiring.roles import requires_second_factor
+from accounts.roles import requires_second_factor
 from twofactor import services
 from twofactor.forms import CodeForm
 from twofactor.middleware import second_factor_exempt

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from hiring.roles import requires_second_factor
+from accounts.roles import requires_second_factor
 from tests.clients import Client, authenticator_for, totp_code
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from followups.scores import scores_recompute
-from hiring.services import silence_tests_sweep
+from scoring.scores import scores_recompute
+from silence.services import silence_tests_sweep
 from tests.factories import ContactFactory, RequisitionFactory, SilenceTestFactory, UserFactory
 
 pytestmark = [

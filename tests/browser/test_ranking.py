@@ -9,9 +9,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from followups.models import Channel
-from followups.scores import scores_recompute
 from hiring.models import SilenceTest
-from hiring.services import silence_tests_sweep
+from scoring.scores import scores_recompute
+from silence.services import silence_tests_sweep
 from tests.factories import ContactFactory, RequisitionFactory, SilenceTestFactory, UserFactory
 
 pytestmark = [

@@ -9,19 +9,19 @@ from django.forms import SplitDateTimeWidget
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.roles import ADMINS, RECRUITERS
 from audit.models import AuditAction, AuditEvent
 from candidates.services import application_move
 from followups.models import Contact
-from followups.scores import (
+from followups.services import email_ingest
+from followups.triage import contact_attach, contact_dismiss
+from hiring.models import StageKind
+from scoring.scores import (
     rank_override_clear,
     rank_override_set,
     weights_current,
     weights_version_create,
 )
-from followups.services import email_ingest
-from followups.triage import contact_attach, contact_dismiss
-from hiring.models import StageKind
-from hiring.roles import ADMINS, RECRUITERS
 from tests.emails import make_email
 from tests.factories import (
     ApplicationFactory,
@@ -97,7 +97,7 @@ def team():
 
 
 def _weights_values():
-    from followups.ranking_views import WEIGHT_FIELDS
+    from scoring.views import WEIGHT_FIELDS
 
     current = weights_current()
     return {name: getattr(current, name) for name in WEIGHT_FIELDS}
@@ -153,7 +153,7 @@ def test_a_refused_move_records_no_stage_move(team):
 
 def test_the_silence_tests_automatic_rejections_are_recorded_as_system_stage_moves():
     from hiring.models import SilenceAction
-    from hiring.services import silence_tests_sweep
+    from silence.services import silence_tests_sweep
 
     test = SilenceTestFactory(closing=True)
     test.stage.silence_action = SilenceAction.AUTO_REJECT

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from hiring.calendar_feed import (
+from dashboards.calendar_feed import (
     calendar_feed_ics,
     calendar_token_active,
     calendar_token_issue,

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from candidates.models import Application, Candidate, CandidatePhone
+from candidates.models import Application, Candidate, CandidatePhone, StaleScore
 from followups import imports
 from followups.imports import call_import_create, call_import_run
 from followups.models import (
@@ -354,14 +354,11 @@ def test_imported_outbound_call_during_observing_silence_test_contaminates_it(pe
     assert test.contaminated_by == Contact.objects.get(external_id="chase")
 
 
-def test_scores_of_touched_applications_are_refreshed(people, monkeypatch):
-    from followups import scores
-
-    requested = []
-    monkeypatch.setattr(scores, "scores_refresh_on_commit", lambda ids: requested.append(ids))
+def test_scores_of_touched_applications_are_marked_stale(people):
     earlier = ContactFactory(
         application=people["bob"], occurred_at=dt.datetime(2025, 3, 14, 12, tzinfo=dt.UTC)
     )
+    StaleScore.objects.all().delete()  # the factory's own mark
     run_import(
         csv_bytes(
             ["datetime", "direction", "from", "to", "call_id"],
@@ -372,7 +369,9 @@ def test_scores_of_touched_applications_are_refreshed(people, monkeypatch):
             ],
         )
     )
-    assert requested == [{people["alice"].pk, people["bob"].pk}]
+    # Bob's earlier call became prompted by the import's outbound call: his score is stale too.
+    marked = set(StaleScore.objects.values_list("application_id", flat=True))
+    assert marked == {people["alice"].pk, people["bob"].pk}
     earlier.refresh_from_db()
     assert earlier.is_prompted
 
@@ -586,9 +585,10 @@ def count_run_queries(content: bytes) -> int:
     return len(queries)
 
 
-#: Queries of one run: the batch's bookkeeping plus a fixed number per chunk (9 statements
-#: and, inside the test's transaction, 4 savepoint statements).
-MAX_QUERIES_PER_CHUNK = 13
+#: Queries of one run: the batch's bookkeeping plus a fixed number per chunk (10 statements, one
+#: of them marking the chunk's scores stale, and, inside the test's transaction, 4 savepoint
+#: statements).
+MAX_QUERIES_PER_CHUNK = 14
 MAX_QUERIES_PER_RUN = 8
 
 

@@ -55,7 +55,7 @@ from django_q.models import OrmQ, Schedule, Task
 from django_q.tasks import async_task
 from twilio.request_validator import RequestValidator
 
-from candidates.models import Application, Candidate, StageTransition
+from candidates.models import Application, Candidate, StageTransition, StaleScore
 from followups.email_parsing import parse_email
 from followups.imap import ImapConfig
 from followups.models import (
@@ -76,7 +76,8 @@ from hiring.models import (
     Stage,
     StageKind,
 )
-from hiring.services import silence_tests_sweep
+from scoring.tasks import drain_stale_scores
+from silence.services import silence_tests_sweep
 from tests.emails import make_email
 from tests.factories import (
     ApplicationFactory,
@@ -97,7 +98,7 @@ DRILL_DEADLINE_S = 45
 #: few seconds so a killed task comes back within the drill.
 DRILL_Q_TIMEOUT_S = 10
 DRILL_Q_RETRY_S = 12
-SWEEP = "hiring.tasks.sweep_silence_tests"
+SWEEP = "silence.tasks.sweep_silence_tests"
 POLL_IMAP = "followups.tasks.poll_imap"
 #: How killed a cluster gets: only the worker running the task (the sentinel spawns a new one
 #: and the cluster lives on), or every process of it (then a new cluster is started).
@@ -447,6 +448,11 @@ def test_sweep_killed_mid_way_advances_every_silence_test_exactly_once(tmp_path,
     # The killed run reported nothing; its redelivery did exactly the rest.
     result = Task.objects.get(id=task_id).result
     assert (result["started"], result["closed"]) == (0, len(expected) - closed_by_killed)
+    # The batch whose worker died at COMMIT committed its stale-score marks with it, and its
+    # drain after the commit never ran: the minutely drain task recomputes them.
+    assert StaleScore.objects.exists() == (held == "in its commit")
+    drain_stale_scores()
+    assert not StaleScore.objects.exists()
     # Every closed test's score is current, also those of the batch whose worker died at COMMIT.
     scores = PersistenceScore.objects.filter(is_current=True, application_id__in=expected)
     assert dict(scores.values_list("application_id", "outcome")) == expected

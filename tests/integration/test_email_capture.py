@@ -25,7 +25,7 @@ from followups.services import (
     email_send,
 )
 from hiring.models import SilenceOutcome
-from hiring.services import silence_tests_sweep
+from silence.services import silence_tests_sweep
 from tests.emails import make_email
 from tests.factories import (
     ApplicationFactory,

@@ -20,7 +20,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followups import imap as imap_module
-from followups import scores
 from followups.imap import imap_poll
 from followups.models import (
     Contact,
@@ -30,7 +29,8 @@ from followups.models import (
     MatchStatus,
     PersistenceScore,
 )
-from followups.scores import score_for, scores_recompute
+from scoring import scores
+from scoring.scores import score_for, scores_recompute
 from tests.emails import make_email
 from tests.factories import ApplicationFactory, CandidateFactory, SilenceTestFactory
 
@@ -125,7 +125,7 @@ def test_pipe_batch_reports_each_file_and_exits_with_the_worst_outcome(tmp_path)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_pipe_batch_exits_75_when_the_deferred_score_refresh_cannot_reach_the_database(
+def test_pipe_batch_exits_75_when_the_score_drain_cannot_reach_the_database(
     tmp_path, monkeypatch, capsys
 ):
     ApplicationFactory(candidate=CandidateFactory(email="dana.whitfield@example.com"))
@@ -138,7 +138,7 @@ def test_pipe_batch_exits_75_when_the_deferred_score_refresh_cannot_reach_the_da
     def database_gone(**kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(scores, "scores_recompute", database_gone)
+    monkeypatch.setattr(scores, "stale_scores_drain", database_gone)
     with pytest.raises(SystemExit) as exited:
         call_command("ingest_email", *files)
     assert exited.value.code == 75

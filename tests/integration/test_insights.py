@@ -8,10 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from candidates.models import Application, StageTransition
-from followups.scores import scores_recompute
-from hiring.insights import requisition_insights
+from dashboards.insights import requisition_insights
 from hiring.models import SilenceTest, SilenceTestState, StageKind
-from hiring.services import silence_tests_sweep
+from scoring.scores import scores_recompute
+from silence.services import silence_tests_sweep
 from tests.factories import (
     ApplicationFactory,
     CandidateFactory,

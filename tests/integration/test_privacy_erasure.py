@@ -52,13 +52,13 @@ from followups.models import (
     RowOutcome,
 )
 from followups.phone import phone_contact_record
-from followups.quality import contact_record
-from followups.scores import rank_override_set, scores_recompute
+from followups.quality import contact_log_with_details
 from followups.services import email_ingest, email_reject, email_send
 from hiring.models import SilenceTest, SilenceTestState, StageKind
-from hiring.services import silence_test_announce
 from privacy.models import ErasureReason, ErasureRecord
 from privacy.services import candidate_erase, candidate_export, candidates_erase
+from scoring.scores import rank_override_set, scores_recompute
+from silence.services import silence_test_announce
 from tests.emails import make_email
 from tests.factories import ApplicationFactory, RequisitionFactory, UserFactory, stage_of
 
@@ -317,7 +317,7 @@ def rich_candidate(settings, monkeypatch, django_capture_on_commit_callbacks, cl
         source=ContactSource.WEBHOOK,
         now=now,
     )
-    contact_record(
+    contact_log_with_details(
         application=application,
         channel=Channel.PHONE,
         direction=Direction.INBOUND,

@@ -1,5 +1,5 @@
 """The ranking's rendered rows are cached under a fingerprint of their content
-(followups/ranking_cache.py): every kind of change shows on the next request, and nothing
+(scoring/ranking_cache.py): every kind of change shows on the next request, and nothing
 per user — the CSRF token, the override forms, the time zone — is shared between users."""
 
 import datetime as dt
@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from candidates.models import Application, Candidate, CandidateEmail
 from followups.models import PersistenceScore, ScoringWeights
-from followups.scores import scores_recompute
 from hiring.models import SilenceOutcome, SilenceTest, SilenceTestState, StageKind
-from hiring.services import silence_tests_sweep, user_time_zone_set
+from hiring.services import user_time_zone_set
+from scoring.scores import scores_recompute
+from silence.services import silence_tests_sweep
 from tests.clients import Client
 from tests.factories import (
     ApplicationFactory,

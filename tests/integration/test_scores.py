@@ -9,9 +9,10 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django_q.models import OrmQ
+from django_q.models import OrmQ, Schedule
 
-from candidates.models import Application
+from candidates.freshness import mark_scores_stale
+from candidates.models import Application, StaleScore
 from followups.models import (
     ContactTag,
     PersistenceScore,
@@ -21,20 +22,22 @@ from followups.models import (
     ScoringWeights,
 )
 from followups.quality import contact_details_set
-from followups.scores import (
+from hiring.models import SilenceTestState
+from hiring.schedules import STALE_SCORES, TASK_FUNCS
+from scoring.scores import (
     INLINE_REFRESH_LIMIT,
     score_for,
     score_inputs,
     score_inputs_bulk,
     scores_recompute,
-    scores_refresh_deferred,
-    scores_refresh_in_transaction,
+    stale_scores_after_commit,
+    stale_scores_drain,
     weights_current,
     weights_preview,
     weights_version_create,
 )
-from hiring.models import SilenceTestState
-from hiring.services import silence_tests_sweep
+from scoring.tasks import drain_stale_scores
+from silence.services import silence_tests_sweep
 from tests.factories import (
     ApplicationFactory,
     ContactFactory,
@@ -112,45 +115,45 @@ def _agrees_with_single_path(test) -> bool:
     return (stored.score, stored.outcome) == (expected.score, expected.outcome)
 
 
-def test_deferred_refreshes_run_together_per_batch_and_at_the_end(
+def _marked() -> set[int]:
+    return set(StaleScore.objects.values_list("application_id", flat=True))
+
+
+def test_a_change_marks_the_score_stale_in_its_transaction_and_the_drain_after_commit_clears_it(
     django_capture_on_commit_callbacks,
 ):
-    tests = _observing_tests(3)
-    before = {t.pk: current(t.application).pk for t in tests}
-    with scores_refresh_deferred(batch_size=2):
-        with django_capture_on_commit_callbacks(execute=True):
-            _new_call(tests[0])
-        # committed, but waiting for the batch: the stored score is the old one
-        assert current(tests[0].application).pk == before[tests[0].pk]
-        with django_capture_on_commit_callbacks(execute=True):
-            _new_call(tests[1])
-        # two applications waiting = the batch size: both refreshed now
-        assert current(tests[0].application).pk != before[tests[0].pk]
-        assert current(tests[1].application).pk != before[tests[1].pk]
-        with django_capture_on_commit_callbacks(execute=True):
-            _new_call(tests[2])
-        assert current(tests[2].application).pk == before[tests[2].pk]
-    assert current(tests[2].application).pk != before[tests[2].pk]
-    assert all(_agrees_with_single_path(t) for t in tests)
-
-
-def test_deferred_refreshes_still_run_when_the_block_fails(django_capture_on_commit_callbacks):
     (test,) = _observing_tests(1)
     before = current(test.application).pk
-
-    def store_then_fail():
-        with scores_refresh_deferred():
-            with django_capture_on_commit_callbacks(execute=True):
-                _new_call(test)
-            raise RuntimeError("the batch stops half-way")
-
-    with pytest.raises(RuntimeError):
-        store_then_fail()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        _new_call(test)
+        # Marked with the change, before any commit: one row, whatever the number of changes.
+        _new_call(test)
+        assert _marked() == {test.application_id}
+        assert current(test.application).pk == before
+    for callback in callbacks:
+        callback()  # the commit happened: the drain runs
+    assert _marked() == set()
     assert current(test.application).pk != before
     assert _agrees_with_single_path(test)
 
 
-def test_a_rolled_back_change_owes_no_deferred_refresh(django_capture_on_commit_callbacks):
+def test_a_process_dying_between_commit_and_drain_leaves_marks_the_scheduled_drain_recomputes(
+    django_capture_on_commit_callbacks,
+):
+    tests = _observing_tests(3)
+    before = {t.pk: current(t.application).pk for t in tests}
+    with django_capture_on_commit_callbacks(execute=False):
+        for test in tests:
+            _new_call(test)
+    # The after-commit callbacks never ran (the process died): the marks are still there.
+    assert _marked() == {t.application_id for t in tests}
+    assert drain_stale_scores() == 3  # the minutely task
+    assert _marked() == set()
+    assert all(current(t.application).pk != before[t.pk] for t in tests)
+    assert all(_agrees_with_single_path(t) for t in tests)
+
+
+def test_a_rolled_back_change_leaves_no_mark_and_no_drain(django_capture_on_commit_callbacks):
     (test,) = _observing_tests(1)
     before = current(test.application).pk
 
@@ -160,13 +163,32 @@ def test_a_rolled_back_change_owes_no_deferred_refresh(django_capture_on_commit_
             raise RuntimeError("rolled back")
 
     with (
-        scores_refresh_deferred(),
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         pytest.raises(RuntimeError),
     ):
         store_then_roll_back()
     assert callbacks == []
+    assert _marked() == set()
     assert current(test.application).pk == before
+
+
+def test_a_drain_of_some_applications_leaves_the_other_marks():
+    tests = _observing_tests(2)
+    mark_scores_stale([t.application_id for t in tests], drain=False)
+    assert stale_scores_drain(application_ids=[tests[0].application_id]) == 1
+    assert _marked() == {tests[1].application_id}
+
+
+def test_many_marks_after_a_commit_go_to_one_queued_drain_task():
+    many = list(range(1, INLINE_REFRESH_LIMIT + 2))  # more than are drained inline
+    stale_scores_after_commit(many)
+    assert [row.task["func"] for row in OrmQ.objects.all()] == ["scoring.tasks.drain_stale_scores"]
+
+
+def test_the_stale_score_drain_is_scheduled_every_minute():
+    schedule = Schedule.objects.get(name=STALE_SCORES)
+    assert (schedule.func, schedule.minutes) == ("scoring.tasks.drain_stale_scores", 1)
+    assert schedule.func in TASK_FUNCS
 
 
 def test_unchanged_inputs_write_no_new_history_row():
@@ -237,7 +259,7 @@ def test_new_weights_version_changes_scores_after_a_bulk_recompute(
 
 
 def _weights_values():
-    from followups.ranking_views import WEIGHT_FIELDS
+    from scoring.views import WEIGHT_FIELDS
 
     w = weights_current()
     return {name: getattr(w, name) for name in WEIGHT_FIELDS}
@@ -456,20 +478,18 @@ def test_ranking_rows_have_a_candidate_quick_view(client, ranked_requisition):
     assert "First follow-up" in text
 
 
-def test_scores_refreshed_in_a_transaction_are_queued_and_rolled_back_with_it():
-    many = list(range(1, INLINE_REFRESH_LIMIT + 2))  # more than are computed inline
-    queued = []
+def test_a_sweep_batch_that_rolls_back_leaves_no_stale_mark():
+    (test,) = _observing_tests(1)
 
     def failing_batch():
         with transaction.atomic():
-            scores_refresh_in_transaction(many, now=timezone.now())
-            queued.append(OrmQ.objects.count())
+            mark_scores_stale([test.application_id])
+            assert _marked() == {test.application_id}
             raise RuntimeError("the sweep failed")
 
     with pytest.raises(RuntimeError, match="the sweep failed"):
         failing_batch()
-    assert queued == [1]
-    assert not OrmQ.objects.exists()
+    assert _marked() == set()
 
 
 # --- the bulk path agrees with the single-application path ----------------------------------

@@ -22,7 +22,6 @@ from candidates.models import (
 from candidates.normalize import E164_REGEX
 from devdata.scale import SCALE_PREFIX, seed_scale
 from followups.models import Contact, Direction, MatchStatus
-from followups.scores import scores_recompute_all
 from hiring.models import (
     Requisition,
     SilenceOutcome,
@@ -30,6 +29,7 @@ from hiring.models import (
     SilenceTestState,
     StageKind,
 )
+from scoring.scores import scores_recompute_all
 
 SIZES = ("--requisitions", "3", "--applications", "60", "--contacts", "600", "--seed", "7")
 AT_OR_AFTER_SILENCE = (StageKind.SILENCE_TEST, StageKind.FINAL, StageKind.OFFER, StageKind.HIRED)

@@ -27,7 +27,7 @@ from hiring.models import (
     SilenceTestState,
     StageKind,
 )
-from hiring.services import (
+from silence.services import (
     _digests_release,
     silence_digest_send,
     silence_test_announce,
@@ -538,7 +538,7 @@ def test_failed_digest_send_releases_the_claim_for_a_retry(monkeypatch):
     def broken(**kwargs):
         raise ConnectionRefusedError("SMTP down")
 
-    monkeypatch.setattr("hiring.services.send_mail", broken)
+    monkeypatch.setattr("silence.services.send_mail", broken)
     with pytest.raises(ConnectionRefusedError):
         silence_digest_send(digest_id=digest_id, now=timezone.now())
     assert SilenceDigest.objects.get().sent_at is None

@@ -24,13 +24,13 @@ from followups.models import Direction
 from followups.services import contact_log
 from hiring.models import SilenceDigest, SilenceOutcome, SilenceTest, SilenceTestState
 from hiring.schedules import SILENCE_SWEEPER
-from hiring.services import silence_test_announce
+from silence.services import silence_test_announce
 from tests.factories import ApplicationFactory, RequisitionFactory, UserFactory
 
 LA = ZoneInfo("America/Los_Angeles")
 CLUSTER_WAIT_S = 60
-SWEEP = "hiring.tasks.sweep_silence_tests"
-DIGEST = "hiring.tasks.send_silence_digest"
+SWEEP = "silence.tasks.sweep_silence_tests"
+DIGEST = "silence.tasks.send_silence_digest"
 
 
 def _run_cluster_at(instant: dt.datetime, *, until) -> None:

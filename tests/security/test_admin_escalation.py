@@ -14,10 +14,10 @@ from django.utils import timezone
 from django_q.models import Failure, OrmQ, Schedule
 from django_q.tasks import async_task, schedule
 
+from accounts.roles import ADMINS, RECRUITERS
 from audit.admin_mixins import AuditedAdminMixin
 from audit.models import AuditAction, AuditEvent
 from hiring.apps import grant_admin_permissions
-from hiring.roles import ADMINS, RECRUITERS
 from tests.factories import UserFactory
 from tests.integration.test_audit_log import _admin_form_data
 
@@ -75,7 +75,7 @@ def test_an_admin_cannot_change_a_project_schedule_but_can_read_schedules_and_re
     url = reverse("admin:django_q_schedule_change", args=[sweeper.pk])
     assert admin_client.post(url, _schedule_form(EVIL)).status_code == 403
     sweeper.refresh_from_db()
-    assert sweeper.func == "hiring.tasks.sweep_silence_tests"
+    assert sweeper.func == "silence.tasks.sweep_silence_tests"
     for name in ("schedule", "success", "failure"):
         assert admin_client.get(reverse(f"admin:django_q_{name}_changelist")).status_code == 200
     assert admin_client.get(url).status_code == 200
@@ -116,7 +116,7 @@ def test_an_admin_cannot_resubmit_a_failed_task(admin_client):
     failure = Failure.objects.create(
         id="f" * 32,
         name="old",
-        func="followups.tasks.rescore_all",
+        func="scoring.tasks.rescore_all",
         started=timezone.now(),
         stopped=timezone.now(),
         success=False,
@@ -143,28 +143,28 @@ def test_a_schedule_naming_a_function_outside_the_allow_list_cannot_be_saved_by_
     with pytest.raises(ValidationError):
         schedule(EVIL, "id")
     with pytest.raises(ValidationError):
-        Schedule.objects.create(name="hooked", func="followups.tasks.rescore_all", hook=EVIL)
+        Schedule.objects.create(name="hooked", func="scoring.tasks.rescore_all", hook=EVIL)
     with pytest.raises(ValidationError):
         # The scheduler reads task options (a hook, a chain) from a schedule's kwargs.
         Schedule.objects.create(
             name="opts",
-            func="followups.tasks.rescore_all",
+            func="scoring.tasks.rescore_all",
             kwargs="q_options={'hook': 'os.system'}",
         )
     assert not Schedule.objects.filter(name__in=["pwn", "hooked", "opts"]).exists()
     # The project's own tasks still schedule.
-    Schedule.objects.create(name="ok", func="followups.tasks.rescore_all")
+    Schedule.objects.create(name="ok", func="scoring.tasks.rescore_all")
 
 
 def test_nothing_can_queue_a_function_outside_the_allow_list():
     with pytest.raises(ValidationError):
         async_task(EVIL, "id")
     with pytest.raises(ValidationError):
-        async_task("followups.tasks.rescore_all", hook=EVIL)
+        async_task("scoring.tasks.rescore_all", hook=EVIL)
     with pytest.raises(ValidationError):
-        async_task("followups.tasks.rescore_all", chain=[(EVIL, ("id",), {})])
+        async_task("scoring.tasks.rescore_all", chain=[(EVIL, ("id",), {})])
     assert not OrmQ.objects.exists()
-    async_task("followups.tasks.rescore_all")
+    async_task("scoring.tasks.rescore_all")
     assert OrmQ.objects.count() == 1
 
 
@@ -183,7 +183,7 @@ def test_even_a_superuser_cannot_schedule_a_shell_command_in_the_admin_and_the_t
 
 def test_a_superusers_schedule_for_a_project_task_is_saved_and_audited(client):
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    form = _schedule_form("followups.tasks.rescore_all")
+    form = _schedule_form("scoring.tasks.rescore_all")
     form["args"] = ""
     response = client.post(reverse("admin:django_q_schedule_add"), form)
 
@@ -206,10 +206,11 @@ def test_the_migration_switches_off_schedules_created_before_the_allow_list():
     legacy.refresh_from_db()
     assert legacy.repeats == 0  # the scheduler skips it
     assert set(Schedule.objects.exclude(repeats=0).values_list("func", flat=True)) <= {
-        "hiring.tasks.sweep_silence_tests",
+        "silence.tasks.sweep_silence_tests",
         "followups.tasks.poll_imap",
         "followups.tasks.sweep_promises",
         "privacy.tasks.apply_retention_policy",
+        "scoring.tasks.drain_stale_scores",
     }
 
 

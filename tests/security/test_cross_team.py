@@ -20,16 +20,16 @@ from django.utils import timezone
 
 from candidates.models import Application, Candidate
 from candidates.services import application_move, scorecard_submit
+from followups import policy
 from followups import services as followup_services
 from followups.imports import call_import_create, call_import_run
 from followups.models import Contact, ImportRow, MatchStatus, ReplyToken
 from followups.phone import phone_contact_record
-from followups.scores import score_inputs
 from followups.selectors import applications_matching
-from hiring import policy
 from hiring.models import StageKind
 from privacy.models import ErasureReason
 from privacy.services import candidate_erase
+from scoring.scores import score_inputs
 from tests.emails import make_email
 from tests.factories import (
     ApplicationFactory,

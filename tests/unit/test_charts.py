@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from hiring import charts
+from dashboards import charts
 
 NS = {"svg": charts.SVG_NS}
 D = charts.EN_DASH

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from followups.scoring import (
+from scoring.rules import (
     CHANNELS,
     IMPATIENCE_LOOKBACK,
     ContactSignal,

@@ -6,11 +6,12 @@ is unavailable, so the MTA keeps the message and retries — nothing is lost. A 
 ``MAX_EMAIL_BYTES`` is refused with 65 too (the MTA bounces it to its sender) and recorded by
 its header, as on every other path; no more than the limit is ever read into memory.
 
-Several files are a batch: one line per file, a summary, the worst status; the score refreshes
-the stored messages owe run together (``scores_refresh_deferred``) before the command exits.
+Several files are a batch: one line per file, a summary, the worst status; the stored messages
+mark their scores stale as always, and the command drains them together, per
+``DRAIN_BATCH`` messages and before it exits (``candidates.freshness.stale_scores_drain_now``).
+A run killed in between leaves the marks to the minutely drain.
 """
 
-import contextlib
 import sys
 from pathlib import Path
 
@@ -19,11 +20,13 @@ from django.core.management.base import BaseCommand
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from candidates.freshness import stale_scores_drain_now
 from followups.email_parsing import NotAnEmail
-from followups.models import ContactSource
-from followups.scores import scores_refresh_deferred
+from followups.models import Contact, ContactSource
 from followups.services import email_ingest, email_refuse_too_large
 
+#: Stored messages whose stale scores a batch run drains together.
+DRAIN_BATCH = 200
 EX_OK = 0
 EX_DATAERR = 65
 EX_NOINPUT = 66
@@ -51,10 +54,9 @@ class Command(BaseCommand):
         batch = len(inputs) > 1
         worst = EX_OK
         counts = {"stored": 0, "duplicate": 0, "not a message": 0, "too large": 0}
+        self._stored: list[int] = []
         try:
-            # Many files: the stored messages' scores are refreshed together, per
-            # DEFERRED_REFRESH_BATCH applications and before the command exits.
-            with scores_refresh_deferred() if batch else contextlib.nullcontext():
+            try:
                 for name, stream in inputs:
                     status = self._ingest_one(name, stream, verbosity=verbosity, batch=batch)
                     if status in counts:
@@ -62,9 +64,14 @@ class Command(BaseCommand):
                     worst = max(worst, _EXIT_FOR.get(status, EX_OK))
                     if status == "unavailable":
                         break  # the database is gone: the rest would fail the same way
+                    if len(self._stored) >= DRAIN_BATCH:
+                        self._drain()
+            finally:
+                # Also after an error: what was stored must not wait for the schedule.
+                self._drain()
         except (OperationalError, InterfaceError) as exc:
-            # The deferred score refresh could not run: the messages are stored, but the run
-            # did not finish its work, so the caller should try again.
+            # The score drain could not run: the messages are stored, but the run did not
+            # finish its work, so the caller should try again.
             self._unavailable("score refresh", exc)
             worst = EX_TEMPFAIL
         if batch or verbosity >= 2:
@@ -83,7 +90,9 @@ class Command(BaseCommand):
                     head=raw, size=size, source=ContactSource.PIPE, now=timezone.now()
                 )
             else:
-                outcome = email_ingest(raw=raw, source=ContactSource.PIPE, now=timezone.now())
+                outcome = email_ingest(
+                    raw=raw, source=ContactSource.PIPE, now=timezone.now(), drain_scores=not batch
+                )
         except NotAnEmail as exc:
             self.stderr.write(f"{name}: not an email message ({exc})")
             return "not a message"
@@ -94,9 +103,18 @@ class Command(BaseCommand):
         if outcome.status == "too large":
             self.stderr.write(f"{name}: {outcome.detail}")
             return "too large"
+        if batch and outcome.contact_id:
+            self._stored.append(outcome.contact_id)
         if verbosity >= 2 or batch:
             self.stdout.write(f"{name}: {outcome.status} {outcome.message_id}".rstrip())
         return outcome.status
+
+    def _drain(self) -> None:
+        stored, self._stored = self._stored, []
+        if stored:
+            stale_scores_drain_now(
+                Contact.objects.filter(pk__in=stored).values_list("application_id", flat=True)
+            )
 
     def _unavailable(self, what: str, exc: Exception) -> None:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

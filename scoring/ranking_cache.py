@@ -34,8 +34,8 @@ from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
-from followups.ranking import ranking_queryset
 from hiring.models import Requisition
+from scoring.ranking import ranking_queryset
 
 #: How long a rendered ranking stays cached. The key changes with the content, so this only
 #: bounds how long fragments nobody asks for any more occupy the cache.
@@ -50,7 +50,7 @@ def code_version() -> str:
     """A digest of the code and templates that shape the cached fragment: a deployment that
     changes them never serves rows rendered by the old ones. Read on first use, not at import
     (the templates are found through the template loaders, wherever they are installed)."""
-    sources = [_HERE / name for name in ("ranking.py", "ranking_cache.py", "ranking_views.py")]
+    sources = [_HERE / name for name in ("ranking.py", "ranking_cache.py", "views.py")]
     sources += [Path(get_template(name).origin.name) for name in (TEMPLATE, FORM_TEMPLATE)]
     return hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]
 

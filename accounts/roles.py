@@ -20,6 +20,11 @@ def remember_group_names(user, names) -> None:
     user._persist_group_names = frozenset(names)
 
 
+def is_active_user(user) -> bool:
+    """A signed-in, active account: every permission rule starts here."""
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
 def is_admin(user) -> bool:
     return bool(user.is_authenticated and (user.is_superuser or ADMINS in group_names(user)))
 

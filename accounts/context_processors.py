@@ -1,4 +1,4 @@
-from hiring.roles import is_admin, is_hiring_manager, is_recruiter
+from accounts.roles import is_admin, is_hiring_manager, is_recruiter
 
 
 def roles(request):

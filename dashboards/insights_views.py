@@ -1,7 +1,7 @@
 from django.shortcuts import get_object_or_404, render
 
-from hiring import charts
-from hiring.insights import requisition_insights as insights_for
+from dashboards import charts
+from dashboards.insights import requisition_insights as insights_for
 from hiring.models import Requisition
 
 

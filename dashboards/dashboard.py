@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Q
 
+from accounts.roles import is_admin, is_hiring_manager
 from candidates.models import Application
+from followups import policy as contact_policy
 from followups.models import Promise, PromiseStatus
-from hiring import policy
 from hiring.models import (
     TERMINAL_KINDS,
     Pipeline,
@@ -17,7 +18,6 @@ from hiring.models import (
     Stage,
     StageKind,
 )
-from hiring.roles import is_admin, is_hiring_manager
 
 #: Rows listed per dashboard card ("and N more" below).
 CARD_LIMIT = 10
@@ -77,8 +77,8 @@ def dashboard_for(*, user, now: datetime) -> Dashboard:
             (t for t in both if t.state == SilenceTestState.WAITING),
             key=lambda t: t.deadline_at,
         )
-    if policy.may_triage_queue(user):
-        board.unmatched_count = policy.unmatched_queue_visible_to(user).count()
+    if contact_policy.may_triage_queue(user):
+        board.unmatched_count = contact_policy.unmatched_queue_visible_to(user).count()
         board.promises_due = list(
             Promise.objects.filter(
                 application__requisition_id__in=requisitions,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
 
 from candidates.models import Application
+from followups.models import Contact
 from hiring.models import TERMINAL_KINDS, SilenceOutcome, SilenceTest, SilenceTestState
 
 GROUP_FINISHED_TEST, GROUP_IN_TEST, GROUP_BEFORE_TEST, GROUP_CLOSED_APPLICATION = range(4)
@@ -144,8 +145,6 @@ class RankingFilters:
 def filter_ranking(rows: list[RankedRow], filters: RankingFilters, *, requisition) -> list:
     """Filter and sort the ranked rows; the rank stays the overall rank (one query at most,
     for the channel filter)."""
-    from followups.models import Contact
-
     with_channel = None
     if filters.channel:
         with_channel = set(

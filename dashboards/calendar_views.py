@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from hiring.calendar_feed import (
+from dashboards.calendar_feed import (
     calendar_feed_ics,
     calendar_feed_url,
     calendar_feed_user,

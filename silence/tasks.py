@@ -4,7 +4,7 @@ from dataclasses import asdict
 
 from django.utils import timezone
 
-from hiring import services
+from silence import services
 
 
 def sweep_silence_tests(batch_size: int = services.SWEEP_BATCH_SIZE) -> dict:

@@ -11,18 +11,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from candidates.selectors import application_for_page
-from followups import scores
-from followups.models import Channel
-from followups.ranking import (
+from followups.models import Channel, PersistenceScore, ScoringWeights
+from hiring.models import Requisition, SilenceOutcome, SilenceTestState, Stage
+from scoring import policy, scores
+from scoring.ranking import (
     RANKING_PAGE_SIZE,
     RankingFilters,
     filter_ranking,
     requisition_ranking,
 )
-from followups.ranking_cache import filter_form_html, ranking_rows_html
-from followups.scoring import Weights
-from hiring import policy
-from hiring.models import Requisition, SilenceOutcome, SilenceTestState, Stage
+from scoring.ranking_cache import filter_form_html, ranking_rows_html
+from scoring.rules import Weights
 
 
 def _requisition(request, pk: int) -> Requisition:
@@ -214,8 +213,6 @@ WEIGHT_FIELDS = tuple(f.name for f in dataclasses.fields(Weights))
 
 class WeightsForm(forms.ModelForm):
     class Meta:
-        from followups.models import ScoringWeights
-
         model = ScoringWeights
         fields = [*WEIGHT_FIELDS, "note"]
 
@@ -266,3 +263,13 @@ def weights_edit(request):
         {"form": form, "current": current, "preview": preview},
         status=422 if form.errors else 200,
     )
+
+
+def application_page_section(request, application, bound: dict) -> dict:
+    """The application page's persistence score (the page is ``candidates.views``')."""
+    score = (
+        PersistenceScore.objects.filter(application=application, is_current=True)
+        .select_related("weights")
+        .first()
+    )
+    return {"score": score}

@@ -1,6 +1,6 @@
 """Stored persistence scores: the bulk loader, recomputation and the weights versions.
 
-Two loaders feed the pure scoring function (``followups.scoring``):
+Two loaders feed the pure scoring function (``scoring.rules``):
 
 * ``score_inputs`` reads every contact of the applications through the ORM. It is the
   reference: ``score_for`` (one application) and the weights preview use it.
@@ -15,25 +15,31 @@ costs one more query to insert the new rows, and one more before that to retire 
 rows when there were any.
 """
 
-import contextlib
 import dataclasses
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from contextvars import ContextVar
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
+from audit.services import AuditAction, audit_record
+from candidates.models import Application, StaleScore
 from followups.models import (
     Contact,
     ContactTag,
     Promise,
+    RankOverride,
     ScoringWeights,
 )
-from followups.scoring import (
+from hiring.calendars import business_calendar
+from hiring.models import SilenceTest, SilenceTestState
+from scoring.policy import may_override_rank
+from scoring.rules import (
     IMPATIENCE_LOOKBACK,
     ContactSignal,
     PromiseSignal,
@@ -42,15 +48,12 @@ from followups.scoring import (
     Weights,
     score_application,
 )
-from hiring.calendars import business_calendar
 
 #: Applications scored per transaction in bulk recomputes.
 SCORE_BATCH_SIZE = 1000
-#: Above this many applications a refresh goes to the task queue instead of the request.
+#: Above this many applications, the drain after a commit goes to the task queue instead of
+#: the request.
 INLINE_REFRESH_LIMIT = 50
-#: Inside ``scores_refresh_deferred``, committed refreshes are run together once this many
-#: applications are waiting (and at the end of the block).
-DEFERRED_REFRESH_BATCH = 200
 
 WEIGHT_FIELDS = tuple(f.name for f in dataclasses.fields(Weights))
 
@@ -75,8 +78,6 @@ class ScoreInput:
 
 def score_inputs(application_ids: Sequence[int]) -> dict[int, ScoreInput]:
     """Everything the pure scoring function needs for many applications, in four queries."""
-    from hiring.models import SilenceTest, SilenceTestState
-
     tests: dict[int, tuple[int, TestSignal]] = {}
     for row in (
         SilenceTest.objects.filter(application_id__in=application_ids)
@@ -307,7 +308,7 @@ def score_inputs_bulk(
     """The scoring inputs of many applications (those that exist), and their current scores,
     in three queries; only the contacts that can change a result are loaded.
 
-    Why the contacts left in the database cannot change a result (``followups.scoring``):
+    Why the contacts left in the database cannot change a result (``scoring.rules``):
     outbound, automated and out-of-scope contacts (after ``now``, or after the window closed)
     are never looked at. The rules look at the other contacts only as persistence contacts and
     chasing contacts (unprompted, from ``IMPATIENCE_LOOKBACK`` before the deadline to the close
@@ -487,8 +488,6 @@ def scores_recompute(
 
 def scores_recompute_all(*, now: datetime, batch_size: int = SCORE_BATCH_SIZE) -> int:
     """Every application, in id order and batches (after a weights change)."""
-    from candidates.models import Application
-
     ids = list(Application.objects.order_by("id").values_list("id", flat=True))
     return scores_recompute(application_ids=ids, now=now, batch_size=batch_size)
 
@@ -505,92 +504,47 @@ def score_for(application_id: int, *, now: datetime) -> ScoreResult:
     )
 
 
-def scores_refresh_on_commit(application_ids: Iterable[int]) -> None:
-    """After the current transaction commits, bring these applications' scores up to date:
-    inline for a handful, through the task queue for more."""
-    ids = sorted({i for i in application_ids if i})
-    if not ids:
-        return
+def stale_scores_drain(
+    *, application_ids: Iterable[int] | None = None, batch_size: int = SCORE_BATCH_SIZE
+) -> int:
+    """Recompute the scores marked stale (``candidates.freshness.mark_scores_stale``) and clear
+    their marks: of these applications only, or every one. Returns how many were recomputed.
 
-    def refresh():
-        pending = _deferred_refresh.get()
-        if pending is not None:
-            # Committed: from here on the refresh is owed; the deferring block pays it.
-            pending.update(ids)
-            if len(pending) >= _deferred_flush_at.get():
-                _deferred_flush(pending)
-            return
-        if len(ids) <= INLINE_REFRESH_LIMIT:
-            scores_recompute(application_ids=ids, now=timezone.now())
-        else:
-            from django_q.tasks import async_task
-
-            for start in range(0, len(ids), SCORE_BATCH_SIZE):
-                async_task("followups.tasks.rescore", ids[start : start + SCORE_BATCH_SIZE])
-
-    transaction.on_commit(refresh)
-
-
-_deferred_refresh: ContextVar[set[int] | None] = ContextVar("deferred_refresh", default=None)
-_deferred_flush_at: ContextVar[int] = ContextVar("deferred_flush_at", default=0)
-
-
-def _deferred_flush(pending: set[int]) -> None:
-    ids = sorted(pending)
-    if ids:
-        scores_recompute(application_ids=ids, now=timezone.now())
-    # Only once done: after a failure (database gone) the block's end tries them again.
-    pending.difference_update(ids)
-
-
-@contextlib.contextmanager
-def scores_refresh_deferred(*, batch_size: int = DEFERRED_REFRESH_BATCH) -> Iterator[None]:
-    """Within this block, the refreshes ``scores_refresh_on_commit`` owes after each commit are
-    collected and run as one bulk recompute per ``batch_size`` applications, and for the rest
-    when the block ends — also when it ends with an error, since what committed must not keep a
-    stale score. For one process storing many changes in a row (``ingest_email`` with many
-    files): one bulk recompute of 200 applications costs about what 2 single ones do.
-    A process killed inside the block leaves at most ``batch_size`` applications waiting for
-    their next change or rescore (one change at a time leaves at most one)."""
-    if _deferred_refresh.get() is not None:
-        yield  # nested: the outer block flushes
-        return
-    pending: set[int] = set()
-    token = _deferred_refresh.set(pending)
-    limit = _deferred_flush_at.set(max(1, batch_size))
-    try:
-        yield
-    finally:
-        _deferred_refresh.reset(token)
-        _deferred_flush_at.reset(limit)
-        _deferred_flush(pending)
-
-
-def scores_refresh_in_transaction(application_ids: Iterable[int], *, now: datetime) -> None:
-    """Bring these applications' scores up to date as part of the caller's transaction, so they
-    commit (or roll back) together with the change that moved them: inline for a handful;
-    otherwise rescore tasks queued through django-q's ORM broker, which writes its queue rows on
-    this same connection (an outbox).
-
-    ``scores_refresh_on_commit`` loses the refresh when the process dies after its COMMIT and
-    before the callbacks run (a worker can even die while the COMMIT is in flight and the commit
-    still completes). The sweeper, whose stale scores nothing else would refresh, uses this.
+    Each batch claims its marks with SKIP LOCKED and deletes them in the transaction that stores
+    the new scores, so concurrent drains never take the same rows, and a drain that dies leaves
+    its rows for the next one. A mark whose writer has not committed yet is locked by that
+    writer (the upsert holds it), so it is skipped here and drained after that commit.
     """
-    from django_q.conf import Conf
-    from django_q.tasks import async_task
+    only = None if application_ids is None else sorted(set(application_ids))
+    weights = weights_current()
+    rules = weights_as_rules(weights)
+    drained = 0
+    while True:
+        with transaction.atomic():
+            marks = StaleScore.objects.select_for_update(skip_locked=True).order_by(
+                "application_id"
+            )
+            if only is not None:
+                marks = marks.filter(application_id__in=only)
+            claimed = list(marks.values_list("application_id", flat=True)[:batch_size])
+            if not claimed:
+                return drained
+            _scores_write_batch(claimed, rules=rules, weights_id=weights.pk, now=timezone.now())
+            StaleScore.objects.filter(application_id__in=claimed).delete()
+        drained += len(claimed)
+        if only is not None and len(claimed) < batch_size:
+            return drained
 
-    if transaction.get_autocommit():
-        raise RuntimeError("scores_refresh_in_transaction needs the caller's transaction")
-    ids = sorted({i for i in application_ids if i})
-    if len(ids) <= INLINE_REFRESH_LIMIT:
-        if ids:
-            scores_recompute(application_ids=ids, now=now)
-        return
-    if not Conf.ORM:
-        # Another broker would deliver the task outside this transaction, maybe before it commits.
-        raise RuntimeError("queueing rescores in a transaction needs django-q's ORM broker")
-    for start in range(0, len(ids), SCORE_BATCH_SIZE):
-        async_task("followups.tasks.rescore", ids[start : start + SCORE_BATCH_SIZE])
+
+def stale_scores_after_commit(application_ids: list[int], *, queue_many: bool = True) -> None:
+    """Run by ``candidates.freshness`` once a transaction that marked scores stale has
+    committed (``ScoringConfig.ready`` installs it): a handful are drained in this process, more
+    by one queued drain task (unless ``queue_many`` is False). Whatever this misses (the process
+    died first) the minutely ``scoring.tasks.drain_stale_scores`` schedule drains."""
+    if not queue_many or len(application_ids) <= INLINE_REFRESH_LIMIT:
+        stale_scores_drain(application_ids=application_ids)
+    else:
+        async_task("scoring.tasks.drain_stale_scores")
 
 
 # --- Weights versions and overrides --------------------------------------------------------------
@@ -602,11 +556,6 @@ PREVIEW_TOP = 10
 @transaction.atomic
 def weights_version_create(*, values: dict, note: str, actor) -> ScoringWeights:
     """Save new weights as the next version and rescore everything in the background."""
-    from django.core.exceptions import ValidationError
-    from django_q.tasks import async_task
-
-    from audit.services import AuditAction, audit_record
-
     problems = Weights(**values).validate()
     if problems:
         raise ValidationError(problems)
@@ -631,8 +580,6 @@ class PreviewRow:
 
 def weights_preview(*, requisition, values: dict, now: datetime) -> list[PreviewRow]:
     """How the requisition's top candidates would move under the proposed weights."""
-    from candidates.models import Application
-
     names = {
         pk: f"{first} {last}".strip()
         for pk, first, last in Application.objects.filter(requisition=requisition).values_list(
@@ -682,12 +629,6 @@ def rank_override_set(
 ):
     """A hiring manager overrides the rank position and/or the outcome, with a reason; the
     previous override stays in the history, inactive."""
-    from django.core.exceptions import PermissionDenied, ValidationError
-
-    from audit.services import AuditAction, audit_record
-    from followups.models import RankOverride
-    from hiring.policy import may_override_rank
-
     if not may_override_rank(actor, application.requisition):
         raise PermissionDenied("Only the hiring manager can override the ranking.")
     if not reason.strip():
@@ -715,12 +656,6 @@ def rank_override_set(
 
 @transaction.atomic
 def rank_override_clear(*, application, actor) -> int:
-    from django.core.exceptions import PermissionDenied
-
-    from audit.services import AuditAction, audit_record
-    from followups.models import RankOverride
-    from hiring.policy import may_override_rank
-
     if not may_override_rank(actor, application.requisition):
         raise PermissionDenied("Only the hiring manager can change the ranking.")
     audit_record(action=AuditAction.RANK_OVERRIDE_CLEARED, actor=actor, obj=application)

@@ -1,0 +1,36 @@
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from dashboards import selectors
+from dashboards.dashboard import dashboard_for
+from hiring.models import Requisition
+
+
+def home(request):
+    return render(
+        request,
+        "hiring/home.html",
+        {"board": dashboard_for(user=request.user, now=timezone.now())},
+    )
+
+
+def requisition_list(request):
+    requisitions = selectors.requisitions_for_list(user=request.user)
+    return render(request, "hiring/requisition_list.html", {"requisitions": requisitions})
+
+
+def requisition_board(request, pk: int):
+    requisition = get_object_or_404(
+        Requisition.objects.visible_to(request.user).select_related("hiring_manager", "pipeline"),
+        pk=pk,
+    )
+    columns = selectors.requisition_board(requisition=requisition, now=timezone.now())
+    return render(
+        request,
+        "hiring/requisition_board.html",
+        {
+            "requisition": requisition,
+            "columns": columns,
+            "application_count": sum(len(c.applications) for c in columns),
+        },
+    )
