@@ -61,6 +61,17 @@
     scrollRegions();
   });
 
+  // A link of the error summary puts the focus in its field (a plain #id link only scrolls).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
+    var field = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (field) {
+      event.preventDefault();
+      field.focus();
+      field.scrollIntoView({ block: "center" });
+    }
+  });
+
   // A phone turned sideways, a zoomed page: re-measured at once (a handful of tables, cheap).
   window.addEventListener("resize", function () { scrollRegions(); });
 
@@ -94,7 +105,8 @@
     if (lostFocus && (document.activeElement === document.body || !document.activeElement)) {
       // An outerHTML swap detaches the old target: look its replacement up by id.
       var region = (root.id && document.getElementById(root.id)) || root;
-      var again = document.querySelector(lostFocus);
+      // Only inside the new content: the same href may also be in the menu.
+      var again = region.querySelector && region.querySelector(lostFocus);
       if (!(again && focusTarget(again))) {
         // The element is gone: the swapped region's heading keeps the reader in place.
         focusTarget(region.querySelector && region.querySelector("h1, h2, h3"));
