@@ -333,3 +333,42 @@ def test_the_audit_fails_when_a_badge_loses_its_contrast(live_server, log_in):
     contrast = [v for v in axe_violations(page) if v["id"] == "color-contrast"]
     assert contrast, "axe no longer sees a 4.38:1 badge"
     assert any("outcome-reached_out" in n["html"] for n in contrast[0]["nodes"])
+
+
+def _luminance(rgb: str) -> float:
+    channels = [int(c) / 255 for c in re.findall(r"\d+", rgb)[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_keyboard_focus_ring_has_3_to_1_contrast_on_cards_and_on_the_top_bar(
+    live_server, log_in
+):
+    """WCAG 2.4.13/1.4.11: the old 3 px #ffbf47 ring was 1.64:1 on the white cards."""
+    manager = UserFactory(hiring_manager=True)
+    requisition = RequisitionFactory(hiring_manager=manager)
+    ApplicationFactory(requisition=requisition)
+    page = log_in(manager, form=False)
+    page.goto(f"{live_server.url}/requisitions/{requisition.pk}/")
+    for selector, backdrop in (
+        (".card-item a", ".card-item"),  # a card on the board
+        (".topbar .brand", ".topbar"),  # the dark top bar
+        (".page-head .button", "body"),  # the page background
+    ):
+        target = page.locator(selector).first
+        target.focus()
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")  # focused by keyboard, so :focus-visible applies
+        expect(target).to_be_focused()
+        ring = target.evaluate(
+            "el => { const s = getComputedStyle(el); return [s.outlineStyle, s.outlineWidth, "
+            "s.outlineColor]; }"
+        )
+        assert ring[0] == "solid" and float(ring[1].removesuffix("px")) >= 2, (selector, ring)
+        behind = page.locator(backdrop).first.evaluate("el => getComputedStyle(el).backgroundColor")
+        assert _contrast(ring[2], behind) >= 3, (selector, ring[2], behind)
