@@ -205,9 +205,7 @@ def test_import_progress_is_announced_once_per_status_in_the_same_region_and_pol
     expect(page.locator("#batch-status a", has_text="unmatched queue")).to_be_focused()
 
 
-def test_an_htmx_swap_never_steals_the_focus_from_outside_the_swapped_content(
-    live_server, log_in
-):
+def test_an_htmx_swap_never_steals_the_focus_from_outside_the_swapped_content(live_server, log_in):
     """The import card polls every second: a reader typing elsewhere keeps the focus."""
     recruiter = UserFactory(recruiter=True)
     batch = ImportBatch.objects.create(

@@ -19,7 +19,8 @@ urlpatterns = [*project_urlpatterns, path("boom/", _boom)]
 
 def _has_the_frame(text: str) -> None:
     assert '<html lang="en">' in text
-    assert 'href="#main"' in text and '<main id="main"' in text
+    assert 'href="#main"' in text
+    assert '<main id="main"' in text
     assert "css/app.css" in text
     assert f'href="{reverse("hiring:home")}"' in text
 
