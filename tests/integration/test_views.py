@@ -219,7 +219,7 @@ def test_htmx_move_returns_only_the_stage_panel(client, team):
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 200
-    assert response.text.lstrip().startswith('<section class="card" id="stage-panel">')
+    assert response.text.lstrip().startswith('<section class="card" id="stage-panel"')
     assert "<html" not in response.text
     assert "moved to Final" in response.text
 
