@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from candidates import selectors, services
@@ -17,6 +18,7 @@ from followups.models import PersistenceScore
 from hiring import policy
 from hiring.forms import AnnounceForm
 from hiring.models import Requisition, SilenceTestState, StageKind
+from hiring.services import silence_instants
 
 
 def render_application_page(
@@ -37,6 +39,9 @@ def render_application_page(
     template = "candidates/application_detail.html"
     silence_tests = list(application.silence_tests.all())
     open_test = next((t for t in silence_tests if t.is_open), None)
+    can_announce = application.stage.kind == StageKind.SILENCE_TEST and (
+        open_test is None or open_test.state == SilenceTestState.WAITING
+    )
     return render(
         request,
         f"{template}#{partial}" if partial else template,
@@ -54,8 +59,9 @@ def render_application_page(
             "email_warning": email_warning,
             "silence_tests": silence_tests,
             "open_test": open_test,
-            "can_announce": application.stage.kind == StageKind.SILENCE_TEST
-            and (open_test is None or open_test.state == SilenceTestState.WAITING),
+            "can_announce": can_announce,
+            # The sentence to say, with the deadline an announcement made now would get.
+            "announce_deadline": _deadline_if_announced_now(application) if can_announce else None,
             "other_applications": selectors.other_applications(
                 user=request.user, application=application
             ),
@@ -66,6 +72,21 @@ def render_application_page(
         },
         status=status,
     )
+
+
+def _deadline_if_announced_now(application):
+    requisition = application.requisition
+    try:
+        deadline, _closes = silence_instants(
+            announced_at=timezone.now(),
+            stage=application.stage,
+            time_zone=requisition.time_zone,
+            country=requisition.country,
+            subdivision=requisition.subdivision,
+        )
+    except ValueError:  # a calendar without business days: the announcement will say so
+        return None
+    return deadline
 
 
 def application_detail(request, pk: int):

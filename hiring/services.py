@@ -21,8 +21,9 @@ from django.db.models import (
 )
 from django_q.tasks import async_task
 
-from hiring.calendars import business_calendar
-from hiring.deadlines import SilenceSchedule, silence_deadline, window_close
+from hiring.calendars import CompanyCalendar, requisition_instants
+from hiring.closures import company_calendar
+from hiring.deadlines import SilenceSchedule
 from hiring.models import (
     OPEN_SILENCE_STATES,
     Pipeline,
@@ -107,33 +108,28 @@ ANNOUNCEMENT_FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 def silence_schedule_for(stage: Stage) -> SilenceSchedule:
-    return SilenceSchedule(
-        weekday=stage.silence_weekday,
-        local_time=stage.silence_local_time,
-        lead=timedelta(hours=stage.silence_lead_hours),
-        window_business_days=stage.silence_window_business_days,
-    )
+    return stage.silence_schedule()
 
 
 def silence_instants(
-    *, announced_at: datetime, stage: Stage, time_zone: str, country: str
+    *,
+    announced_at: datetime,
+    stage: Stage,
+    time_zone: str,
+    country: str,
+    subdivision: str = "",
+    company: CompanyCalendar | None = None,
 ) -> tuple[datetime, datetime]:
-    """``(deadline, window close)`` for an announcement, in UTC."""
-    tz = ZoneInfo(time_zone)
-    schedule = silence_schedule_for(stage)
-    weekend, holiday_dates = business_calendar(country, announced_at.astimezone(tz).date())
-    deadline = silence_deadline(
+    """``(deadline, window close)`` for an announcement, in UTC: public and regional holidays
+    and the company's closure days (read now unless ``company`` is given) are non-business."""
+    return requisition_instants(
         announced_at=announced_at,
-        tz=tz,
-        schedule=schedule,
-        weekend=weekend,
-        holidays=holiday_dates,
+        tz=ZoneInfo(time_zone),
+        schedule=stage.silence_schedule(),
+        country=country,
+        subdivision=subdivision,
+        company=company_calendar() if company is None else company,
     )
-    weekend, holiday_dates = business_calendar(country, deadline.astimezone(tz).date())
-    closes = window_close(
-        deadline=deadline, tz=tz, schedule=schedule, weekend=weekend, holidays=holiday_dates
-    )
-    return deadline, closes
 
 
 @transaction.atomic
@@ -174,6 +170,7 @@ def silence_test_announce(
         stage=stage,
         time_zone=requisition.time_zone,
         country=requisition.country,
+        subdivision=requisition.subdivision,
     )
     if deadline <= now:
         raise ValidationError(
