@@ -82,7 +82,8 @@ class StageAdmin(admin.ModelAdmin):
                 ],
                 "description": "Deadline = the first such weekday and time in the requisition's "
                 "zone at least the lead time after the announcement (moved to the previous "
-                "business day when it falls on a public holiday).",
+                "business day when it falls on a public or regional holiday or a company "
+                "closure day).",
             },
         ),
     ]

@@ -94,7 +94,7 @@ class Stage(models.Model):
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(20)],
         help_text="The window closes at the end of this many business days after the deadline "
-        "(weekends and the requisition country's public holidays are skipped).",
+        "(weekends, public and regional holidays and company closure days are skipped).",
     )
     silence_action = models.CharField(
         "when the candidate stays silent",
