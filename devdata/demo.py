@@ -227,6 +227,7 @@ def _seed_silence_test(*, application, story: int, manager, now) -> None:
         stage=application.stage,
         time_zone=requisition.time_zone,
         country=requisition.country,
+        subdivision=requisition.subdivision,
     )
     SilenceTest.objects.create(
         application=application,
