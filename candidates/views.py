@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from candidates import selectors, services
@@ -16,6 +17,7 @@ from candidates.forms import (
 from candidates.models import SCORECARD_TRAITS, InterviewRound
 from hiring.forms import AnnounceForm
 from hiring.models import Requisition, SilenceTestState, StageKind
+from hiring.services import silence_instants
 
 #: Parts of the application page that apps above this one draw (contacts and their forms, the
 #: score): each is called with the request, the application and the bound forms the caller
@@ -45,6 +47,9 @@ def render_application_page(
     template = "candidates/application_detail.html"
     silence_tests = list(application.silence_tests.all())
     open_test = next((t for t in silence_tests if t.is_open), None)
+    can_announce = application.stage.kind == StageKind.SILENCE_TEST and (
+        open_test is None or open_test.state == SilenceTestState.WAITING
+    )
     context = {
         "application": application,
         "candidate": application.candidate,
@@ -55,8 +60,9 @@ def render_application_page(
         or AnnounceForm(requisition=application.requisition, user=request.user),
         "silence_tests": silence_tests,
         "open_test": open_test,
-        "can_announce": application.stage.kind == StageKind.SILENCE_TEST
-        and (open_test is None or open_test.state == SilenceTestState.WAITING),
+        "can_announce": can_announce,
+        # The sentence to say, with the deadline an announcement made now would get.
+        "announce_deadline": _deadline_if_announced_now(application) if can_announce else None,
         "other_applications": selectors.other_applications(
             user=request.user, application=application
         ),
@@ -65,6 +71,21 @@ def render_application_page(
     for section in _page_sections:
         context.update(section(request, application, bound))
     return render(request, f"{template}#{partial}" if partial else template, context, status=status)
+
+
+def _deadline_if_announced_now(application):
+    requisition = application.requisition
+    try:
+        deadline, _closes = silence_instants(
+            announced_at=timezone.now(),
+            stage=application.stage,
+            time_zone=requisition.time_zone,
+            country=requisition.country,
+            subdivision=requisition.subdivision,
+        )
+    except ValueError:  # a calendar without business days: the announcement will say so
+        return None
+    return deadline
 
 
 def application_detail(request, pk: int):

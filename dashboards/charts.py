@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from hashlib import blake2b
 from xml.sax.saxutils import escape
 
+from hiring.wording import week_of
+
 SVG_NS = "http://www.w3.org/2000/svg"
 WIDTH = 640
 EMPTY_TEXT = "No data yet"
@@ -229,9 +231,10 @@ def latency_table(hours: list[float]) -> Table:
 # --- Outcomes per week --------------------------------------------------------------------
 
 
-def iso_week(day: dt.date) -> str:
-    year, week, _weekday = day.isocalendar()
-    return f"{year}-W{week:02d}"
+def week_label(day: dt.date, days: list[dt.date]) -> str:
+    """ "week of 16 Nov" (the Monday the rows carry), with the year when the weeks shown span
+    more than one: people name a week by its Monday, nobody by "2026-W47"."""
+    return week_of(day, with_year=len({d.year for d in days}) > 1)
 
 
 def outcomes_by_week_svg(rows: list[tuple[dt.date, int, int]]) -> str:
@@ -243,13 +246,14 @@ def outcomes_by_week_svg(rows: list[tuple[dt.date, int, int]]) -> str:
     height, base, plot_h, left = 260, 200, 160, 20
     slot = (WIDTH - 2 * left) / len(rows)
     top = max(reached + silent for _day, reached, silent in rows)
-    summary = "; ".join(f"{iso_week(d)}: {r} reached out, {s} silent" for d, r, s in rows)
+    days = [d for d, _r, _s in rows]
+    summary = "; ".join(f"{week_label(d, days)}: {r} reached out, {s} silent" for d, r, s in rows)
     parts = _open(title, f"Closed silence tests by deadline week. {summary}.", height, "outcomes")
     parts.append(
         f'<line x1="{left}" y1="{base}" x2="{WIDTH - left}" y2="{base}" stroke="currentColor"/>'
     )
     for i, (day, reached, silent) in enumerate(rows):
-        week = iso_week(day)
+        week = week_label(day, days)
         x, w = left + i * slot + 3, slot - 6
         h_reached, h_silent = plot_h * reached / top, plot_h * silent / top
         parts.append(
@@ -274,7 +278,9 @@ def outcomes_by_week_svg(rows: list[tuple[dt.date, int, int]]) -> str:
                 value=silent,
             )
         )
-        parts.append(_text(x + w / 2, base + 18, week, anchor="middle", css="axis"))
+        # The axis has little room: the Monday alone ("16 Nov"); the bars' labels say "week of".
+        axis = week.removeprefix("week of ")
+        parts.append(_text(x + w / 2, base + 18, axis, anchor="middle", css="axis"))
     legend_y = height - 20
     parts.append(
         f'<rect x="{left}" y="{legend_y - 10}" width="12" height="12" fill="{REACHED_COLOR}"/>'
@@ -289,7 +295,8 @@ def outcomes_by_week_svg(rows: list[tuple[dt.date, int, int]]) -> str:
 
 
 def outcomes_by_week_table(rows: list[tuple[dt.date, int, int]]) -> Table:
+    days = [d for d, _r, _s in rows]
     return Table(
         ("Week", "Reached out", "Silent"),
-        tuple((iso_week(d), str(r), str(s)) for d, r, s in sorted(rows)),
+        tuple((week_label(d, days), str(r), str(s)) for d, r, s in sorted(rows)),
     )

@@ -223,11 +223,12 @@ def _seed_silence_test(*, application, story: int, manager, now) -> None:
         Scorecard.objects.filter(round__application=application).update(
             submitted_at=F("submitted_at") - shift
         )
-    deadline, closes = silence_services.silence_instants(
+    deadline, closes = hiring_services.silence_instants(
         announced_at=announced_at,
         stage=application.stage,
         time_zone=requisition.time_zone,
         country=requisition.country,
+        subdivision=requisition.subdivision,
     )
     SilenceTest.objects.create(
         application=application,

@@ -76,6 +76,8 @@ from followups.models import (
     QualityTag,
 )
 from hiring import services as hiring_services
+from hiring.calendars import CompanyCalendar
+from hiring.closures import company_calendar
 from hiring.models import (
     Pipeline,
     Requisition,
@@ -87,7 +89,6 @@ from hiring.models import (
     Stage,
     StageKind,
 )
-from silence import services as silence_services
 
 User = get_user_model()
 
@@ -461,7 +462,9 @@ def _path(rng: random.Random, target: Stage, main: list[Stage]) -> list[Stage]:
     return main[: main.index(target) + 1]
 
 
-def _plan_timeline(plan: _Plan, rng: random.Random, now: datetime, requisition) -> None:
+def _plan_timeline(
+    plan: _Plan, rng: random.Random, now: datetime, requisition, company: CompanyCalendar
+) -> None:
     """Stage entry times (and the silence test's instants) consistent with the pipeline."""
     path, k = plan.path, plan.silence_index
     hours = timedelta(hours=1)
@@ -477,11 +480,13 @@ def _plan_timeline(plan: _Plan, rng: random.Random, now: datetime, requisition) 
         announced = now - hours * (
             rng.uniform(1, 24 * 21) if last else rng.uniform(24 * 40, 24 * 120)
         )
-        deadline, closes = silence_services.silence_instants(
+        deadline, closes = hiring_services.silence_instants(
             announced_at=announced,
             stage=path[k],
             time_zone=requisition.time_zone,
             country=requisition.country,
+            subdivision=requisition.subdivision,
+            company=company,
         )
         plan.announced_at, plan.deadline_at, plan.closes_at = announced, deadline, closes
         entries[k] = announced - hours * rng.uniform(1, 8)
@@ -769,6 +774,8 @@ def seed_scale(
 
 def _plan_applications(*, rng, now, reqs, stages, applications):
     """Which candidate applies where, in which stage, with which history and silence test."""
+    # Read once: silence_instants would read the company calendar per application.
+    company = company_calendar()
     by_name = {stage.name: stage for stage in stages}
     main = [s for s in stages if s.kind not in {StageKind.REJECTED, StageKind.WITHDRAWN}]
     pick_stage = _Choice([(by_name[name], weight) for name, weight in STAGE_WEIGHTS.items()])
@@ -795,7 +802,7 @@ def _plan_applications(*, rng, now, reqs, stages, applications):
     plans: list[_Plan] = []
     for candidate, req in pairs:
         plan = _Plan(req, candidate, _path(rng, pick_stage(rng), main))
-        _plan_timeline(plan, rng, now, reqs[req])
+        _plan_timeline(plan, rng, now, reqs[req], company)
         _plan_test(plan, rng, now)
         plans.append(plan)
     candidates = [{"time_zone": reqs[req].time_zone} for req in first_req]

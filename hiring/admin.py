@@ -1,9 +1,13 @@
+from zoneinfo import ZoneInfo
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.html import format_html_join
 from django_q import admin as django_q_admin
 from django_q.models import Failure, Schedule, Success
 from django_q.tasks import async_task
@@ -11,7 +15,18 @@ from django_q.tasks import async_task
 from accounts.roles import can_grant_permissions, can_grant_role, can_manage_account
 from audit.admin_mixins import AuditedAdminMixin
 from audit.services import REFUSED_CODE
+from hiring.calendars import subdivision_choices
+from hiring.closures import (
+    DeadlineMove,
+    closure_countries,
+    closure_delete,
+    closure_save,
+    closures_preview,
+    company_calendar,
+    company_calendar_with,
+)
 from hiring.models import (
+    Closure,
     Pipeline,
     Requisition,
     SilenceDigest,
@@ -20,6 +35,7 @@ from hiring.models import (
     UserProfile,
 )
 from hiring.schedules import TASK_FUNCS, schedule_check, task_func_check
+from hiring.validators import supported_countries
 
 
 class StageInline(admin.TabularInline):
@@ -66,15 +82,59 @@ class StageAdmin(admin.ModelAdmin):
                 ],
                 "description": "Deadline = the first such weekday and time in the requisition's "
                 "zone at least the lead time after the announcement (moved to the previous "
-                "business day when it falls on a public holiday).",
+                "business day when it falls on a public or regional holiday or a company "
+                "closure day).",
             },
         ),
     ]
 
 
+class RequisitionAdminForm(forms.ModelForm):
+    """The subdivision picker offers the requisition's country's known subdivisions only (all
+    countries', grouped, before a country is saved); the model's ``clean`` checks the pair."""
+
+    subdivision = forms.ChoiceField(required=False, label="State / region")
+
+    class Meta:
+        model = Requisition
+        fields = [
+            "title",
+            "pipeline",
+            "hiring_manager",
+            "recruiters",
+            "time_zone",
+            "country",
+            "subdivision",
+            "status",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        country = (self.data.get("country") if self.is_bound else None) or self.instance.country
+        field = self.fields["subdivision"]
+        field.help_text = Requisition._meta.get_field("subdivision").help_text
+        if country:
+            field.choices = [("", "— none —"), *subdivision_choices(str(country))]
+        else:
+            field.choices = [("", "— none —")] + [
+                (code, choices)
+                for code in sorted(supported_countries())
+                if (choices := subdivision_choices(code))
+            ]
+
+
 @admin.register(Requisition)
 class RequisitionAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ["title", "hiring_manager", "pipeline", "time_zone", "country", "status"]
+    form = RequisitionAdminForm
+    list_display = [
+        "title",
+        "hiring_manager",
+        "pipeline",
+        "time_zone",
+        "country",
+        "subdivision",
+        "status",
+    ]
     list_filter = ["status", "pipeline", "country"]
     list_select_related = ["hiring_manager", "pipeline"]
     search_fields = ["title"]
@@ -87,6 +147,122 @@ class RequisitionAdmin(AuditedAdminMixin, admin.ModelAdmin):
             "hiring_manager": obj.hiring_manager_id,
             "recruiters": sorted(obj.recruiters.values_list("pk", flat=True)),
         }
+
+
+def _moves_text(moves: list[DeadlineMove]) -> list[str]:
+    def local(instant, zone):
+        return f"{instant.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M %Z}"
+
+    return [
+        f"Application #{m.application_id} ({m.requisition_title}): deadline "
+        f"{local(m.old_deadline_at, m.time_zone)} → {local(m.new_deadline_at, m.time_zone)}"
+        + ("" if m.applies else " — not moved: the new deadline has already passed")
+        for m in moves
+    ]
+
+
+class ClosureAdminForm(forms.ModelForm):
+    """ "Preview" validates the edit and lists the waiting tests it would move, saving nothing."""
+
+    request = None  # set by ClosureAdmin.get_form
+
+    class Meta:
+        model = Closure
+        fields = [
+            "label",
+            "kind",
+            "country",
+            "start",
+            "end",
+            "month",
+            "day",
+            "weekday",
+            "nth",
+            "offset_days",
+        ]
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors or self.request is None or "_preview" not in self.request.POST:
+            return
+        now = timezone.now()
+        stored = Closure.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
+        moves = closures_preview(
+            before=company_calendar(),
+            after=company_calendar_with(closure=self.instance),
+            now=now,
+            countries=closure_countries(stored, self.instance),
+        )
+        lines = _moves_text(moves) or ["No waiting test would move."]
+        for line in lines:
+            messages.info(self.request, line)
+        self.add_error(
+            None,
+            ValidationError(
+                f"Preview only, nothing was saved: {sum(m.applies for m in moves)} waiting "
+                "test(s) would move (listed above). Save to apply.",
+                code="preview",
+            ),
+        )
+
+
+@admin.register(Closure)
+class ClosureAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """The company calendar. Saving or deleting goes through ``hiring.closures`` services, which
+    move the waiting tests the edit affects (with history); "Preview" shows them first."""
+
+    form = ClosureAdminForm
+    change_form_template = "admin/hiring/closure/change_form.html"
+    list_display = ["label", "kind", "start", "end", "month", "day", "nth", "weekday", "country"]
+    list_filter = ["kind", "country"]
+    search_fields = ["label"]
+    readonly_fields = ["waiting_tests_it_moves"]
+    fieldsets = [
+        (None, {"fields": ["label", "kind", "country"]}),
+        ("On a date, or a range (once)", {"fields": [("start", "end")]}),
+        ("Every year", {"fields": [("month", "day")]}),
+        ("Every year on the nth weekday", {"fields": [("weekday", "nth", "offset_days")]}),
+        (None, {"fields": ["waiting_tests_it_moves"]}),
+    ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"request": request})
+
+    @admin.display(description="Waiting tests it moves now (would move back if deleted)")
+    def waiting_tests_it_moves(self, obj):
+        if obj is None or obj.pk is None:
+            return "— (use “Preview” to see the tests a new closure would move)"
+        moves = closures_preview(
+            before=company_calendar_with(without=obj),
+            after=company_calendar(),
+            now=timezone.now(),
+            countries=closure_countries(obj),
+        )
+        if not moves:
+            return "None."
+        return format_html_join("", "<div>{}</div>", ((line,) for line in _moves_text(moves)))
+
+    def save_model(self, request, obj, form, change):
+        moves = closure_save(closure=obj, now=timezone.now(), actor=request.user)
+        self._report(request, moves)
+
+    def delete_model(self, request, obj):
+        self._report(request, closure_delete(closure=obj, now=timezone.now(), actor=request.user))
+
+    def delete_queryset(self, request, queryset):
+        # The service per closure (not self.delete_model: the audit mixin would record each
+        # deletion twice; its own delete_queryset has recorded them already).
+        for closure in queryset:
+            self._report(
+                request, closure_delete(closure=closure, now=timezone.now(), actor=request.user)
+            )
+
+    def _report(self, request, moves):
+        applied = [m for m in moves if m.applies]
+        messages.info(request, f"{len(applied)} waiting silence test(s) moved.")
+        for line in _moves_text(moves):
+            messages.info(request, line)
 
 
 @admin.register(UserProfile)

@@ -1,12 +1,15 @@
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Upper
 
 from accounts.roles import is_active_user, is_admin
+from hiring.calendars import MAX_CLOSURE_DAYS, ClosureKind, ClosureRule, subdivision_choices
+from hiring.deadlines import SilenceSchedule
 from hiring.validators import validate_country, validate_time_zone
 
 
@@ -91,7 +94,7 @@ class Stage(models.Model):
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(20)],
         help_text="The window closes at the end of this many business days after the deadline "
-        "(weekends and the requisition country's public holidays are skipped).",
+        "(weekends, public and regional holidays and company closure days are skipped).",
     )
     silence_action = models.CharField(
         "when the candidate stays silent",
@@ -123,6 +126,15 @@ class Stage(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.kind in TERMINAL_KINDS
+
+    def silence_schedule(self) -> SilenceSchedule:
+        """The deadline rule this stage configures (pure arithmetic in ``hiring.deadlines``)."""
+        return SilenceSchedule(
+            weekday=self.silence_weekday,
+            local_time=self.silence_local_time,
+            lead=dt.timedelta(hours=self.silence_lead_hours),
+            window_business_days=self.silence_window_business_days,
+        )
 
 
 class RequisitionStatus(models.TextChoices):
@@ -171,6 +183,14 @@ class Requisition(models.Model):
         validators=[validate_country],
         help_text="ISO 3166 code: public holidays and the default phone region.",
     )
+    subdivision = models.CharField(
+        "state / region",
+        max_length=10,
+        blank=True,
+        help_text="Optional state, Land or province code (e.g. BY for Bavaria, NY, CT): its "
+        "regional holidays count too. Only the country's subdivisions known to the holiday "
+        "calendar are accepted.",
+    )
     status = models.CharField(
         max_length=20, choices=RequisitionStatus.choices, default=RequisitionStatus.OPEN
     )
@@ -196,6 +216,120 @@ class Requisition(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        super().clean()
+        if self.subdivision and self.country:
+            known = {code for code, _label in subdivision_choices(self.country)}
+            if self.subdivision not in known:
+                raise ValidationError(
+                    {
+                        "subdivision": f"{self.country} has no subdivision "
+                        f"“{self.subdivision[:10]}” in the holiday calendar; choose one of: "
+                        f"{', '.join(sorted(known)) or 'none (leave it empty)'}."
+                    },
+                    code="invalid_subdivision",
+                )
+
+
+#: The most days a month can have (29 February: leap years only, see ``ClosureRule``).
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+class Closure(models.Model):
+    """A day (or days) the company is closed: a non-business day for silence-test deadlines,
+    windows and latency, exactly like a public holiday. Edited through
+    ``hiring.closures.closure_save``/``closure_delete``, which move waiting tests."""
+
+    label = models.CharField(max_length=100, help_text="E.g. “Day after Thanksgiving”.")
+    kind = models.CharField(max_length=12, choices=ClosureKind.CHOICES, default=ClosureKind.DATES)
+    start = models.DateField(null=True, blank=True, help_text="On a date: the (first) day.")
+    end = models.DateField(
+        null=True, blank=True, help_text="On a date: the last day of a range (empty: one day)."
+    )
+    month = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    day = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(31)],
+        help_text="Every year: the day of the month.",
+    )
+    weekday = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=Weekday.choices, help_text="Nth weekday: which weekday."
+    )
+    nth = models.SmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-1), MaxValueValidator(5)],
+        help_text="Nth weekday: 1 to 5, or -1 for the last one of the month.",
+    )
+    offset_days = models.SmallIntegerField(
+        default=0,
+        validators=[MinValueValidator(-7), MaxValueValidator(7)],
+        help_text="Nth weekday: days after it (1 = the day after Thanksgiving, the 4th Thursday "
+        "of November).",
+    )
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[validate_country],
+        help_text="ISO code: only requisitions in this country. Empty: every requisition.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "month", "start", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=[choice for choice, _label in ClosureKind.CHOICES]),
+                name="closure_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(start__isnull=False, end__gte=F("start")),
+                name="closure_end_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self) -> None:
+        super().clean()
+        self.country = (self.country or "").upper()
+        errors = {}
+        if self.end is not None and (self.start is None or self.end < self.start):
+            errors["end"] = "The last day cannot be before the first (or without one)."
+        elif self.end is not None and (self.end - self.start).days >= MAX_CLOSURE_DAYS:
+            errors["end"] = f"A closure spans at most {MAX_CLOSURE_DAYS} days."
+        month_ok = self.month is not None and 1 <= self.month <= 12
+        if self.kind == ClosureKind.DATES and self.start is None:
+            errors["start"] = "Give the day the company is closed."
+        elif self.kind == ClosureKind.YEARLY and (not month_ok or self.day is None):
+            errors["day"] = "Give the month and the day."
+        elif self.kind == ClosureKind.YEARLY and self.day > _DAYS_IN_MONTH[self.month - 1]:
+            errors["day"] = "That month has no such day."
+        elif self.kind == ClosureKind.NTH_WEEKDAY and (
+            not month_ok or self.weekday is None or self.nth in (None, 0)
+        ):
+            errors["nth"] = "Give the month, the weekday and which one (1 to 5, or -1)."
+        if errors:
+            raise ValidationError(errors)
+
+    def as_rule(self) -> ClosureRule:
+        return ClosureRule(
+            kind=self.kind,
+            start=self.start,
+            end=self.end,
+            month=self.month,
+            day=self.day,
+            weekday=self.weekday,
+            nth=self.nth,
+            offset_days=self.offset_days or 0,
+            country=self.country,
+        )
 
 
 class UserProfile(models.Model):
@@ -379,3 +513,24 @@ class CalendarFeedToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class SilenceTestReschedule(models.Model):
+    """History: a waiting test's deadline moved by an edit of the company calendar."""
+
+    test = models.ForeignKey(SilenceTest, on_delete=models.CASCADE, related_name="reschedules")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=200)
+    old_deadline_at = models.DateTimeField()
+    new_deadline_at = models.DateTimeField()
+    old_window_closes_at = models.DateTimeField()
+    new_window_closes_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Deadline of silence test {self.test_id} moved"

@@ -1,9 +1,12 @@
 from collections.abc import Iterable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from hiring.calendars import CompanyCalendar, requisition_instants
+from hiring.closures import company_calendar
 from hiring.models import (
     OPEN_SILENCE_STATES,
     Pipeline,
@@ -79,6 +82,27 @@ def user_time_zone_set(*, user, time_zone: str) -> UserProfile:
 # The test's own life (announce, sweep, digests) is ``silence.services``. These two are the
 # consequences of a stage move (``candidates.services.application_move``) and of a team contact
 # (``followups.services.contact_record``), which sit below the silence app.
+
+
+def silence_instants(
+    *,
+    announced_at: datetime,
+    stage: Stage,
+    time_zone: str,
+    country: str,
+    subdivision: str = "",
+    company: CompanyCalendar | None = None,
+) -> tuple[datetime, datetime]:
+    """``(deadline, window close)`` for an announcement, in UTC: public and regional holidays
+    and the company's closure days (read now unless ``company`` is given) are non-business."""
+    return requisition_instants(
+        announced_at=announced_at,
+        tz=ZoneInfo(time_zone),
+        schedule=stage.silence_schedule(),
+        country=country,
+        subdivision=subdivision,
+        company=company_calendar() if company is None else company,
+    )
 
 
 def silence_tests_cancel_open(

@@ -36,7 +36,8 @@ from followups.models import (
     RankOverride,
     ScoringWeights,
 )
-from hiring.calendars import business_calendar
+from hiring.calendars import CompanyCalendar, business_calendar
+from hiring.closures import company_calendar
 from hiring.models import SilenceTest, SilenceTestState
 from scoring.policy import may_override_rank
 from scoring.rules import (
@@ -77,7 +78,8 @@ class ScoreInput:
 
 
 def score_inputs(application_ids: Sequence[int]) -> dict[int, ScoreInput]:
-    """Everything the pure scoring function needs for many applications, in four queries."""
+    """Everything the pure scoring function needs for many applications, in five queries."""
+    company = company_calendar()
     tests: dict[int, tuple[int, TestSignal]] = {}
     for row in (
         SilenceTest.objects.filter(application_id__in=application_ids)
@@ -92,14 +94,18 @@ def score_inputs(application_ids: Sequence[int]) -> dict[int, ScoreInput]:
             "contaminated_at",
             "time_zone",
             "application__requisition__country",
+            "application__requisition__subdivision",
         )
     ):
         if row["application_id"] in tests:
             continue  # the latest test per application counts
         zone = ZoneInfo(row["time_zone"])
-        # Latency counts business time in the requisition's zone and country.
+        # Latency counts business time in the requisition's calendar (see business_calendar).
         weekend, holiday_dates = business_calendar(
-            row["application__requisition__country"], row["deadline_at"].astimezone(zone).date()
+            row["application__requisition__country"],
+            row["deadline_at"].astimezone(zone).date(),
+            subdivision=row["application__requisition__subdivision"],
+            company=company,
         )
         tests[row["application_id"]] = (
             row["id"],
@@ -176,7 +182,7 @@ def score_inputs(application_ids: Sequence[int]) -> dict[int, ScoreInput]:
 _BATCH_APPLICATIONS_SQL = """
 SELECT
     a.id, t.id, t.deadline_at, t.window_closes_at, t.state, t.contaminated_at IS NOT NULL,
-    t.time_zone, r.country,
+    t.time_zone, r.country, r.subdivision,
     s.score, s.outcome, s.comparable, s.lines, s.weights_id, s.silence_test_id
 FROM candidates_application a
 JOIN hiring_requisition r ON r.id = a.requisition_id
@@ -303,10 +309,11 @@ class _Current:
 
 
 def score_inputs_bulk(
-    application_ids: Sequence[int], *, now: datetime
+    application_ids: Sequence[int], *, now: datetime, company: CompanyCalendar | None = None
 ) -> tuple[dict[int, ScoreInput], dict[int, _Current]]:
     """The scoring inputs of many applications (those that exist), and their current scores,
-    in three queries; only the contacts that can change a result are loaded.
+    in three queries (and one for the company calendar unless ``company`` is given); only the
+    contacts that can change a result are loaded.
 
     Why the contacts left in the database cannot change a result (``scoring.rules``):
     outbound, automated and out-of-scope contacts (after ``now``, or after the window closed)
@@ -319,6 +326,7 @@ def score_inputs_bulk(
     line.
     """
     params = {"ids": _id_array(application_ids), "now": now, "lookback": IMPATIENCE_LOOKBACK}
+    company = company_calendar() if company is None else company
     tests: dict[int, tuple[int | None, TestSignal | None]] = {}
     current: dict[int, _Current] = {}
     with _fast_cursor() as cursor:
@@ -332,6 +340,7 @@ def score_inputs_bulk(
             contaminated,
             time_zone,
             country,
+            subdivision,
             *stored,
         ) in cursor.fetchall():
             if stored[0] is not None:
@@ -340,8 +349,14 @@ def score_inputs_bulk(
                 tests[application_id] = (None, None)
                 continue
             zone = ZoneInfo(time_zone)
-            # Latency counts business time in the requisition's zone and country.
-            weekend, holiday_dates = business_calendar(country, deadline_at.astimezone(zone).date())
+            # Latency counts business time in the requisition's zone, country, region and
+            # the company's calendar.
+            weekend, holiday_dates = business_calendar(
+                country,
+                deadline_at.astimezone(zone).date(),
+                subdivision=subdivision,
+                company=company,
+            )
             tests[application_id] = (
                 test_id,
                 TestSignal(
@@ -409,7 +424,12 @@ def _unchanged(old: _Current, result: ScoreResult, lines: list[dict], *, weights
 
 
 def _scores_write_batch(
-    application_ids: Sequence[int], *, rules: Weights, weights_id: int, now: datetime
+    application_ids: Sequence[int],
+    *,
+    rules: Weights,
+    weights_id: int,
+    now: datetime,
+    company: CompanyCalendar,
 ) -> int:
     # Two writers of the same application (a webhook's refresh and the sweeper's, say) would
     # both read "no newer score" and both insert a current row: the second insert breaks the
@@ -420,7 +440,7 @@ def _scores_write_batch(
             _SCORES_LOCK_SQL,
             {"namespace": SCORE_LOCK_NAMESPACE, "ids": _id_array(application_ids)},
         )
-    inputs, current = score_inputs_bulk(application_ids, now=now)
+    inputs, current = score_inputs_bulk(application_ids, now=now, company=company)
     new: list[tuple[int, int | None, ScoreResult, list[dict]]] = []
     retire = []
     for application_id, data in inputs.items():
@@ -477,11 +497,17 @@ def scores_recompute(
     ids = sorted(set(application_ids))
     weights = weights_current()
     rules = weights_as_rules(weights)
+    # Read once, like the weights: latency skips the company's closure days.
+    company = company_calendar()
     changed = 0
     for start in range(0, len(ids), batch_size):
         with transaction.atomic():
             changed += _scores_write_batch(
-                ids[start : start + batch_size], rules=rules, weights_id=weights.pk, now=now
+                ids[start : start + batch_size],
+                rules=rules,
+                weights_id=weights.pk,
+                now=now,
+                company=company,
             )
     return changed
 
@@ -518,6 +544,8 @@ def stale_scores_drain(
     only = None if application_ids is None else sorted(set(application_ids))
     weights = weights_current()
     rules = weights_as_rules(weights)
+    # Read once, like the weights: latency skips the company's closure days.
+    company = company_calendar()
     drained = 0
     while True:
         with transaction.atomic():
@@ -529,7 +557,9 @@ def stale_scores_drain(
             claimed = list(marks.values_list("application_id", flat=True)[:batch_size])
             if not claimed:
                 return drained
-            _scores_write_batch(claimed, rules=rules, weights_id=weights.pk, now=timezone.now())
+            _scores_write_batch(
+                claimed, rules=rules, weights_id=weights.pk, now=timezone.now(), company=company
+            )
             StaleScore.objects.filter(application_id__in=claimed).delete()
         drained += len(claimed)
         if only is not None and len(claimed) < batch_size:

@@ -7,7 +7,6 @@ them).
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -30,8 +29,6 @@ from candidates.freshness import mark_scores_stale
 from candidates.models import Application
 from candidates.services import applications_auto_reject
 from followups.selectors import window_follow_ups
-from hiring.calendars import business_calendar
-from hiring.deadlines import SilenceSchedule, silence_deadline, window_close
 from hiring.models import (
     OPEN_SILENCE_STATES,
     SilenceAction,
@@ -42,42 +39,13 @@ from hiring.models import (
     Stage,
     StageKind,
 )
+from hiring.services import silence_instants
 from silence.selectors import silence_digest_content
 
 #: Rows advanced per transaction by the sweeper: bounded lock time, steady progress on catch-up.
 SWEEP_BATCH_SIZE = 1000
 #: Clock skew tolerated when someone records an announcement "now" from another device.
 ANNOUNCEMENT_FUTURE_TOLERANCE = timedelta(minutes=5)
-
-
-def silence_schedule_for(stage: Stage) -> SilenceSchedule:
-    return SilenceSchedule(
-        weekday=stage.silence_weekday,
-        local_time=stage.silence_local_time,
-        lead=timedelta(hours=stage.silence_lead_hours),
-        window_business_days=stage.silence_window_business_days,
-    )
-
-
-def silence_instants(
-    *, announced_at: datetime, stage: Stage, time_zone: str, country: str
-) -> tuple[datetime, datetime]:
-    """``(deadline, window close)`` for an announcement, in UTC."""
-    tz = ZoneInfo(time_zone)
-    schedule = silence_schedule_for(stage)
-    weekend, holiday_dates = business_calendar(country, announced_at.astimezone(tz).date())
-    deadline = silence_deadline(
-        announced_at=announced_at,
-        tz=tz,
-        schedule=schedule,
-        weekend=weekend,
-        holidays=holiday_dates,
-    )
-    weekend, holiday_dates = business_calendar(country, deadline.astimezone(tz).date())
-    closes = window_close(
-        deadline=deadline, tz=tz, schedule=schedule, weekend=weekend, holidays=holiday_dates
-    )
-    return deadline, closes
 
 
 @transaction.atomic
@@ -116,6 +84,7 @@ def silence_test_announce(
         stage=stage,
         time_zone=requisition.time_zone,
         country=requisition.country,
+        subdivision=requisition.subdivision,
     )
     if deadline <= now:
         raise ValidationError(

@@ -28,8 +28,8 @@ from followups.models import (
     MatchStatus,
     RowOutcome,
 )
-from followups.scores import scores_recompute
-from hiring.services import silence_tests_sweep
+from scoring.scores import scores_recompute
+from silence.services import silence_tests_sweep
 from tests.factories import (
     ApplicationFactory,
     ContactFactory,

@@ -204,23 +204,24 @@ def test_bulk_score_loading_uses_a_constant_number_of_queries(rows, django_asser
     req = RequisitionFactory()
     tests = [_closed_with_call(req) for _ in range(rows)]
     ids = [t.application_id for t in tests]
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):  # the company calendar (closure days) is one
         inputs = score_inputs(ids)
     assert len(inputs) == rows
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):  # the company calendar (closure days) is one
         bulk_inputs, current_scores = score_inputs_bulk(ids, now=timezone.now())
     assert len(bulk_inputs) == rows
     assert not current_scores
-    # weights (1) + savepoint and release (2) + writer lock (1) + reads (3) + insert (1)
-    with django_assert_num_queries(8):
+    # weights and company calendar (2) + savepoint and release (2) + writer lock (1) + reads (3)
+    # + insert (1)
+    with django_assert_num_queries(9):
         assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == rows
     # unchanged: the lock and the reads only
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == 0
     for test in tests:
         ContactFactory(application=test.application, occurred_at=test.deadline_at, prompted=True)
     # changed: retire the old current rows, then insert
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == rows
 
 
@@ -231,8 +232,9 @@ def test_bulk_recompute_costs_the_same_queries_per_batch_whatever_the_batch_size
     req = RequisitionFactory()
     ids = [_closed_with_call(req).application_id for _ in range(4 * batch_size)]
     ContactFactory.create_batch(3, application_id=ids[0], prompted=True)
-    # weights (1) + per batch: savepoint and release (2), writer lock (1), reads (3), insert (1)
-    with django_assert_num_queries(1 + 4 * 7):
+    # weights and company calendar (2) + per batch: savepoint and release (2), writer lock (1),
+    # reads (3), insert (1)
+    with django_assert_num_queries(2 + 4 * 7):
         scores_recompute(application_ids=ids, now=timezone.now(), batch_size=batch_size)
 
 

@@ -124,12 +124,14 @@ def test_latency_buckets_boundaries():
     )
 
 
-def test_outcomes_by_week_stacks_and_labels_iso_weeks():
+def test_outcomes_by_week_stacks_and_labels_weeks_by_their_monday():
     rows = [(dt.date(2025, 1, 13), 1, 1), (dt.date(2024, 12, 30), 3, 1)]
     root = _parse(charts.outcomes_by_week_svg(rows))
     text = _all_text(root)
-    assert "2025-W01" in text  # 30 Dec 2024 is in ISO week 1 of 2025
-    assert text.index("2025-W01") < text.index("2025-W03")  # sorted by date
+    assert "W01" not in text
+    # The weeks span two years, so the year is said.
+    assert "week of 30 Dec 2024" in text
+    assert text.index("week of 30 Dec 2024") < text.index("week of 13 Jan 2025")  # sorted
     bars = _bars(root)
     assert [int(bar.get("data-value")) for bar in bars] == [3, 1, 1, 1]
     # Stacked: the silent bar sits right on top of the reached-out bar.
@@ -138,4 +140,10 @@ def test_outcomes_by_week_stacks_and_labels_iso_weeks():
         float(reached.get("y"))
     )
     assert float(reached.get("height")) == pytest.approx(3 * float(silent.get("height")))
-    assert charts.outcomes_by_week_table(rows).rows[0] == ("2025-W01", "3", "1")
+    assert charts.outcomes_by_week_table(rows).rows[0] == ("week of 30 Dec 2024", "3", "1")
+
+
+def test_weeks_of_one_year_read_week_of_day_month():
+    rows = [(dt.date(2026, 11, 16), 2, 1)]  # ISO 2026-W47
+    assert charts.outcomes_by_week_table(rows).rows == (("week of 16 Nov", "2", "1"),)
+    assert "week of 16 Nov: 2 reached out" in _all_text(_parse(charts.outcomes_by_week_svg(rows)))

@@ -9,6 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hiring.calendars import (
+    ClosureKind,
+    ClosureRule,
+    CompanyCalendar,
+    business_calendar,
+    requisition_instants,
+    subdivision_choices,
+)
 from hiring.deadlines import (
     DEFAULT_WEEKEND,
     SilenceSchedule,
@@ -665,3 +673,185 @@ def test_window_of_a_deadline_closes_after_it(announced, tz, schedule, weekend):
     # Nothing moves when the announcement is expressed in another offset.
     shifted = announced.astimezone(timezone(timedelta(hours=-7, minutes=-30)))
     assert silence_deadline(announced_at=shifted, tz=tz, schedule=schedule, weekend=weekend) == at
+
+
+# --- Company calendar and regional holidays (hiring.calendars: still pure) ---------------------
+
+DAY_AFTER_THANKSGIVING = ClosureRule(
+    kind=ClosureKind.NTH_WEEKDAY, month=11, weekday=3, nth=4, offset_days=1, country="US"
+)
+NEW_YEARS_EVE = ClosureRule(kind=ClosureKind.YEARLY, month=12, day=31)
+CHRISTMAS_EVE = ClosureRule(kind=ClosureKind.YEARLY, month=12, day=24)
+
+
+def instants_for(announced_at, tz, country, schedule=DEFAULT, subdivision="", rules=()):
+    return requisition_instants(
+        announced_at=announced_at,
+        tz=tz,
+        schedule=schedule,
+        country=country,
+        subdivision=subdivision,
+        company=CompanyCalendar(tuple(rules)),
+    )
+
+
+def test_day_after_thanksgiving_closure_moves_the_deadline_to_wednesday():
+    announced = local(NEW_YORK, 2026, 11, 23, 10, 0)  # Monday of Thanksgiving week
+    without, _ = instants_for(announced, NEW_YORK, "US")
+    assert without == local(NEW_YORK, 2026, 11, 27, 17, 0)  # the national calendar alone
+    deadline_at, _ = instants_for(announced, NEW_YORK, "US", rules=[DAY_AFTER_THANKSGIVING])
+    # Friday closed, Thursday is Thanksgiving: Wednesday, still 48 h after Monday 10:00.
+    assert deadline_at == local(NEW_YORK, 2026, 11, 25, 17, 0)
+
+
+def test_new_years_eve_closure_moves_the_berlin_deadline_to_wednesday():
+    announced = local(BERLIN, 2026, 12, 28, 10, 0)  # Monday
+    without, _ = instants_for(announced, BERLIN, "DE")
+    assert without == local(BERLIN, 2026, 12, 31, 17, 0)
+    deadline_at, _ = instants_for(announced, BERLIN, "DE", rules=[NEW_YEARS_EVE])
+    assert deadline_at == local(BERLIN, 2026, 12, 30, 17, 0)
+
+
+def test_closure_for_another_country_does_not_apply():
+    announced = local(BERLIN, 2026, 11, 23, 10, 0)
+    deadline_at, _ = instants_for(announced, BERLIN, "DE", rules=[DAY_AFTER_THANKSGIVING])
+    assert deadline_at == local(BERLIN, 2026, 11, 27, 17, 0)
+
+
+def test_bavarian_epiphany_is_a_holiday_for_a_bavarian_requisition_only():
+    announced = local(BERLIN, 2025, 12, 31, 9, 0)  # deadline Friday 2 Jan 2026, 17:00
+    deadline_at, berlin = instants_for(announced, BERLIN, "DE", subdivision="BE")
+    assert deadline_at == local(BERLIN, 2026, 1, 2, 17, 0)
+    assert berlin == local(BERLIN, 2026, 1, 8, 0, 0)  # Mon, Tue, Wed
+    _, bavaria = instants_for(announced, BERLIN, "DE", subdivision="BY")
+    assert bavaria == local(BERLIN, 2026, 1, 9, 0, 0)  # Tuesday 6 Jan is Epiphany in Bavaria
+
+
+def test_window_skips_closure_days():
+    deadline_at = local(NEW_YORK, 2026, 12, 18, 17, 0)  # Friday
+    shutdown = ClosureRule(kind=ClosureKind.DATES, start=date(2026, 12, 21), end=date(2026, 12, 22))
+    weekend, closed = business_calendar(
+        "US", date(2026, 12, 18), company=CompanyCalendar((shutdown, CHRISTMAS_EVE))
+    )
+    closes = close(deadline_at, NEW_YORK, weekend=weekend, holidays=closed)
+    # Mon 21 and Tue 22 shut, Wed 23 counts, Thu 24 shut, Fri 25 Christmas: Mon 28, Tue 29.
+    assert closes == local(NEW_YORK, 2026, 12, 30, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        (ClosureRule(kind=ClosureKind.DATES, start=date(2026, 5, 4)), {date(2026, 5, 4)}),
+        (
+            ClosureRule(kind=ClosureKind.DATES, start=date(2026, 12, 30), end=date(2027, 1, 2)),
+            {date(2026, 12, 30), date(2026, 12, 31), date(2027, 1, 1), date(2027, 1, 2)},
+        ),
+        (CHRISTMAS_EVE, {date(year, 12, 24) for year in range(2024, 2029)}),
+        (
+            ClosureRule(kind=ClosureKind.YEARLY, month=2, day=29),
+            {date(2024, 2, 29), date(2028, 2, 29)},
+        ),
+        (
+            DAY_AFTER_THANKSGIVING,
+            {date(2024, 11, 29), date(2025, 11, 28), date(2026, 11, 27), date(2027, 11, 26)}
+            | {date(2028, 11, 24)},
+        ),
+        (
+            ClosureRule(kind=ClosureKind.NTH_WEEKDAY, month=5, weekday=0, nth=-1),  # Memorial Day
+            {date(2024, 5, 27), date(2025, 5, 26), date(2026, 5, 25), date(2027, 5, 31)}
+            | {date(2028, 5, 29)},
+        ),
+    ],
+)
+def test_closure_rules_expand_to_their_days(rule, expected):
+    assert set(rule.dates(2024, 2028)) == expected
+
+
+def test_subdivision_choices_are_the_countrys_known_ones():
+    codes = {code for code, _label in subdivision_choices("DE")}
+    assert {"BY", "BE", "NW"} <= codes
+    assert "NY" not in codes
+    assert ("BY", "BY — Bayern") in subdivision_choices("DE")
+    assert subdivision_choices("SG") == [] or all(code for code, _l in subdivision_choices("SG"))
+
+
+CALENDAR_COUNTRIES = [
+    ("US", ""),
+    ("US", "NY"),
+    ("DE", "BY"),
+    ("DE", ""),
+    ("GB", "SCT"),
+    ("ES", "CT"),
+]
+
+closure_rules = st.one_of(
+    st.builds(
+        ClosureRule,
+        kind=st.just(ClosureKind.DATES),
+        start=st.dates(date(2025, 1, 1), date(2030, 12, 31)),
+        end=st.none(),
+    ),
+    st.dates(date(2025, 1, 1), date(2030, 12, 31)).flatmap(
+        lambda start: st.builds(
+            ClosureRule,
+            kind=st.just(ClosureKind.DATES),
+            start=st.just(start),
+            end=st.integers(0, 20).map(lambda n: start + timedelta(days=n)),
+        )
+    ),
+    st.builds(
+        ClosureRule,
+        kind=st.just(ClosureKind.YEARLY),
+        month=st.integers(1, 12),
+        day=st.integers(1, 29),
+    ),
+    st.builds(
+        ClosureRule,
+        kind=st.just(ClosureKind.NTH_WEEKDAY),
+        month=st.integers(1, 12),
+        weekday=st.integers(0, 6),
+        nth=st.sampled_from([1, 2, 3, 4, 5, -1]),
+        offset_days=st.integers(-3, 3),
+    ),
+)
+
+
+@PROPERTY_SETTINGS
+@given(
+    announced=st.datetimes(
+        min_value=datetime(2025, 1, 1), max_value=datetime(2030, 6, 30), timezones=st.just(UTC)
+    ),
+    place=st.sampled_from(CALENDAR_COUNTRIES),
+    tz=zones,
+    schedule=st.builds(
+        SilenceSchedule,
+        weekday=st.integers(0, 4),
+        local_time=st.integers(8 * 4, 19 * 4).map(lambda q: time(q // 4, q % 4 * 15)),
+        lead=leads,
+        window_business_days=st.integers(1, 10),
+    ),
+    rules=st.lists(closure_rules, max_size=8),
+    near_deadline=st.booleans(),
+)
+def test_a_deadline_never_falls_on_a_closure_day_or_holiday(
+    announced, place, tz, schedule, rules, near_deadline
+):
+    country, subdivision = place
+    if near_deadline:
+        # Close the days around the nominal deadline too, so the calendar actually bites.
+        base = (announced + schedule.lead).astimezone(tz).date()
+        rules = [*rules, ClosureRule(kind=ClosureKind.DATES, start=base, end=base + timedelta(6))]
+    company = CompanyCalendar(tuple(rules))
+    deadline_at, closes = instants_for(announced, tz, country, schedule, subdivision, rules)
+
+    day = deadline_at.astimezone(tz).date()
+    weekend, closed = business_calendar(country, day, subdivision=subdivision, company=company)
+    public = holiday_calendars.country_holidays(country, subdiv=subdivision or None, years=day.year)
+    assert day not in public
+    assert day not in company.closed_days(country, day.year, day.year)
+    assert is_business_day(day, weekend=weekend, holidays=closed)
+    assert deadline_at >= announced + schedule.lead
+    # The window's last day is a business day too.
+    last = closes.astimezone(tz).date() - timedelta(days=1)
+    weekend, closed = business_calendar(country, last, subdivision=subdivision, company=company)
+    assert is_business_day(last, weekend=weekend, holidays=closed)
