@@ -18,6 +18,7 @@ from candidates.models import (
     StageTransition,
 )
 from candidates.normalize import normalize_email, normalize_phone
+from evidence import policy as evidence_policy
 from hiring import policy
 from hiring.models import TERMINAL_KINDS, Requisition, Stage
 
@@ -178,6 +179,10 @@ def application_move(
         )
     if actor is not None:
         policy.require_stage(actor, locked.requisition, to_stage)
+    # evidence: where GDPR Art. 22 applies, a rejection records the human who decided.
+    evidence_policy.require_human_decision(
+        requisition=locked.requisition, to_stage=to_stage, actor=actor
+    )
     locked.stage = to_stage
     locked.stage_entered_at = at
     locked.save(update_fields=["stage", "stage_entered_at", "updated_at"])

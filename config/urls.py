@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("hiring.urls")),
     path("", include("privacy.urls")),
     path("", include("twofactor.urls")),
+    path("", include("evidence.urls")),
 ]

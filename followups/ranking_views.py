@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from candidates.selectors import application_for_page
+from evidence.backtest import backtest_draft_weights
 from followups import scores
 from followups.models import Channel
 from followups.ranking import (
@@ -243,7 +244,7 @@ def weights_edit(request):
     initial = {name: getattr(current, name) for name in WEIGHT_FIELDS}
     form = WeightsForm(request.POST or None, initial=initial)
     form.fields["preview_requisition"].queryset = Requisition.objects.visible_to(request.user)
-    preview = None
+    preview = backtest = None
     if request.method == "POST" and form.is_valid():
         if "save" in request.POST:
             weights = scores.weights_version_create(
@@ -253,6 +254,8 @@ def weights_edit(request):
                 request, f"Saved as version {weights.version}; every score is being recomputed."
             )
             return redirect("followups:weights_edit")
+        # evidence: the draft against recorded post-hire outcomes, before it is saved.
+        backtest = backtest_draft_weights(values=form.values(), now=timezone.now())
         requisition = form.cleaned_data["preview_requisition"]
         if requisition is None:
             form.add_error("preview_requisition", "Choose a requisition to preview.")
@@ -263,6 +266,6 @@ def weights_edit(request):
     return render(
         request,
         "followups/weights.html",
-        {"form": form, "current": current, "preview": preview},
+        {"form": form, "current": current, "preview": preview, "backtest": backtest},
         status=422 if form.errors else 200,
     )

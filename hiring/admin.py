@@ -10,6 +10,7 @@ from django_q.tasks import async_task
 
 from audit.admin_mixins import AuditedAdminMixin
 from audit.services import REFUSED_CODE
+from evidence.forms import HumanReviewStageForm
 from hiring.models import (
     Pipeline,
     Requisition,
@@ -47,6 +48,7 @@ class PipelineAdmin(admin.ModelAdmin):
 
 @admin.register(Stage)
 class StageAdmin(admin.ModelAdmin):
+    form = HumanReviewStageForm  # evidence: no automatic rejection where a human must decide
     list_display = ["name", "pipeline", "order", "kind", "stuck_after_days"]
     list_filter = ["pipeline", "kind"]
     list_editable = ["order", "stuck_after_days"]

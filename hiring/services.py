@@ -162,6 +162,11 @@ def silence_test_announce(
         .get(pk=application.pk)
     )
     stage = locked.stage
+    if locked.alternative_assessment:  # evidence: an accommodation request
+        raise ValidationError(
+            "This application has an alternative assessment: no silence test runs.",
+            code="alternative_assessment",
+        )
     if stage.kind != StageKind.SILENCE_TEST:
         raise ValidationError(
             f"“{stage.name}” does not run a silence test; move the application to the silence-test "
@@ -256,6 +261,7 @@ def _auto_reject(test_ids: list[int], now: datetime, stage_ids: set[int]) -> int
     with history."""
     from audit.services import AuditAction, audit_record_many
     from candidates.models import Application, StageTransition
+    from evidence.policy import auto_rejection_excluded
 
     if not stage_ids:
         return 0
@@ -266,7 +272,10 @@ def _auto_reject(test_ids: list[int], now: datetime, stage_ids: set[int]) -> int
             stage_id__in=stage_ids,
             # Only while the candidate still sits in the test's stage: a manual move wins.
             application__stage_id=F("stage_id"),
-        ).values_list("application_id", "stage_id", "stage__pipeline_id", "deadline_at")
+        )
+        # evidence: never where a human must decide (GDPR Art. 22), nor an accommodation.
+        .exclude(auto_rejection_excluded("application__"))
+        .values_list("application_id", "stage_id", "stage__pipeline_id", "deadline_at")
     )
     if not rows:
         return 0

@@ -53,6 +53,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Concat, Left, Lower, Trim
 
 from audit.services import AuditAction, audit_record, audit_record_many
+from evidence.services import evidence_erase, self_id_export
 from privacy.identifiers import PLACEHOLDER, Identifiers, scrub_json, scrub_text
 from privacy.models import ErasureReason, ErasureRecord
 from privacy.signals import candidate_erased, candidate_exported
@@ -192,6 +193,9 @@ def candidate_data(*, candidate, viewer=None) -> dict:
             {"address": e.address, "is_primary": e.is_primary} for e in candidate.emails.all()
         ],
         "phones": [{"number": p.number, "label": p.label} for p in candidate.phones.all()],
+        # evidence: the candidate's voluntary self-identification, in an admin's export only.
+        "self_identification": self_id_export(candidate=candidate, viewer=viewer)
+        or {"withheld": "Only an admin's export carries the voluntary self-identification."},
         "applications": [
             {
                 "id": app.pk,
@@ -386,6 +390,8 @@ def candidates_erase(
     rejected_messages = _erase_orphan_messages(targets)
     _scrub_sessions(targets, now=now)
     _anonymise_history(targets)
+    # evidence: self-identification deleted, an accommodation's reason blanked.
+    evidence_erase(candidate_ids=targets.candidate_ids, application_ids=targets.application_ids)
     # The note is meant for a ticket number, but is typed by a person: scrubbed like the rest.
     note = scrub_text(note, targets.full, max_length=300)
     ErasureRecord.objects.bulk_create(
