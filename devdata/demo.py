@@ -18,6 +18,7 @@ from candidates.models import (
     Recommendation,
     Scorecard,
 )
+from devdata.evidence_demo import seed_evidence
 from followups.models import Channel, Contact, Direction
 from followups.scores import scores_recompute
 from hiring import services as hiring_services
@@ -370,6 +371,8 @@ def seed_demo(
                 now=now,
                 report=report,
             )
+    # evidence (issue #16): a history of hires with outcomes, and self-identification.
+    seed_evidence(requisitions=requisitions, pipeline=pipeline, now=now)
     # Bring the demo's silence tests to where the clock says they are, as the sweeper would,
     # and give every application its score.
     hiring_services.silence_tests_sweep(now=now)

@@ -2,7 +2,7 @@ from django import forms
 
 from evidence import policy
 from evidence.models import PostHireOutcome, RaceEthnicity, Sex
-from hiring.models import Pipeline, Requisition, SilenceAction
+from hiring.models import Pipeline, Requisition, SilenceAction, Stage
 
 
 class SelfIdForm(forms.Form):
@@ -65,6 +65,11 @@ class AuditScopeForm(forms.Form):
 class HumanReviewStageForm(forms.ModelForm):
     """The stage admin's form: "move to Rejected" is not offered for the silence stage of a
     pipeline used by a requisition where a human must decide (``evidence.policy``)."""
+
+    class Meta:
+        model = Stage
+        # The admin passes its fieldsets; these are for the form used on its own.
+        fields = ["pipeline", "name", "order", "kind", "silence_action"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
