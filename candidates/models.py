@@ -165,6 +165,11 @@ class Application(models.Model):
     stage = models.ForeignKey("hiring.Stage", on_delete=models.PROTECT, related_name="+")
     stage_entered_at = models.DateTimeField()
     source = models.CharField(max_length=100, blank=True, help_text="Referral, job board, …")
+    # --- evidence (issue #16): an accommodation request; no silence test runs, and the
+    # application is left out of the test's comparisons and the bias audit's selection rates.
+    alternative_assessment = models.BooleanField(default=False)
+    alternative_assessment_reason = models.TextField(blank=True)
+    # --- end evidence
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

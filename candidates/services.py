@@ -166,6 +166,8 @@ def stage_change_check(
             )
     if actor is not None:
         policy.require_stage(actor, requisition, to_stage)
+    # Where GDPR Art. 22 applies, a rejection records the human who decided.
+    policy.require_human_decision(requisition=requisition, to_stage=to_stage, actor=actor)
 
 
 def _stage_changed(

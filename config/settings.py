@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "scoring",
     "dashboards",
     "privacy",
+    # Fairness evidence: bias audit, validity, voluntary self-identification (docs/evidence.md).
+    "evidence",
     # Development data (the seed_demo and seed_scale commands); the product never imports it.
     "devdata",
 ]
@@ -312,6 +314,24 @@ IMAP_PASSWORD = os.environ.get("IMAP_PASSWORD", "")
 IMAP_FOLDER = os.environ.get("IMAP_FOLDER", "INBOX")
 if IMAP_HOST and not (IMAP_USER and IMAP_PASSWORD):
     raise ImproperlyConfigured("IMAP_HOST is set: IMAP_USER and IMAP_PASSWORD are required too.")
+
+# Evidence (docs/evidence.md). Requisitions in these countries (EU, EEA and UK: GDPR Art. 22)
+# are never rejected by the silence test alone: the sweeper only recommends, and a rejection
+# there records the person who decided.
+HUMAN_REVIEW_COUNTRIES = frozenset(
+    c.upper()
+    for c in env_list(
+        "HUMAN_REVIEW_COUNTRIES",
+        # EU 27, then the EEA's Iceland, Liechtenstein and Norway, then the UK.
+        [
+            *("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU"),
+            *("IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES"),
+            *("SE", "IS", "LI", "NO", "GB"),
+        ],
+    )
+)
+# How long the link to the voluntary self-identification page stays valid.
+SELF_ID_LINK_MAX_AGE_DAYS = env_int("SELF_ID_LINK_MAX_AGE_DAYS", 30)
 
 # Absolute base URL used in links inside emails (digests) sent outside a request.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -32,4 +32,5 @@ urlpatterns = [
     path("", include((hiring_namespace, "hiring"))),
     path("", include("privacy.urls")),
     path("", include("twofactor.urls")),
+    path("", include("evidence.urls")),
 ]

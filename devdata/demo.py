@@ -19,6 +19,7 @@ from candidates.models import (
     Recommendation,
     Scorecard,
 )
+from devdata.evidence_demo import seed_evidence
 from followups.models import Channel, Contact, Direction
 from hiring import services as hiring_services
 from hiring.models import Pipeline, Requisition, SilenceTest, Stage, StageKind
@@ -372,6 +373,8 @@ def seed_demo(
                 now=now,
                 report=report,
             )
+    # evidence (issue #16): a history of hires with outcomes, and self-identification.
+    seed_evidence(requisitions=requisitions, pipeline=pipeline, now=now)
     # Bring the demo's silence tests to where the clock says they are, as the sweeper would,
     # and give every application its score.
     silence_services.silence_tests_sweep(now=now)

@@ -25,6 +25,7 @@ from hiring.closures import (
     company_calendar,
     company_calendar_with,
 )
+from hiring.forms import HumanReviewStageForm
 from hiring.models import (
     Closure,
     Pipeline,
@@ -63,6 +64,7 @@ class PipelineAdmin(admin.ModelAdmin):
 
 @admin.register(Stage)
 class StageAdmin(admin.ModelAdmin):
+    form = HumanReviewStageForm  # no automatic rejection where a human must decide (GDPR Art. 22)
     list_display = ["name", "pipeline", "order", "kind", "stuck_after_days"]
     list_filter = ["pipeline", "kind"]
     list_editable = ["order", "stuck_after_days"]

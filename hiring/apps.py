@@ -17,6 +17,9 @@ ADMIN_GROUP_PERMISSIONS = {
     "followups": ALL,
     # The retention policy (the erasure records' admin is read-only whatever the permission).
     "privacy": ALL,
+    # Post-hire outcomes, and the one permission on self-identification: seeing the aggregates
+    # (evidence.view_bias_audit); individual answers have no permission to grant.
+    "evidence": ALL,
     # Accounts: the user admin refuses superuser, staff and Admins accounts to non-superusers
     # (accounts.roles.can_manage_account).
     "auth.user": ALL,

@@ -1,5 +1,7 @@
 from django import forms
 
+from hiring import policy
+from hiring.models import SilenceAction, Stage
 from hiring.validators import time_zone_choices
 
 
@@ -33,3 +35,38 @@ class AnnounceForm(forms.Form):
         field = self.fields["announced_by"]
         field.queryset = get_user_model().objects.filter(pk__in=team_ids).order_by("first_name")
         field.label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+class HumanReviewStageForm(forms.ModelForm):
+    """The stage admin's form: "move to Rejected" is not offered for the silence stage of a
+    pipeline used by a requisition where a human must decide (``hiring.policy``)."""
+
+    class Meta:
+        model = Stage
+        # The admin passes its fieldsets; these are for the form used on its own.
+        fields = ["pipeline", "name", "order", "kind", "silence_action"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("silence_action")
+        if field is not None and policy.pipeline_requires_human_review(self.instance.pipeline_id):
+            field.choices = [c for c in field.choices if c[0] != SilenceAction.AUTO_REJECT]
+            field.help_text = (
+                "Automatic rejection is not offered: this pipeline has requisitions in "
+                "countries where a person must decide (GDPR Art. 22)."
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        pipeline = cleaned.get("pipeline")
+        if (
+            cleaned.get("silence_action") == SilenceAction.AUTO_REJECT
+            and pipeline is not None
+            and policy.pipeline_requires_human_review(pipeline.pk)
+        ):
+            self.add_error(
+                "silence_action",
+                "Automatic rejection is not available: this pipeline has requisitions in "
+                "countries where a person must decide (GDPR Art. 22).",
+            )
+        return cleaned

@@ -23,17 +23,22 @@ its own objects, so that the layers stay one-way (``[tool.importlinter]`` in pyp
 * **Contacts, the unmatched queue, call-log imports**: ``followups.policy``.
 * **Rank overrides and scoring weights**: ``scoring.policy``.
 * **Subject-access exports and erasure**: ``privacy.policy``.
+* **Human review** (here): requisitions in ``settings.HUMAN_REVIEW_COUNTRIES`` (GDPR Art. 22)
+  are never rejected by the silence test alone — the sweeper skips them, the stage admin does
+  not offer automatic rejection for their pipelines, and a rejection there names a person.
+* **Fairness evidence** (self-identification, outcomes, the audit): ``evidence.policy``.
 
 The visibility rules are the models' ``visible_to`` query-set methods rather than functions
 here: the query sets are part of the model modules, which a policy module importing them could
 not be imported by without a cycle.
 """
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
 
 from accounts.roles import is_active_user, is_admin
-from hiring.models import DECISION_KINDS, Requisition, Stage
+from hiring.models import DECISION_KINDS, Requisition, Stage, StageKind
 
 
 def _decides(user, requisition: Requisition) -> bool:
@@ -57,3 +62,42 @@ def require_stage(user, requisition: Requisition, stage: Stage) -> None:
     """Raise ``PermissionDenied`` unless ``user`` may put an application in ``stage``."""
     if not may_set_stage(user, requisition, stage):
         raise PermissionDenied(f"Only the hiring manager can move a candidate to “{stage.name}”.")
+
+
+# --- Human review where the law wants it (GDPR Art. 22) ------------------------------------
+
+
+def requires_human_review(country: str) -> bool:
+    """A requisition in this country is never rejected by the silence test alone."""
+    return (country or "").upper() in settings.HUMAN_REVIEW_COUNTRIES
+
+
+def auto_rejection_excluded(prefix: str = "") -> Q:
+    """Applications the silence test never rejects on its own, as a condition on the
+    application (``prefix`` is the path to it, e.g. ``"application__"``): those of requisitions
+    where a human must decide, and those on an alternative assessment (an accommodation)."""
+    return Q(**{f"{prefix}requisition__country__in": sorted(settings.HUMAN_REVIEW_COUNTRIES)}) | Q(
+        **{f"{prefix}alternative_assessment": True}
+    )
+
+
+def require_human_decision(*, requisition: Requisition, to_stage: Stage, actor) -> None:
+    """A rejection of a requisition where a human must decide names the person who decided."""
+    if (
+        actor is None
+        and to_stage.kind == StageKind.REJECTED
+        and requires_human_review(requisition.country)
+    ):
+        raise ValidationError(
+            f"Requisitions in {requisition.country} need a person to decide a rejection.",
+            code="human_decision_required",
+        )
+
+
+def pipeline_requires_human_review(pipeline_id: int | None) -> bool:
+    """Whether any requisition on the pipeline is in a country where a human must decide."""
+    if not pipeline_id:
+        return False
+    return Requisition.objects.filter(
+        pipeline_id=pipeline_id, country__in=sorted(settings.HUMAN_REVIEW_COUNTRIES)
+    ).exists()

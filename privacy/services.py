@@ -38,7 +38,7 @@ import json
 import logging
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import import_module
@@ -90,6 +90,24 @@ from privacy.identifiers import PLACEHOLDER, Identifiers, scrub_json, scrub_text
 from privacy.models import ErasureReason, ErasureRecord
 from privacy.selectors import retention_due_candidate_pks, retention_months
 from privacy.signals import candidate_erased, candidate_exported
+
+#: What apps above privacy keep about a candidate joins the export and the erasure through these
+#: two hooks, registered from their ``AppConfig.ready()``: this app may not import them
+#: (``[tool.importlinter]``). An export section returns a dict merged into the candidate's JSON;
+#: an erase step runs inside the erasure's transaction.
+_export_sections: list[Callable[..., dict]] = []
+_erase_steps: list[Callable[..., None]] = []
+
+
+def export_section_register(section: Callable[..., dict]) -> None:
+    if section not in _export_sections:
+        _export_sections.append(section)
+
+
+def erase_step_register(step: Callable[..., None]) -> None:
+    if step not in _erase_steps:
+        _erase_steps.append(step)
+
 
 logger = logging.getLogger(__name__)
 
@@ -221,6 +239,13 @@ def candidate_data(*, candidate, viewer=None) -> dict:
             {"address": e.address, "is_primary": e.is_primary} for e in candidate.emails.all()
         ],
         "phones": [{"number": p.number, "label": p.label} for p in candidate.phones.all()],
+        # Parts that apps above this one keep about the candidate (evidence: the voluntary
+        # self-identification, in an admin's export only).
+        **{
+            key: value
+            for section in _export_sections
+            for key, value in section(candidate=candidate, viewer=viewer).items()
+        },
         "applications": [
             {
                 "id": app.pk,
@@ -409,6 +434,10 @@ def candidates_erase(
     rejected_messages = _erase_orphan_messages(targets)
     _scrub_sessions(targets, now=now)
     _anonymise_history(targets)
+    # Apps above this one erase what they keep (evidence: self-identification deleted, an
+    # accommodation's reason blanked), in this transaction.
+    for step in _erase_steps:
+        step(candidate_ids=targets.candidate_ids, application_ids=targets.application_ids)
     # The note is meant for a ticket number, but is typed by a person: scrubbed like the rest.
     note = scrub_text(note, targets.full, max_length=300)
     ErasureRecord.objects.bulk_create(

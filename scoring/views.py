@@ -1,5 +1,6 @@
 import csv
 import dataclasses
+from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
@@ -22,6 +23,16 @@ from scoring.ranking import (
 )
 from scoring.ranking_cache import filter_form_html, ranking_rows_html
 from scoring.rules import Weights
+
+#: Checks of a draft weights version that apps above scoring provide (evidence's backtest against
+#: post-hire outcomes), registered from their ``AppConfig.ready()``; the first non-None result
+#: is shown under the preview.
+_draft_checks: list[Callable[..., object]] = []
+
+
+def weights_draft_check_register(check: Callable[..., object]) -> None:
+    if check not in _draft_checks:
+        _draft_checks.append(check)
 
 
 def _requisition(request, pk: int) -> Requisition:
@@ -240,7 +251,7 @@ def weights_edit(request):
     initial = {name: getattr(current, name) for name in WEIGHT_FIELDS}
     form = WeightsForm(request.POST or None, initial=initial)
     form.fields["preview_requisition"].queryset = Requisition.objects.visible_to(request.user)
-    preview = None
+    preview = backtest = None
     if request.method == "POST" and form.is_valid():
         if "save" in request.POST:
             weights = scores.weights_version_create(
@@ -250,6 +261,10 @@ def weights_edit(request):
                 request, f"Saved as version {weights.version}; every score is being recomputed."
             )
             return redirect("followups:weights_edit")
+        # Apps above this one check the draft too (evidence: against recorded post-hire
+        # outcomes, before it is saved).
+        backtest = [check(values=form.values(), now=timezone.now()) for check in _draft_checks]
+        backtest = next((result for result in backtest if result is not None), None)
         requisition = form.cleaned_data["preview_requisition"]
         if requisition is None:
             form.add_error("preview_requisition", "Choose a requisition to preview.")
@@ -260,7 +275,7 @@ def weights_edit(request):
     return render(
         request,
         "followups/weights.html",
-        {"form": form, "current": current, "preview": preview},
+        {"form": form, "current": current, "preview": preview, "backtest": backtest},
         status=422 if form.errors else 200,
     )
 

@@ -29,6 +29,7 @@ from candidates.freshness import mark_scores_stale
 from candidates.models import Application
 from candidates.services import applications_auto_reject
 from followups.selectors import window_follow_ups
+from hiring import policy as hiring_policy
 from hiring.models import (
     OPEN_SILENCE_STATES,
     SilenceAction,
@@ -72,6 +73,11 @@ def silence_test_announce(
         .get(pk=application.pk)
     )
     stage = locked.stage
+    if locked.alternative_assessment:  # an accommodation request: no silence test runs
+        raise ValidationError(
+            "This application has an alternative assessment: no silence test runs.",
+            code="alternative_assessment",
+        )
     if stage.kind != StageKind.SILENCE_TEST:
         raise ValidationError(
             f"“{stage.name}” does not run a silence test; move the application to the silence-test "
@@ -137,9 +143,14 @@ def _auto_reject(test_ids: list[int], now: datetime, stage_ids: set[int]) -> int
     stage rules of every move (``candidates.services.applications_auto_reject``)."""
     if not stage_ids:
         return 0
-    rows = SilenceTest.objects.filter(
-        id__in=test_ids, outcome=SilenceOutcome.SILENT, stage_id__in=stage_ids
-    ).values_list("application_id", "stage_id", "deadline_at")
+    rows = (
+        SilenceTest.objects.filter(
+            id__in=test_ids, outcome=SilenceOutcome.SILENT, stage_id__in=stage_ids
+        )
+        # Never where a human must decide (GDPR Art. 22), nor on an alternative assessment.
+        .exclude(hiring_policy.auto_rejection_excluded("application__"))
+        .values_list("application_id", "stage_id", "deadline_at")
+    )
     return applications_auto_reject(
         rows=[
             (

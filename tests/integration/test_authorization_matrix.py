@@ -15,7 +15,7 @@ from tests.factories import (
     UserFactory,
 )
 
-PUBLIC = {"login", "logout", "healthz", "hiring:calendar_feed"}
+PUBLIC = {"login", "logout", "healthz", "hiring:calendar_feed", "evidence:self_id"}
 SIGNED_WEBHOOKS = {
     "followups:inbound_email_webhook",
     "followups:twilio_sms_webhook",
@@ -100,6 +100,9 @@ def _kwargs(name, ids):
         "hiring:insights": {"pk": ids["req"]},
         "privacy:candidate_export": {"pk": ids["candidate"]},
         "privacy:candidate_erase": {"pk": ids["candidate"]},
+        "evidence:outcome_edit": {"pk": ids["app"]},
+        "evidence:alternative_assessment": {"pk": ids["app"]},
+        "evidence:self_id_invite": {"pk": ids["app"]},
     }.get(name, {})
 
 
@@ -249,6 +252,44 @@ MATRIX = {
         "get",
         {"manager": FORBIDDEN, "recruiter": FORBIDDEN, "stranger": FORBIDDEN, "admin": OK},
         FORBIDDEN,
+    ),
+    # Evidence: the bias audit and validity are aggregates for evidence.view_bias_audit
+    # (Admins); outcomes are recorded by admins and the hiring manager, for hires only (the
+    # world's applications are not hired: 403 for everyone who can see them).
+    "evidence:bias_audit": (
+        "get",
+        {"manager": FORBIDDEN, "recruiter": FORBIDDEN, "stranger": FORBIDDEN, "admin": OK},
+        FORBIDDEN,
+    ),
+    "evidence:bias_audit_csv": (
+        "get",
+        {"manager": FORBIDDEN, "recruiter": FORBIDDEN, "stranger": FORBIDDEN, "admin": OK},
+        FORBIDDEN,
+    ),
+    "evidence:validity": (
+        "get",
+        {"manager": FORBIDDEN, "recruiter": FORBIDDEN, "stranger": FORBIDDEN, "admin": OK},
+        FORBIDDEN,
+    ),
+    "evidence:outcome_list": (
+        "get",
+        {"manager": OK, "recruiter": FORBIDDEN, "stranger": OK, "admin": OK},
+        OK,
+    ),
+    "evidence:outcome_edit": (
+        "get",
+        {"manager": FORBIDDEN, "recruiter": FORBIDDEN, "stranger": NOT_FOUND, "admin": FORBIDDEN},
+        NOT_FOUND,
+    ),
+    "evidence:alternative_assessment": (
+        "post",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "evidence:self_id_invite": (
+        "post",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
     ),
     # Two-step sign-in: only accounts that need it have codes to manage; the setup and code
     # pages send everyone else (and an already verified admin) on their way.
