@@ -14,6 +14,7 @@ from evidence.models import DECLINED, RaceEthnicity, SelfIdentification, SelfIdS
 from followups.models import Channel, Contact, Direction
 from hiring import services as hiring_services
 from hiring.models import SilenceOutcome, SilenceTest, Stage, StageKind
+from silence import services as silence_services
 
 #: Past candidates per requisition who went through the silence test 11 to 17 months ago.
 HISTORY_PER_REQUISITION = 14
@@ -188,7 +189,7 @@ def seed_evidence(*, requisitions, pipeline, now: datetime) -> None:
             if application is not None:
                 created.append((application, rng))
     if created:
-        hiring_services.silence_tests_sweep(now=now)
+        silence_services.silence_tests_sweep(now=now)
         for application, rng in created:
             _decide(application, stages, now, rng)
         # One accommodation per requisition, recorded after its test: the audit counts it out.

@@ -12,7 +12,6 @@ from candidates.models import Application
 from evidence import charts, policy, selectors, services
 from evidence.forms import AlternativeAssessmentForm, AuditScopeForm, OutcomeForm, SelfIdForm
 from evidence.models import SelfIdSource
-from hiring import policy as hiring_policy
 from hiring.models import Requisition
 
 # --- The candidate's page (no account) ------------------------------------------------------------
@@ -158,9 +157,7 @@ def outcome_list(request):
 
 def _visible_application(user, pk: int) -> Application:
     return get_object_or_404(
-        hiring_policy.applications_visible_to(user).select_related(
-            "candidate", "requisition", "stage"
-        ),
+        Application.objects.visible_to(user).select_related("candidate", "requisition", "stage"),
         pk=pk,
     )
 
