@@ -91,7 +91,7 @@ class IngestHandler:
     def __init__(self, executor: ThreadPoolExecutor):
         self._executor = executor
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope) -> str:
         loop = asyncio.get_running_loop()
         reply = await loop.run_in_executor(self._executor, lmtp_deliver, envelope.original_content)
         return "\r\n".join(reply for _ in envelope.rcpt_tos)
