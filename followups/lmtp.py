@@ -77,8 +77,6 @@ def lmtp_deliver(raw: bytes) -> str:
         with contextlib.suppress(Exception):
             connection.close()
         return "451 Internal error, try again later"
-    finally:
-        close_old_connections()
     if outcome.status == "too large":
         return f"552 {_one_line(outcome.detail)}"
     label = outcome.message_id or "(no Message-ID)"
