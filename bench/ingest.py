@@ -1,16 +1,29 @@
-"""``python -m bench.ingest --json FILE --via pipe|webhook [--messages N] [--base-url URL]``.
+"""``python -m bench.ingest --json FILE --via PATH [--messages N]``: one email ingest path.
 
 Email ingest throughput in a copy of the scale database: ``--messages`` distinct RFC 5322
 messages from scale candidates' addresses (so each is matched to an application and stored as a
-contact), either as files through ``manage.py ingest_email FILE …`` (one process: the
-per-worker rate, process start included) or POSTed as Postmark inbound JSON (``RawEmail``) to
-the anymail webhook of a running server with ``--concurrency`` clients.
+contact), through one path:
+
+* ``floor``: ``email_ingest`` called in this process, one message after another: parse +
+  match + insert + the message's score refresh and nothing else, the rate the per-message
+  paths (LMTP, one pipe per message) are compared with; ``floor-batch``: the same with the
+  score refreshes deferred and run together, as ``ingest_email FILE …`` does;
+* ``pipe``: as files through one ``manage.py ingest_email FILE …`` (one process: the
+  per-worker rate, process start included once);
+* ``pipe-each``: one ``manage.py ingest_email`` per message on standard input, as an MTA pipe
+  transport runs it (Django's start-up paid per message);
+* ``lmtp``: to a ``manage.py lmtp_server`` started for the run, over one LMTP connection as an
+  MTA's delivery agent keeps it (one transaction per message);
+* ``webhook``: POSTed as Postmark inbound JSON (``RawEmail``) to the anymail webhook of a
+  running server with ``--concurrency`` clients.
 """
 
 import argparse
 import base64
 import json
 import os
+import smtplib
+import socket
 import subprocess
 import sys
 import tempfile
@@ -72,6 +85,75 @@ def via_pipe(raws: list[bytes]) -> float:
         return time.perf_counter() - started
 
 
+def via_floor(raws: list[bytes], *, batch: bool) -> float:
+    from django.utils import timezone
+
+    from candidates.freshness import stale_scores_drain_now
+    from followups.models import Contact, ContactSource
+    from followups.services import email_ingest
+
+    started = time.perf_counter()
+    # batch: as `ingest_email FILE...` does, mark scores stale per message and drain once.
+    stored = []
+    for raw in raws:
+        outcome = email_ingest(
+            raw=raw, source=ContactSource.PIPE, now=timezone.now(), drain_scores=not batch
+        )
+        if outcome.contact_id:
+            stored.append(outcome.contact_id)
+    if batch:
+        stale_scores_drain_now(
+            Contact.objects.filter(pk__in=stored).values_list("application_id", flat=True)
+        )
+    return time.perf_counter() - started
+
+
+def via_pipe_each(raws: list[bytes]) -> float:
+    started = time.perf_counter()
+    for raw in raws:
+        subprocess.run(
+            [sys.executable, "manage.py", "ingest_email"],
+            input=raw,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    return time.perf_counter() - started
+
+
+def via_lmtp(raws: list[bytes]) -> tuple[float, dict]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    listener = subprocess.Popen(
+        [sys.executable, "manage.py", "lmtp_server", "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # the listener's own start-up is not part of the rate
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or listener.poll() is not None:
+                    raise RuntimeError("lmtp_server did not start") from None
+                time.sleep(0.05)
+        replies: dict[int, int] = {}
+        started = time.perf_counter()
+        lmtp = smtplib.LMTP("127.0.0.1", port, timeout=60)
+        lmtp.ehlo("bench")
+        for raw in raws:
+            lmtp.mail("mailer@mx.example")
+            lmtp.rcpt("hiring@persist.example")
+            code, _text = lmtp.data(raw)
+            replies[code] = replies.get(code, 0) + 1
+        lmtp.quit()
+        return time.perf_counter() - started, replies
+    finally:
+        listener.terminate()
+        listener.wait(timeout=30)
+
+
 def via_webhook(raws: list[bytes], base_url: str, concurrency: int) -> tuple[float, dict]:
     from django.conf import settings
 
@@ -102,7 +184,11 @@ def via_webhook(raws: list[bytes], base_url: str, concurrency: int) -> tuple[flo
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", required=True)
-    parser.add_argument("--via", choices=["pipe", "webhook"], required=True)
+    parser.add_argument(
+        "--via",
+        choices=["floor", "floor-batch", "pipe", "pipe-each", "lmtp", "webhook"],
+        required=True,
+    )
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--base-url", default="")
     parser.add_argument("--concurrency", type=int, default=8)
@@ -116,8 +202,14 @@ def main() -> int:
     raws = messages(scale_addresses(args.messages), args.messages, f"{args.via}{time.time_ns()}")
     before = Contact.objects.count()
     statuses = {}
-    if args.via == "pipe":
+    if args.via in ("floor", "floor-batch"):
+        seconds = via_floor(raws, batch=args.via == "floor-batch")
+    elif args.via == "pipe":
         seconds = via_pipe(raws)
+    elif args.via == "pipe-each":
+        seconds = via_pipe_each(raws)
+    elif args.via == "lmtp":
+        seconds, statuses = via_lmtp(raws)
     else:
         seconds, statuses = via_webhook(raws, args.base_url, args.concurrency)
     stored = Contact.objects.count() - before

@@ -48,7 +48,15 @@ Rules decided here (docs/design.md, "Contacts", is the contract):
 * **Message ids** keep their case, lose ``<>`` and whitespace; an id longer than
   ``MAX_MESSAGE_ID_CHARS`` is treated as missing (``message_id == ""``, defect
   ``MessageIdTooLong``) so callers fall back to the ``fingerprint``. The fingerprint hashes the
-  raw bytes exactly as given.
+  raw bytes exactly as given; the ``content_fingerprint`` hashes what survives re-encoding (see
+  ``content_fingerprint``), so a message an ESP rebuilds into MIME with new boundaries on each
+  delivery is still recognised.
+* **Lenient header block** (as mail clients read it): a UTF-8 byte-order mark before the first
+  field is ignored, and a line inside the header block that is neither a field nor a folded
+  continuation (``quite Delivered-To: ...``) is dropped with the defect ``InvalidHeaderLine``
+  instead of ending the header there. "Inside" means before the first blank line *and* followed
+  by a header field: a line without a colon after the last field is where a body starts whose
+  blank separator line is missing, and stays the body (the stdlib's reading).
 * **Hostile structure**: more than ``2 * MAX_MIME_PARTS`` boundary-like lines, or nesting deep
   enough to exhaust the stdlib parser's recursion, is parsed header-only: sender, ids and
   automation markers are kept, body and attachments are empty, and the defect says why
@@ -123,6 +131,8 @@ class ParsedAttachment:
     content_type: str
     size: int
     oversized: bool
+    #: SHA-256 of the decoded content (part of the content fingerprint).
+    sha256: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,6 +155,10 @@ class ParsedEmail:
     is_read_receipt: bool
     automated_reason: str
     defects: tuple[str, ...]
+    #: SHA-256 over normalised identity headers, decoded text and attachment digests: equal for
+    #: the same message however it was (re-)encoded (``content_fingerprint``). Empty when the
+    #: message has neither a readable Date nor a Message-ID.
+    content_fingerprint: str = ""
 
     @property
     def is_automated(self) -> bool:
@@ -164,6 +178,13 @@ def _no_surrogates(value: str) -> str:
     if _SURROGATE_RE.search(value) is None:
         return value
     return _SURROGATE_RE.sub("\ufffd", value)
+
+
+def without_control_characters(value: str) -> str:
+    """``value`` without NUL and the other control characters (tab and line breaks kept) and
+    without lone surrogates: storable in PostgreSQL text, harmless on a page. The rule email
+    text follows, for other text from outside (a Twilio message body)."""
+    return _CONTROL_RE.sub("", _no_surrogates(value))
 
 
 def _clean_line(value: str, limit: int) -> str:
@@ -611,22 +632,28 @@ def _payload_bytes(part: Message) -> bytes:
     return b""
 
 
-def _part_size(part: Message, ctype: str) -> int:
+def _part_size_and_digest(part: Message, ctype: str) -> tuple[int, str]:
+    """Decoded size and SHA-256 of an attachment (a message/* part: of its serialised form)."""
     if not ctype.startswith("message/"):
-        return len(_payload_bytes(part))
+        data = _payload_bytes(part)
+        return len(data), hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256()
     size = 0
     try:
         payload = part.get_payload()
     except Exception:
-        return 0
+        return 0, digest.hexdigest()
     if isinstance(payload, str):
-        return len(payload.encode("utf-8", "surrogateescape"))
+        data = payload.encode("utf-8", "surrogateescape")
+        return len(data), hashlib.sha256(data).hexdigest()
     for child in payload if isinstance(payload, list) else []:
         try:
-            size += len(child.as_bytes(policy=_SIZE_POLICY))
+            data = child.as_bytes(policy=_SIZE_POLICY)
         except Exception:
             continue
-    return size
+        size += len(data)
+        digest.update(data)
+    return size, digest.hexdigest()
 
 
 def _walk(msg: Message) -> Iterator[tuple[Message, str, int]]:
@@ -879,6 +906,110 @@ def reply_token(
     return None
 
 
+# --- lenient header block ---------------------------------------------------------------------
+
+_BOM = b"\xef\xbb\xbf"
+#: A header field line: a name of printable ASCII but ":" (RFC 5322 ftext), then the colon;
+#: whitespace before the colon is obsolete syntax that real mail still carries.
+_FIELD_LINE_RE = re.compile(rb"[!-9;-~]+[ \t]*:")
+_BLANK_LINE_RE = re.compile(rb"\n\r?\n")
+
+
+def _without_junk_header_lines(raw: bytes) -> tuple[bytes, int]:
+    """``raw`` without the junk lines inside its header block, and how many were dropped.
+
+    The stdlib parser ends the header at the first line that is not a field, so one stray
+    line (``quite Delivered-To: ...``) pushes From, Date and Message-ID into the body. Mail
+    clients read past it; so does this (see the module docstring for where it stops).
+    """
+    blank = _BLANK_LINE_RE.search(raw)
+    if blank is None:
+        return raw, 0
+    head_end = blank.start() + 1
+    lines = raw[:head_end].splitlines(keepends=True)
+    kinds = []
+    for number, line in enumerate(lines):
+        if line[:1] in (b" ", b"\t"):
+            kinds.append("fold")
+        elif _FIELD_LINE_RE.match(line) or (number == 0 and line.startswith(b"From ")):
+            kinds.append("field")
+        else:
+            kinds.append("junk")
+    if "junk" not in kinds:
+        return raw, 0
+    last_field = max((n for n, kind in enumerate(kinds) if kind == "field"), default=-1)
+    kept, dropped, in_junk = [], 0, False
+    for number, (line, kind) in enumerate(zip(lines, kinds, strict=True)):
+        if number > last_field:
+            kept.extend(lines[number:])  # the body starts here (no blank line before it)
+            break
+        if kind == "junk":
+            dropped, in_junk = dropped + 1, True
+        elif kind == "field":
+            kept.append(line)
+            in_junk = False
+        elif not in_junk:  # a fold continues the field before it, not a dropped line
+            kept.append(line)
+    if not dropped:
+        return raw, 0
+    return b"".join(kept) + raw[head_end:], dropped
+
+
+# --- content fingerprint ---------------------------------------------------------------------
+
+#: The header fields that identify a message, compared after decoding and normalising.
+_FINGERPRINT_FIELDS = ("from", "sender", "to", "cc", "subject", "date", "message-id")
+
+
+def content_fingerprint(
+    *,
+    headers: Iterable[tuple[str, str]],
+    text: str,
+    attachments: Iterable[ParsedAttachment],
+) -> str:
+    """SHA-256 of what a message says, not how its bytes spell it.
+
+    ESPs that post a parsed message (SendGrid's default format, Postmark's JSON) are rebuilt
+    into MIME by anymail with a random boundary, so the byte fingerprint differs on every
+    redelivery. These survive: the identity fields (``_FINGERPRINT_FIELDS``: RFC 2047 decoded,
+    whitespace collapsed, case-folded, addresses lower-cased, a Date as its instant), the
+    decoded text body, and each attachment's name, type and content digest, in order.
+    """
+    digest = hashlib.sha256(b"persist-content-v1")
+
+    def add(label: str, value: str) -> None:
+        data = value.encode("utf-8", "surrogatepass")
+        digest.update(f"\n{label}:{len(data)}:".encode())
+        digest.update(data)
+
+    for name, value in headers:
+        add(name, value)
+    add("text", text)
+    for attachment in attachments:
+        add("attachment", f"{attachment.filename}\x1f{attachment.content_type}")
+        add("sha256", attachment.sha256)
+    return digest.hexdigest()
+
+
+def _identity_headers(msg: Message, sent_at: datetime | None) -> list[tuple[str, str]]:
+    found = []
+    for name in _FINGERPRINT_FIELDS:
+        values = _raw_header_values(msg, name)
+        if not values:
+            continue
+        if name == "date" and sent_at is not None:
+            value = sent_at.astimezone(UTC).isoformat()
+        elif name in {"from", "sender", "to", "cc"}:
+            value = ",".join(sorted(a for v in values for a in _addresses_lenient(v)))
+            value = value or _fold_for_match(" ".join(decode_header_value(v) for v in values))
+        elif name == "message-id":
+            value = " ".join(_clean_id(v) for v in values)
+        else:
+            value = _fold_for_match(" ".join(decode_header_value(v) for v in values))
+        found.append((name, value))
+    return found
+
+
 # --- the parser ----------------------------------------------------------------------------
 
 
@@ -916,7 +1047,12 @@ def _parse(raw: bytes) -> ParsedEmail:
     raw = bytes(raw)
     if not raw.strip():
         raise NotAnEmail("empty input")
-    msg, structure_defect = _parse_structure(raw.lstrip(b"\r\n"))
+    # A byte-order mark (editors and some Windows tools write one) is not part of a field name.
+    source = raw.lstrip(b"\r\n")
+    if source.startswith(_BOM):
+        source = source[len(_BOM) :].lstrip(b"\r\n")
+    source, junk_lines = _without_junk_header_lines(source)
+    msg, structure_defect = _parse_structure(source)
     try:
         names = [(name.strip().lower(), value) for name, value in msg.raw_items()]
     except Exception:
@@ -934,6 +1070,8 @@ def _parse(raw: bytes) -> ParsedEmail:
 
     if structure_defect:
         defect(structure_defect)
+    if junk_lines:
+        defect("InvalidHeaderLine")
 
     # Identity and threading.
     message_id = ""
@@ -998,13 +1136,14 @@ def _parse(raw: bytes) -> ParsedEmail:
         if depth == MAX_MIME_DEPTH and _children(part):
             defect("MimeNestingTooDeep")
         if _is_attachment(part, ctype) and len(attachments) < MAX_ATTACHMENTS:
-            size = _part_size(part, ctype)
+            size, sha256 = _part_size_and_digest(part, ctype)
             attachments.append(
                 ParsedAttachment(
                     filename=_filename(part),
                     content_type=_clean_line(ctype, 255),
                     size=size,
                     oversized=size > MAX_ATTACHMENT_BYTES_RECORDED,
+                    sha256=sha256,
                 )
             )
     if walked >= MAX_MIME_PARTS:
@@ -1088,6 +1227,13 @@ def _parse(raw: bytes) -> ParsedEmail:
             "; ".join(bounce_reasons + receipt_reasons + auto_reasons), 500
         ),
         defects=tuple(defects),
+        # Without a Date or Message-ID nothing tells two short identical notes ("Any news?")
+        # from the same sender apart: they must not collapse into one, so no content fingerprint.
+        content_fingerprint=content_fingerprint(
+            headers=_identity_headers(msg, sent_at), text=text, attachments=attachments
+        )
+        if sent_at is not None or message_id
+        else "",
     )
 
 

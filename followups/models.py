@@ -40,12 +40,26 @@ QUEUE_STATUSES = (MatchStatus.UNMATCHED, MatchStatus.AMBIGUOUS)
 class InboundMessage(models.Model):
     """A raw email as received, kept for audit and re-processing.
 
-    Stored once: the same Message-ID, or the same bytes when there is none, is a duplicate
-    delivery (enforced by unique constraints, so concurrent deliveries cannot both insert).
+    Stored once: the same Message-ID, the same bytes, the same content fingerprint or the same
+    provider id is a duplicate delivery (enforced by unique constraints, so concurrent
+    deliveries cannot both insert).
     """
 
     message_id = models.CharField(max_length=998, blank=True)
     fingerprint = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the bytes.")
+    content_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="SHA-256 of the identity headers, decoded text and attachments: the same for "
+        "a message an ESP rebuilt into different bytes (followups.email_parsing).",
+    )
+    provider_id = models.CharField(
+        max_length=300,
+        blank=True,
+        default="",
+        help_text="The ESP's own id of the inbound message, e.g. postmark:<MessageID>.",
+    )
     source = models.CharField(max_length=10, choices=ContactSource.choices)
     received_at = models.DateTimeField()
     size = models.PositiveIntegerField()
@@ -61,6 +75,16 @@ class InboundMessage(models.Model):
                 fields=["message_id"],
                 condition=~Q(message_id=""),
                 name="inbound_message_unique_message_id",
+            ),
+            models.UniqueConstraint(
+                fields=["content_fingerprint"],
+                condition=~Q(content_fingerprint=""),
+                name="inbound_message_unique_content_fingerprint",
+            ),
+            models.UniqueConstraint(
+                fields=["provider_id"],
+                condition=~Q(provider_id=""),
+                name="inbound_message_unique_provider_id",
             ),
         ]
 

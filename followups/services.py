@@ -417,12 +417,15 @@ def email_ingest(
     now: datetime,
     received_at: datetime | None = None,
     drain_scores: bool = True,
+    provider_id: str = "",
 ) -> IngestOutcome:
     """Store one email exactly once and put it on the right timeline (or the unmatched queue).
 
     Raises ``NotAnEmail`` for bytes that are not a message (nothing is stored; callers decide
     whether to keep them with ``email_reject``). Re-delivery of the same message returns
-    ``duplicate`` and changes nothing. A message over ``MAX_EMAIL_BYTES`` is not parsed: it is
+    ``duplicate`` and changes nothing: the same Message-ID, bytes, content fingerprint (the
+    same message re-encoded, as ESPs' parsed formats are) or ``provider_id`` (the ESP's own id
+    of the message, ``<esp>:<id>``). A message over ``MAX_EMAIL_BYTES`` is not parsed: it is
     refused (``too large``) with a record, see ``email_refuse_too_large``. ``drain_scores=False``
     leaves the score it marks stale to the caller's drain (``contact_record``).
     """
@@ -435,6 +438,8 @@ def email_ingest(
             message = InboundMessage.objects.create(
                 message_id=parsed.message_id,
                 fingerprint=parsed.fingerprint,
+                content_fingerprint=parsed.content_fingerprint,
+                provider_id=provider_id[:300],
                 source=source,
                 received_at=received_at,
                 size=len(raw),
@@ -448,17 +453,23 @@ def email_ingest(
         # a repeated delivery. A concurrent twin blocks on the index until the first commits.
         # Any other violation is a real error: raised, never reported as a duplicate, which
         # would drop the message while telling the MTA / ESP / poller it was delivered.
-        if not _email_already_stored(parsed):
+        if not _email_already_stored(parsed, provider_id=provider_id[:300]):
             raise
         return IngestOutcome("duplicate", message_id=parsed.message_id)
     return IngestOutcome("stored", contact_id=contact.pk, message_id=parsed.message_id)
 
 
-def _email_already_stored(parsed: ParsedEmail) -> bool:
+def _email_already_stored(parsed: ParsedEmail, *, provider_id: str = "") -> bool:
     external_id = parsed.message_id or f"sha256:{parsed.fingerprint}"
     same_message = InboundMessage.objects.filter(fingerprint=parsed.fingerprint)
     if parsed.message_id:
         same_message |= InboundMessage.objects.filter(message_id=parsed.message_id)
+    if parsed.content_fingerprint:
+        same_message |= InboundMessage.objects.filter(
+            content_fingerprint=parsed.content_fingerprint
+        )
+    if provider_id:
+        same_message |= InboundMessage.objects.filter(provider_id=provider_id)
     return (
         same_message.exists()
         or Contact.objects.filter(channel=Channel.EMAIL, external_id=external_id).exists()

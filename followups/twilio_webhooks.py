@@ -27,6 +27,11 @@ status callback has no parameter saying the caller left a message, and a ``Recor
 appears just as well for a recorded conversation; the recording link is kept in the summary so
 a recruiter can listen and re-tag it.
 
+Values: ``CallDuration`` and ``NumMedia`` are whole numbers from 0 to 24 hours / 10 media
+items, as Twilio sends them; anything else (``1e12``, ``-5``, ``2147483648``) answers 400 and is
+logged. Control characters (NUL included, which PostgreSQL text cannot store) are removed from
+the text's body and media types, as from email text.
+
 Authenticity: every request must carry a valid ``X-Twilio-Signature`` (HMAC of the URL Twilio
 called plus the POST parameters, keyed with ``TWILIO_AUTH_TOKEN``); unsigned or badly signed
 requests get 403, and with no token configured the endpoints answer 503 and store nothing.
@@ -46,6 +51,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
+from followups.email_parsing import without_control_characters
 from followups.models import Channel, ContactSource, Direction
 from followups.phone import phone_contact_record
 from followups.services import FUTURE_TOLERANCE
@@ -138,12 +144,22 @@ def _event_time(value: str, now: datetime) -> datetime:
     return now if at > now + FUTURE_TOLERANCE else at
 
 
-def _int_or_none(value: str) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
+class OutOfRange(ValueError):
+    """A numeric parameter that is not a whole number within Twilio's own bounds."""
+
+
+def _bounded_int(data, name: str, maximum: int) -> int | None:
+    """``data[name]`` as 0..``maximum``, None when absent or empty; raises ``OutOfRange``.
+
+    Only ASCII digits: ``int()`` would also take "1_000", "١٢" or " 5 ", and a float form
+    ("1e12") is not what Twilio sends.
+    """
+    value = data.get(name, "").strip()
+    if not value:
         return None
-    return number if number >= 0 else None
+    if not (value.isascii() and value.isdigit()) or len(value) > 12 or int(value) > maximum:
+        raise OutOfRange(f"{name} must be a whole number from 0 to {maximum}.")
+    return int(value)
 
 
 def _record(**fields) -> HttpResponse:
@@ -169,13 +185,15 @@ def twilio_sms_webhook(request):
     sid = (data.get("MessageSid") or data.get("SmsSid") or "").strip()
     if not sid:
         return _bad_request("MessageSid is required.")
-    summary = data.get("Body", "").strip()
-    media = _int_or_none(data.get("NumMedia", "")) or 0
-    if media > MAX_NUM_MEDIA:
-        return _bad_request(f"NumMedia must be at most {MAX_NUM_MEDIA}.")
+    summary = without_control_characters(data.get("Body", "")).strip()
+    try:
+        media = _bounded_int(data, "NumMedia", MAX_NUM_MEDIA) or 0
+    except OutOfRange as exc:
+        return _bad_request(str(exc))
     if media:
         types = ", ".join(
-            data.get(f"MediaContentType{i}", "") or "unknown type" for i in range(media)
+            without_control_characters(data.get(f"MediaContentType{i}", "")) or "unknown type"
+            for i in range(media)
         )
         note = f"[{media} media attachment{'s' if media > 1 else ''}: {types}]"
         summary = f"{summary}\n{note}" if summary else note
@@ -217,9 +235,12 @@ def twilio_voice_status_webhook(request):
         return _bad_request(f"Unknown Direction {twilio_direction!r}.")
     answered_by = data.get("AnsweredBy", "").strip().lower()
     voicemail = direction == Direction.OUTBOUND and answered_by in MACHINE_ANSWERS
-    duration = _int_or_none(data.get("CallDuration", "")) if status == "completed" else None
-    if duration is not None and duration > MAX_CALL_SECONDS:
-        return _bad_request(f"CallDuration must be at most {MAX_CALL_SECONDS} seconds.")
+    try:
+        duration = _bounded_int(data, "CallDuration", MAX_CALL_SECONDS)
+    except OutOfRange as exc:
+        return _bad_request(f"{exc} (seconds; Twilio ends calls after 24 hours)")
+    if status != "completed":
+        duration = None  # only a completed call has a meaningful duration
     now = timezone.now()
     # Timestamp is when this (final) event fired, i.e. when the call ended: it started
     # CallDuration seconds earlier, which is the time that matters for "calling back".

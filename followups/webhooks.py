@@ -14,18 +14,26 @@ Hardening on top of anymail:
   ``MAX_EMAIL_BYTES`` is refused with 413 and recorded, as on every other path.
 * Mailgun: the signed timestamp must be within ``MAILGUN_WEBHOOK_MAX_AGE_SECONDS`` of now, and a
   signature token is accepted again only with the same content (a retry), never another body.
+* A provider event of another kind posted to the inbound URL (anymail's
+  ``AnymailConfigurationError``: a Mailgun tracking event or ``store()`` route, a Postmark
+  ``Delivery``/``Bounce``/... webhook) answers 400 and logs what to reconfigure at the provider:
+  a 5xx would be retried for days and never succeed.
+* Redeliveries are recognised by Message-ID, by the content fingerprint (SendGrid's parsed
+  format and Postmark's JSON are rebuilt into MIME with new boundaries each time) and by the
+  provider's own id of the message where it sends one (Postmark ``MessageID``, Mailgun token).
 """
 
 import binascii
 import contextlib
 import email.errors
 import hashlib
+import json
 import logging
 import time
 from functools import cache
 from io import BytesIO
 
-from anymail.exceptions import AnymailWebhookValidationFailure
+from anymail.exceptions import AnymailConfigurationError, AnymailWebhookValidationFailure
 from anymail.signals import inbound
 from anymail.webhooks.mailgun import MailgunInboundWebhookView
 from anymail.webhooks.postmark import PostmarkInboundWebhookView
@@ -39,6 +47,7 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.http.multipartparser import FIELD, FILE, ChunkIter, LazyStream, Parser
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
+from django.utils.encoding import force_str
 from django.views.decorators.csrf import csrf_exempt
 
 from followups.email_parsing import NotAnEmail
@@ -67,6 +76,10 @@ class MessageTooLarge(Exception):
     """The message is over MAX_EMAIL_BYTES: refused (413) after it was recorded."""
 
 
+class MisconfiguredProvider(Exception):
+    """The provider posts another kind of event to the inbound URL: 400, with what to fix."""
+
+
 class _HardenedInbound:
     """Mixed into anymail's inbound views: malformed posts are 400, oversized messages 413."""
 
@@ -76,6 +89,8 @@ class _HardenedInbound:
             return list(super().parse_events(request))
         except _MALFORMED as exc:
             raise MalformedPost(f"{type(exc).__name__}: {exc}") from exc
+        except AnymailConfigurationError as exc:
+            raise MisconfiguredProvider(str(exc)) from exc
 
     def post(self, request, *args, **kwargs):
         try:
@@ -83,6 +98,17 @@ class _HardenedInbound:
         except MalformedPost as exc:
             logger.warning("Refused a malformed %s inbound webhook: %s", self.esp_name, exc)
             return _text(f"Not a {self.esp_name} inbound post.", 400)
+        except MisconfiguredProvider as exc:
+            logger.warning(
+                "Refused a %s webhook posted to the inbound email URL %s: %s Reconfigure it "
+                "at %s: only inbound messages may be sent to this URL (point tracking and "
+                "delivery webhooks elsewhere or turn them off).",
+                self.esp_name,
+                request.path,
+                exc,
+                self.esp_name,
+            )
+            return _text(f"This URL takes {self.esp_name} inbound messages only: {exc}", 400)
         except MessageTooLarge as exc:
             return _text(str(exc), 413)
 
@@ -91,7 +117,7 @@ class MailgunInbound(_HardenedInbound, MailgunInboundWebhookView):
     def run_validators(self, request):
         super().run_validators(request)  # basic auth and the HMAC over timestamp + token
         # Checked after the signature, so unsigned posts never reach the token table.
-        timestamp, token = request.POST.get("timestamp", ""), request.POST.get("token", "")
+        timestamp, token = _mailgun_timestamp_and_token(request)
         try:
             age = abs(time.time() - int(timestamp))
         except ValueError:
@@ -100,6 +126,16 @@ class MailgunInbound(_HardenedInbound, MailgunInboundWebhookView):
             raise AnymailWebhookValidationFailure("Mailgun signature is too old (replayed?)")
         if not mailgun_token_claim(token=token, digest=_post_digest(request), now=timezone.now()):
             raise AnymailWebhookValidationFailure("Mailgun token reused with other content")
+
+
+def _mailgun_timestamp_and_token(request) -> tuple[str, str]:
+    """Where anymail read them: form fields, or the ``signature`` block of a JSON (tracking)
+    post, which must reach parse_events to be refused as a misconfiguration."""
+    if request.content_type == "application/json":
+        # anymail's signature check has parsed this same body already.
+        signature = json.loads(request.body.decode("utf-8"))["signature"]
+        return str(signature["timestamp"]), str(signature["token"])
+    return request.POST.get("timestamp", ""), request.POST.get("token", "")
 
 
 class SendGridInbound(_HardenedInbound, SendGridInboundWebhookView):
@@ -164,7 +200,9 @@ class _WebhookMultipart(FileUploadHandler):
                 raise TooManyFieldsSent("Too many parts in the webhook post.")
             try:
                 disposition = meta["content-disposition"][1]
-                name = disposition["name"].strip()
+                # Django's reader gives a file part's name as bytes (its own parser decodes it
+                # too): as bytes, anymail never found SendGrid's or Mailgun's attachments.
+                name = force_str(disposition["name"], encoding or "utf-8", errors="replace").strip()
             except (KeyError, IndexError, AttributeError):
                 continue
             data = field_stream.read()
@@ -177,7 +215,12 @@ class _WebhookMultipart(FileUploadHandler):
             elif item_type == FILE and disposition.get("filename"):
                 content_type = meta.get("content-type", ("application/octet-stream", {}))[0]
                 files.appendlist(
-                    name, SimpleUploadedFile(disposition["filename"], data, content_type.strip())
+                    name,
+                    SimpleUploadedFile(
+                        force_str(disposition["filename"], encoding or "utf-8", errors="replace"),
+                        data,
+                        content_type.strip(),
+                    ),
                 )
         post._mutable = False
         return post, files
@@ -238,8 +281,12 @@ def handle_inbound(sender, event, esp_name, **kwargs) -> None:
     except _MALFORMED as exc:  # a message anymail built but cannot serialise
         raise MalformedPost(f"{type(exc).__name__}: {exc}") from exc
     now = timezone.now()
+    # The provider's own id of this message: a redelivery carries it whatever the rebuilt bytes.
+    provider_id = f"{esp_name.lower()}:{event.event_id}" if event.event_id else ""
     try:
-        outcome = email_ingest(raw=raw, source=ContactSource.WEBHOOK, now=now)
+        outcome = email_ingest(
+            raw=raw, source=ContactSource.WEBHOOK, now=now, provider_id=provider_id
+        )
     except NotAnEmail as exc:
         email_reject(raw=raw, source=ContactSource.WEBHOOK, now=now, reason=str(exc))
         return
