@@ -28,6 +28,12 @@ class OutcomeForm(forms.ModelForm):
 
 
 class AlternativeAssessmentForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        # Shown on the application page beside the move form, which has a "reason" too: ids of
+        # its own, so labels and help texts point at the right field.
+        kwargs.setdefault("auto_id", "id_alternative_%s")
+        super().__init__(*args, **kwargs)
+
     reason = forms.CharField(
         label="Reason (accommodation request)",
         max_length=1000,

@@ -90,6 +90,20 @@ def dangling_idrefs(page) -> list[str]:
     )
 
 
+def duplicate_ids(page) -> list[str]:
+    """Ids that stand on more than one element: a label, help text or error then points at the
+    wrong field (axe 4.x no longer reports duplicate ids as a WCAG violation)."""
+    return page.evaluate(
+        """() => {
+          const seen = new Map();
+          for (const el of document.querySelectorAll('[id]')) {
+            seen.set(el.id, (seen.get(el.id) || 0) + 1);
+          }
+          return [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+        }"""
+    )
+
+
 PROBE = "window.__inlineRan = true"
 #: Chromium names a refused inline script by its hash: the probe's own refusals are expected.
 PROBE_HASH = base64.b64encode(hashlib.sha256(PROBE.encode()).digest()).decode()
@@ -152,6 +166,7 @@ class Auditor:
             if overflow > 0:
                 self.problems.append(f"{name} [{label}] reflow: {overflow}px wider than the screen")
             self.problems.extend(f"{name}: dangling {ref}" for ref in dangling_idrefs(page))
+            self.problems.extend(f"{name}: duplicate id {i}" for i in duplicate_ids(page))
             self.states += 1
         page.set_viewport_size(DESKTOP)
         assert not inline_script_runs(page), f"{name}: the CSP let an inline script run"
