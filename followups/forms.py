@@ -79,6 +79,12 @@ class ContactLogForm(forms.Form):
 
 
 class EmailSendForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        # On the application page beside the contact form, which has a confirm_contamination
+        # field too: ids of its own.
+        kwargs.setdefault("auto_id", "id_email_%s")
+        super().__init__(*args, **kwargs)
+
     subject = forms.CharField(max_length=200, validators=[email_subject_validate])
     body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 5}))
     confirm_contamination = forms.BooleanField(
