@@ -12,10 +12,10 @@ schedule recomputes.
 
 from collections.abc import Callable, Iterable
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from candidates.models import Application, StaleScore
+from candidates import sql
 
 #: Called with sorted application ids after a commit that marked them stale (``queue_many``:
 #: may hand a large set to the task queue), or by ``stale_scores_drain_now``.
@@ -42,14 +42,6 @@ def stale_scores_drain_now(application_ids: Iterable[int | None]) -> None:
         _drain(ids, queue_many=False)
 
 
-_MARK_SQL = """
-    INSERT INTO {table} (application_id, marked_at)
-    SELECT a.id, %s FROM {applications} a WHERE a.id = ANY(%s::bigint[])
-    ORDER BY a.id
-    ON CONFLICT (application_id) DO UPDATE SET marked_at = EXCLUDED.marked_at
-"""
-
-
 def mark_scores_stale(application_ids: Iterable[int | None], *, drain: bool = True) -> list[int]:
     """Record that these applications' scores are stale, in the caller's transaction.
 
@@ -66,12 +58,7 @@ def mark_scores_stale(application_ids: Iterable[int | None], *, drain: bool = Tr
         return ids
     # Ordered, so that two transactions marking overlapping sets never wait on each other in
     # opposite orders; an application deleted meanwhile is simply not marked.
-    sql = _MARK_SQL.format(
-        table=StaleScore._meta.db_table,
-        applications=Application._meta.db_table,
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [timezone.now(), ids])
+    sql.stale_scores_upsert(ids, at=timezone.now())
     if drain:
         transaction.on_commit(lambda: _drain_after_commit(ids))
     return ids

@@ -63,6 +63,7 @@ from candidates.models import (
     Scorecard,
     StageTransition,
 )
+from devdata import sql
 from devdata.demo import PIPELINE_STAGES
 from followups.models import (
     Channel,
@@ -290,14 +291,7 @@ def reserve_ids(model: type[models.Model], count: int) -> int:
     """
     if count <= 0:
         return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column]
-        )
-        (sequence,) = cursor.fetchone()
-        cursor.execute("SELECT setval(%s, nextval(%s) + %s - 1)", [sequence, sequence, count])
-        (last,) = cursor.fetchone()
-    return last - count + 1
+    return sql.ids_reserve(model, count) - count + 1
 
 
 def _constant_columns(model: type[models.Model], given: Sequence[str], now: datetime):
@@ -348,16 +342,7 @@ def bulk_insert(
         return count
     columns = [model._meta.get_field(name).column for name in fields]
     extra_columns, extra_values = _constant_columns(model, fields, now)
-    quote = connection.ops.quote_name
-    sql = "COPY {} ({}) FROM STDIN".format(
-        quote(model._meta.db_table), ", ".join(quote(c) for c in [*columns, *extra_columns])
-    )
-    connection.ensure_connection()
-    with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row + extra_values)
-            count += 1
-    return count
+    return sql.rows_copy(model, [*columns, *extra_columns], (row + extra_values for row in rows))
 
 
 # --- Planning ------------------------------------------------------------------------------------
@@ -529,12 +514,6 @@ def _plan_test(plan: _Plan, rng: random.Random, now: datetime) -> None:
 # --- Seeding -------------------------------------------------------------------------------------
 
 
-def _check_deferred_constraints() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-
 def scale_dataset_exists() -> bool:
     return Requisition.objects.filter(title__startswith=SCALE_PREFIX).exists()
 
@@ -570,19 +549,6 @@ def _scale_pipeline() -> Pipeline:
     return pipeline
 
 
-def _raw_delete(queryset) -> int:
-    """``DELETE … WHERE pk IN (<queryset>)``: one statement, no signals."""
-    model = queryset.model
-    sql, params = queryset.values("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)} "
-            f"WHERE {connection.ops.quote_name(model._meta.pk.column)} IN ({sql})",
-            params,
-        )
-        return cursor.rowcount
-
-
 def _cascade_delete(queryset, deleted: dict[str, int]) -> None:
     """Delete ``queryset`` and what depends on it, honouring every ``on_delete``, set-based.
 
@@ -607,7 +573,7 @@ def _cascade_delete(queryset, deleted: dict[str, int]) -> None:
             related.update(**{name: None})
         elif relation.on_delete is not models.DO_NOTHING and related.exists():
             raise RuntimeError(f"Cannot delete {model.__name__} rows: {relation} protects them")
-    count = _raw_delete(queryset)
+    count = sql.rows_delete(queryset)
     if count:
         deleted[model._meta.label] = deleted.get(model._meta.label, 0) + count
 
@@ -699,8 +665,7 @@ def seed_scale(
     rng = random.Random(seed)
     with transaction.atomic():
         # One seed at a time: a second concurrent run waits here, then sees the data.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('persist.seed_scale'))")
+        sql.seed_lock()
         if scale_dataset_exists():
             if not force:
                 raise ScaleDataExists(
@@ -711,7 +676,7 @@ def seed_scale(
                 deleted = scale_dataset_delete(progress)
                 box["rows"] = sum(deleted.values())
             with phase("delete: FK checks"):
-                _check_deferred_constraints()
+                sql.deferred_constraints_check()
             report.replaced = True
         with phase("users + pipeline") as box:
             managers, recruiters = _scale_users(report)
@@ -750,23 +715,24 @@ def seed_scale(
         with phase("FK checks"):
             # The foreign keys are DEFERRABLE INITIALLY DEFERRED: checked here rather than at
             # the commit, so the time shows (and a broken reference fails the seed).
-            _check_deferred_constraints()
-        with phase("analyze") as box, connection.cursor() as cursor:
-            for model in (
-                Candidate,
-                CandidateEmail,
-                CandidatePhone,
-                Application,
-                StageTransition,
-                InterviewRound,
-                Scorecard,
-                SilenceTest,
-                SilenceDigest,
-                Contact,
-                ContactTag,
-                Promise,
-            ):
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+            sql.deferred_constraints_check()
+        with phase("analyze") as box:
+            sql.tables_analyze(
+                (
+                    Candidate,
+                    CandidateEmail,
+                    CandidatePhone,
+                    Application,
+                    StageTransition,
+                    InterviewRound,
+                    Scorecard,
+                    SilenceTest,
+                    SilenceDigest,
+                    Contact,
+                    ContactTag,
+                    Promise,
+                )
+            )
         report.counts = writer.counts
         report.counts["requisitions"] = len(reqs)
     return report

@@ -40,7 +40,8 @@ from followups.models import (
     MatchStatus,
     RowOutcome,
 )
-from followups.recording import CALLBACK_CHANNELS, contacts_record_bulk, earlier_outbound
+from followups.recording import contacts_record_bulk
+from followups.rules import callback_q
 from hiring.models import Requisition, UserProfile
 
 #: Rows processed per transaction (the progress step and the query-count unit).
@@ -388,12 +389,10 @@ def _classify_callbacks_of_batch(*, batch_id: int) -> set[int]:
     ).values("candidate_id")
     answers = list(
         Contact.objects.filter(
+            callback_q(),
             candidate_id__in=batch_candidates,
-            direction=Direction.INBOUND,
             is_prompted=False,
-            channel__in=CALLBACK_CHANNELS,
         )
-        .filter(earlier_outbound())
         .order_by()
         .values_list("pk", "application_id")
     )

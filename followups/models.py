@@ -96,7 +96,7 @@ class Contact(models.Model):
     """One touch between a candidate and the team.
 
     ``candidate``/``application`` are empty while an inbound contact waits in the unmatched
-    queue. Only inbound, unprompted, non-automated contacts count as persistence.
+    queue. Which contacts count as persistence: ``followups.rules``.
     """
 
     candidate = models.ForeignKey(
@@ -214,12 +214,6 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.direction} at {self.occurred_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def counts_as_persistence(self) -> bool:
-        return (
-            self.direction == Direction.INBOUND and not self.is_prompted and not self.is_automated
-        )
 
 
 class EmailAttachment(models.Model):

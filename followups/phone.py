@@ -19,7 +19,7 @@ from candidates.models import CandidatePhone
 from candidates.normalize import normalize_phone
 from followups import routing
 from followups.models import Channel, Contact, Direction, MatchStatus
-from followups.recording import callback_window, contact_record
+from followups.recording import contact_record
 from followups.services import FUTURE_TOLERANCE
 
 #: Channels a phone number identifies the candidate on.
@@ -63,9 +63,7 @@ def _match_phone(
     )
     answered = frozenset()
     if inbound and candidate_ids:
-        answered = routing.answered_applications(
-            candidate_ids, occurred_at=occurred_at, window=callback_window()
-        )
+        answered = routing.answered_applications(candidate_ids, occurred_at=occurred_at)
     found = routing.route(
         candidate_ids, identifier=number, what=f"{what} number", concerned=answered
     )

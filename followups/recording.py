@@ -8,7 +8,7 @@ set-based. Each applies, in the caller's transaction:
 * **Prompted or not** (``contact_is_prompted``): an outbound contact never is; an inbound
   email is when it answers one of ours (the caller passes that evidence, read from the
   message's headers or reply address); an inbound call, voicemail or text is when the team
-  contacted the candidate within the callback window before it (``is_callback``).
+  contacted the candidate within the callback window before it (``followups.rules``).
 * **Queue**: a contact without a candidate waits in the unmatched queue of the teams concerned.
 * **Contamination**: an outbound contact on an application whose silence test is observing,
   made after the deadline, contaminates the test (the first such contact wins). Whether to
@@ -17,47 +17,13 @@ set-based. Each applies, in the caller's transaction:
 """
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
-
-from django.conf import settings
-from django.db.models import Exists, OuterRef
+from datetime import datetime
 
 from candidates.freshness import mark_scores_stale
-from followups import routing
+from followups import routing, rules
 from followups.models import Channel, Contact, Direction
 from hiring.models import SilenceTest, SilenceTestState
 from hiring.services import silence_test_contaminate
-
-#: Channels whose inbound contacts answer the team's outreach when they follow it closely.
-CALLBACK_CHANNELS = (Channel.PHONE, Channel.VOICEMAIL, Channel.SMS)
-
-
-def callback_window() -> timedelta:
-    return timedelta(hours=settings.CALLBACK_WINDOW_HOURS)
-
-
-def is_callback(*, candidate_id: int, occurred_at: datetime) -> bool:
-    """True when the team contacted the candidate (outbound, any channel) within the callback
-    window before ``occurred_at``: an inbound call or text at that time answers it."""
-    return Contact.objects.filter(
-        candidate_id=candidate_id,
-        direction=Direction.OUTBOUND,
-        occurred_at__gte=occurred_at - callback_window(),
-        occurred_at__lte=occurred_at,
-    ).exists()
-
-
-def earlier_outbound() -> Exists:
-    """``is_callback`` as SQL for the outer contact: an outbound contact with the same candidate
-    inside the callback window before it (bounds inclusive)."""
-    return Exists(
-        Contact.objects.filter(
-            candidate_id=OuterRef("candidate_id"),
-            direction=Direction.OUTBOUND,
-            occurred_at__lte=OuterRef("occurred_at"),
-            occurred_at__gte=OuterRef("occurred_at") - callback_window(),
-        )
-    )
 
 
 def contact_is_prompted(contact: Contact, *, answers_ours: bool = False) -> bool:
@@ -67,9 +33,7 @@ def contact_is_prompted(contact: Contact, *, answers_ours: bool = False) -> bool
         return False
     if contact.channel == Channel.EMAIL:
         return answers_ours
-    if contact.channel in CALLBACK_CHANNELS and contact.candidate_id is not None:
-        return is_callback(candidate_id=contact.candidate_id, occurred_at=contact.occurred_at)
-    return False
+    return rules.answers_stored_outreach(contact)
 
 
 def _contaminate(contacts: Sequence[Contact], *, now: datetime) -> None:
@@ -86,7 +50,12 @@ def _contaminate(contacts: Sequence[Contact], *, now: datetime) -> None:
     first: dict[int, Contact] = {}
     for contact in sorted(outbound, key=lambda c: c.occurred_at):
         deadline = deadlines.get(contact.application_id)
-        if deadline is not None and contact.occurred_at >= deadline:
+        if deadline is not None and rules.contaminates(
+            direction=contact.direction,
+            occurred_at=contact.occurred_at,
+            test_state=SilenceTestState.OBSERVING,
+            deadline_at=deadline,
+        ):
             first.setdefault(contact.application_id, contact)
     for application_id, contact in first.items():
         silence_test_contaminate(application_id=application_id, contact=contact, now=now)
@@ -130,13 +99,16 @@ def contacts_record_bulk(
         for contact, requisitions in zip(created, queue_requisitions, strict=True)
         for requisition in requisitions
     )
-    answers = [
+    # Only calls and texts from known candidates can be callbacks: no query when there are none.
+    maybe = [
         c.pk
         for c in created
-        if c.direction == Direction.INBOUND and c.candidate_id and c.channel in CALLBACK_CHANNELS
+        if rules.may_be_callback(
+            direction=c.direction, channel=c.channel, candidate_id=c.candidate_id
+        )
     ]
-    if answers:
-        Contact.objects.filter(pk__in=answers).filter(earlier_outbound()).update(is_prompted=True)
+    if maybe:
+        Contact.objects.filter(pk__in=maybe).filter(rules.callback_q()).update(is_prompted=True)
     _contaminate(created, now=now)
     mark_scores_stale(c.application_id for c in created)
     return created

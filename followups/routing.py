@@ -30,7 +30,8 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 
 from candidates.models import Application
-from followups.models import Contact, Direction, MatchStatus
+from followups.models import Contact, MatchStatus
+from followups.rules import outreach_before
 from hiring.models import OPEN_SILENCE_STATES, Requisition, SilenceTest
 
 
@@ -148,19 +149,12 @@ def thread_applications(message_ids: Iterable[str]) -> frozenset[int]:
     )
 
 
-def answered_applications(
-    candidate_ids: Iterable[int], *, occurred_at: datetime, window
-) -> frozenset[int]:
-    """The application of the team's latest outreach to these candidates within ``window``
-    before ``occurred_at``: an inbound call or text then answers it (empty if none)."""
+def answered_applications(candidate_ids: Iterable[int], *, occurred_at: datetime) -> frozenset[int]:
+    """The application of the team's latest outreach to these candidates that a call or text
+    at ``occurred_at`` answers (``followups.rules``' callback rule; empty if none)."""
     latest = (
-        Contact.objects.filter(
-            candidate_id__in=list(candidate_ids),
-            application__isnull=False,
-            direction=Direction.OUTBOUND,
-            occurred_at__gte=occurred_at - window,
-            occurred_at__lte=occurred_at,
-        )
+        outreach_before(occurred_at)
+        .filter(candidate_id__in=list(candidate_ids), application__isnull=False)
         .order_by("-occurred_at", "-id")
         .values_list("application_id", flat=True)
         .first()

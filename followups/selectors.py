@@ -5,7 +5,6 @@ from django.db.models.functions import Concat
 
 from candidates.models import Application, CandidateEmail, CandidatePhone
 from followups import policy
-from followups.models import Contact, ContactTag, Direction, QualityTag
 from hiring.models import TERMINAL_KINDS
 
 
@@ -55,19 +54,3 @@ def applications_matching(*, user, query: str):
 def unmatched_queue(*, user):
     """Inbound contacts waiting for this user to attach or dismiss, newest first."""
     return policy.unmatched_queue_visible_to(user).order_by("-occurred_at", "-id")
-
-
-def window_follow_ups():
-    """Contacts that count as persistence for the *outer* silence test (its ``application_id``,
-    ``deadline_at`` and ``window_closes_at``): inbound, unprompted, human, strictly after the
-    deadline and inside the window, and not a polite opt-out — the same rule as the scoring."""
-
-    opt_out = ContactTag.objects.filter(contact_id=OuterRef("pk"), tag=QualityTag.OPT_OUT)
-    return Contact.objects.filter(
-        application_id=OuterRef("application_id"),
-        direction=Direction.INBOUND,
-        is_prompted=False,
-        is_automated=False,
-        occurred_at__gt=OuterRef("deadline_at"),
-        occurred_at__lte=OuterRef("window_closes_at"),
-    ).exclude(Exists(opt_out))

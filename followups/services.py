@@ -6,14 +6,13 @@ from datetime import datetime, timedelta
 from email.utils import formataddr, make_msgid
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django_q.tasks import async_task
 
-from candidates.models import Application, CandidateEmail
-from followups import routing
+from candidates.models import CandidateEmail
+from followups import routing, sql
 from followups.email_parsing import ParsedEmail, parse_email, reply_token
 from followups.models import (
     Channel,
@@ -27,7 +26,7 @@ from followups.models import (
     ReplyToken,
 )
 from followups.recording import contact_record
-from hiring.models import OPEN_SILENCE_STATES, SilenceTest, SilenceTestState
+from followups.rules import would_contaminate
 
 #: Local part of the app's reply address: reply+<token>@REPLY_DOMAIN.
 REPLY_LOCAL_PART = "reply"
@@ -58,13 +57,8 @@ def _check_dont_chase(
 
     Raises ``WouldContaminate`` unless the user confirmed: the team must not chase.
     """
-    observing = (
-        direction == Direction.OUTBOUND
-        and SilenceTest.objects.filter(
-            application_id=application.pk,
-            state=SilenceTestState.OBSERVING,
-            deadline_at__lte=occurred_at,
-        ).exists()
+    observing = would_contaminate(
+        application_id=application.pk, direction=direction, occurred_at=occurred_at
     )
     if observing and not confirm_contamination:
         raise WouldContaminate(DONT_CHASE_MESSAGE, code="would_contaminate")
@@ -238,54 +232,23 @@ class _AddressLookup:
     application_count: dict[int, int]  # candidate -> how many applications they have
 
 
-# One round trip instead of three (team emails, candidate addresses, each candidate's
-# application): per message the ORM's query building cost more than PostgreSQL's work. The
-# application is chosen as ``applications_for_candidates`` chooses it (open silence test first,
-# then the most recently active); tests/integration/test_email_capture.py checks both agree.
-_ADDRESS_LOOKUP_SQL = """
-SELECT 'team', lower(u.email), NULL, NULL, NULL
-FROM {users} u
-WHERE u.is_active AND u.email <> '' AND lower(u.email) IN ({addresses})
-UNION ALL
-SELECT 'candidate', e.address, e.candidate_id, (
-    SELECT a.id FROM {applications} a
-    WHERE a.candidate_id = e.candidate_id
-    ORDER BY EXISTS (
-        SELECT 1 FROM {tests} t WHERE t.application_id = a.id AND t.state IN ({open_states})
-    ) DESC, a.updated_at DESC, a.id DESC
-    LIMIT 1
-), (SELECT count(*) FROM {applications} a WHERE a.candidate_id = e.candidate_id)
-FROM {emails} e
-WHERE e.address IN ({addresses})
-"""
-
-
 def _addresses_lookup(addresses: list[str]) -> _AddressLookup:
     wanted = sorted({a for a in addresses if a})
     if not wanted:
         return _AddressLookup(frozenset(), {}, {}, {})
-    quote = connection.ops.quote_name
-    sql = _ADDRESS_LOOKUP_SQL.format(
-        users=quote(get_user_model()._meta.db_table),
-        applications=quote(Application._meta.db_table),
-        tests=quote(SilenceTest._meta.db_table),
-        emails=quote(CandidateEmail._meta.db_table),
-        addresses=", ".join(["%s"] * len(wanted)),
-        open_states=", ".join(["%s"] * len(OPEN_SILENCE_STATES)),
-    )
     team: set[str] = set()
     candidates: dict[str, set[int]] = {}
     application_of: dict[int, int | None] = {}
     application_count: dict[int, int] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*wanted, *OPEN_SILENCE_STATES, *wanted])
-        for kind, address, candidate_id, application_id, count in cursor.fetchall():
-            if kind == "team":
-                team.add(address)
-            else:
-                candidates.setdefault(address, set()).add(candidate_id)
-                application_of[candidate_id] = application_id
-                application_count[candidate_id] = count
+    # The application is chosen as ``applications_for_candidates`` chooses it;
+    # tests/integration/test_email_capture.py checks both agree.
+    for kind, address, candidate_id, application_id, count in sql.addresses_lookup(wanted):
+        if kind == "team":
+            team.add(address)
+        else:
+            candidates.setdefault(address, set()).add(candidate_id)
+            application_of[candidate_id] = application_id
+            application_count[candidate_id] = count
     return _AddressLookup(
         frozenset(team),
         {a: frozenset(ids) for a, ids in candidates.items()},

@@ -51,8 +51,7 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import BooleanField, CharField, Exists, F, Func, OuterRef, Q, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import CharField, Exists, F, Func, OuterRef, Q, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Concat, Left, Lower, Trim
 from django.utils import timezone
@@ -85,7 +84,9 @@ from followups.models import (
     ReplyToken,
 )
 from followups.policy import contacts_visible_to
+from followups.rules import contact_is_persistence
 from hiring.models import SilenceTest
+from privacy import sql
 from privacy.identifiers import PLACEHOLDER, Identifiers, scrub_json, scrub_text
 from privacy.models import ErasureReason, ErasureRecord
 from privacy.selectors import retention_due_candidate_pks, retention_months
@@ -297,7 +298,7 @@ def candidate_data(*, candidate, viewer=None) -> dict:
                 "duration_seconds": c.duration_seconds,
                 "match_status": c.match_status,
                 "classification": {
-                    "counts_as_persistence": c.counts_as_persistence,
+                    "counts_as_persistence": contact_is_persistence(c),
                     "is_prompted": c.is_prompted,
                     "is_automated": c.is_automated,
                     "automated_reason": c.automated_reason,
@@ -818,11 +819,7 @@ def _erase_orphan_messages(targets: _Targets) -> int:
 
     if targets.strong is None:
         return 0
-    may_quote = RawSQL(
-        "lower(encode(raw, 'escape')) ~ %s",
-        [targets.identifiers.prefilter_sql(escaped_bytes=True)],
-        output_field=BooleanField(),
-    )
+    may_quote = sql.raw_message_matches(targets.identifiers.prefilter_sql(escaped_bytes=True))
     orphans = InboundMessage.objects.filter(
         may_quote, ~Exists(Contact.objects.filter(message_id=OuterRef("pk")))
     ).only("id", "raw")

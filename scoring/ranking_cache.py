@@ -28,7 +28,6 @@ import secrets
 from pathlib import Path
 
 from django.core.cache import cache
-from django.db import connection
 from django.middleware.csrf import get_token
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
@@ -36,6 +35,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from hiring.models import Requisition
 from scoring.ranking import ranking_queryset
+from scoring.sql import rows_digest, rows_digest_sql
 
 #: How long a rendered ranking stays cached. The key changes with the content, so this only
 #: bounds how long fragments nobody asks for any more occupy the cache.
@@ -69,12 +69,7 @@ def _fingerprint_sql() -> tuple[str, tuple, tuple[int, ...]]:
     placeholder = Requisition(pk=_REQUISITION_PLACEHOLDER)
     sql, params = ranking_queryset(placeholder).order_by().query.sql_with_params()
     positions = tuple(i for i, p in enumerate(params) if p == _REQUISITION_PLACEHOLDER)
-    # Ordered by the row text itself, so the digest does not depend on the scan order.
-    wrapped = (
-        f"SELECT count(*), md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) "
-        f"FROM ({sql}) AS r"
-    )
-    return wrapped, tuple(params), positions
+    return rows_digest_sql(sql), tuple(params), positions
 
 
 def ranking_fingerprint(requisition) -> str:
@@ -83,9 +78,7 @@ def ranking_fingerprint(requisition) -> str:
     bound = list(params)
     for position in positions:
         bound[position] = requisition.pk
-    with connection.cursor() as cursor:
-        cursor.execute(sql, bound)
-        count, digest = cursor.fetchone()
+    count, digest = rows_digest(sql, bound)
     return f"{count}:{digest}"
 
 

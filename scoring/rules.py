@@ -1,9 +1,10 @@
 """The persistence score: a pure, explainable function of one application's silence test.
 
-Rules: docs/design.md, "Persistence score" and "Contacts". Nothing here touches the
-database, settings or the clock: the test, the contacts, the promises, the weights and ``now`` are
-arguments, so the same inputs always give the same ``ScoreResult`` (inputs are sorted internally;
-their order does not matter).
+Rules: docs/design.md, "Persistence score" and "Contacts". Which contact is a follow-up is
+``followups.rules.is_follow_up`` (its SQL twin decides the sweeper's outcome). Nothing here
+touches the database, settings or the clock: the test, the contacts, the promises, the weights
+and ``now`` are arguments, so the same inputs always give the same ``ScoreResult`` (inputs
+are sorted internally; their order does not matter).
 
 Every rule is a component function returning zero or more ``ScoreLine`` objects ("reason (+N)",
 "reason (-N)" written with a real minus sign U+2212, or "reason (0)" for a line that only explains).
@@ -60,6 +61,8 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from functools import lru_cache
+
+from followups.rules import is_follow_up
 
 __all__ = [
     "CHANNELS",
@@ -396,15 +399,20 @@ def _inbound(contacts: Iterable[ContactSignal]) -> list[ContactSignal]:
 
 
 def is_persistence_contact(c: ContactSignal, test: TestSignal | None, now: datetime) -> bool:
-    """Inbound, unprompted, human, not an opt-out, strictly after the deadline, at or before
-    the window's close and at or before ``now``."""
+    """A follow-up of the test (``followups.rules.is_follow_up``: inbound, unprompted, human,
+    not an opt-out, strictly after the deadline, at or before the window's close) that has
+    happened by ``now``."""
     return (
         test is not None
-        and c.direction == "inbound"
-        and not c.is_prompted
-        and not c.is_automated
-        and "opt_out" not in c.tags
-        and test.deadline_at < c.occurred_at <= test.window_closes_at
+        and is_follow_up(
+            direction=c.direction,
+            is_prompted=c.is_prompted,
+            is_automated=c.is_automated,
+            tags=c.tags,
+            occurred_at=c.occurred_at,
+            deadline_at=test.deadline_at,
+            window_closes_at=test.window_closes_at,
+        )
         and c.occurred_at <= now
     )
 

@@ -23,7 +23,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -32,6 +32,7 @@ from candidates.models import Application, StaleScore
 from followups.models import (
     Contact,
     ContactTag,
+    Direction,
     Promise,
     RankOverride,
     ScoringWeights,
@@ -39,6 +40,7 @@ from followups.models import (
 from hiring.calendars import CompanyCalendar, business_calendar
 from hiring.closures import company_calendar
 from hiring.models import SilenceTest, SilenceTestState
+from scoring import sql
 from scoring.policy import may_override_rank
 from scoring.rules import (
     IMPATIENCE_LOOKBACK,
@@ -176,124 +178,7 @@ def score_inputs(application_ids: Sequence[int]) -> dict[int, ScoreInput]:
 
 # --- The bulk path ------------------------------------------------------------------------------
 
-# Raw SQL because the ORM's per-row Python (model converters, a pure-Python timestamptz loader)
-# was most of a bulk recompute's time. Ids go in as one array parameter, not an IN list.
-
-_BATCH_APPLICATIONS_SQL = """
-SELECT
-    a.id, t.id, t.deadline_at, t.window_closes_at, t.state, t.contaminated_at IS NOT NULL,
-    t.time_zone, r.country, r.subdivision,
-    s.score, s.outcome, s.comparable, s.lines, s.weights_id, s.silence_test_id
-FROM candidates_application a
-JOIN hiring_requisition r ON r.id = a.requisition_id
-LEFT JOIN LATERAL (
-    -- the latest test that was not cancelled counts
-    SELECT st.id, st.deadline_at, st.window_closes_at, st.state, st.contaminated_at, st.time_zone
-    FROM hiring_silencetest st
-    WHERE st.application_id = a.id AND st.state <> 'cancelled'
-    ORDER BY st.announced_at DESC, st.id DESC
-    LIMIT 1
-) t ON true
-LEFT JOIN LATERAL (
-    SELECT s.score, s.outcome, s.comparable, s.lines, s.weights_id, s.silence_test_id
-    FROM followups_persistencescore s
-    WHERE s.application_id = a.id AND s.is_current
-) s ON true
-WHERE a.id = ANY(%(ids)s::bigint[])
-"""
-
-# Which contacts reach Python (why the others cannot change a result: ``score_inputs_bulk``):
-# human inbound contacts in scope that are tagged (one row per tag) or unprompted from the
-# impatience lookback before the deadline onwards; then, from the second part of the UNION,
-# each application's first untagged prompted reply (contact_prompted_reply_idx, migration 0006).
-# The two parts cannot return the same contact. A window function over all the contacts did
-# the second part before: sorting them cost a third of the query.
-_BATCH_CONTACTS_SQL = """
-WITH t AS (
-    SELECT DISTINCT ON (application_id) application_id, deadline_at, window_closes_at
-    FROM hiring_silencetest
-    WHERE application_id = ANY(%(ids)s::bigint[]) AND state <> 'cancelled'
-    ORDER BY application_id, announced_at DESC, id DESC
-)
-SELECT c.id, c.application_id, c.occurred_at, c.channel, c.is_prompted, c.summary, ct.tag
-FROM followups_contact c
-LEFT JOIN t ON t.application_id = c.application_id
-LEFT JOIN followups_contacttag ct ON ct.contact_id = c.id
-WHERE c.application_id = ANY(%(ids)s::bigint[])
-    AND c.direction = 'inbound' AND NOT c.is_automated AND c.occurred_at <= %(now)s
-    AND (t.application_id IS NULL OR c.occurred_at <= t.window_closes_at)
-    AND (
-        ct.tag IS NOT NULL
-        OR (NOT c.is_prompted AND c.occurred_at >= t.deadline_at - %(lookback)s)
-    )
-UNION ALL
-SELECT f.id, a.id, f.occurred_at, f.channel, true, f.summary, NULL
-FROM unnest(%(ids)s::bigint[]) AS a(id)
-LEFT JOIN t ON t.application_id = a.id
-CROSS JOIN LATERAL (
-    SELECT c.id, c.occurred_at, c.channel, c.summary
-    FROM followups_contact c
-    WHERE c.application_id = a.id
-        AND c.direction = 'inbound' AND c.is_prompted AND NOT c.is_automated
-        AND c.occurred_at <= %(now)s
-        AND (t.application_id IS NULL OR c.occurred_at <= t.window_closes_at)
-        AND NOT EXISTS (SELECT FROM followups_contacttag ct WHERE ct.contact_id = c.id)
-    ORDER BY c.id
-    LIMIT 1
-) f
-"""
-
-_BATCH_PROMISES_SQL = """
-SELECT application_id, status, description, due_at
-FROM followups_promise
-WHERE application_id = ANY(%(ids)s::bigint[])
-"""
-
-#: Namespace (first key) of the transaction-level advisory locks that serialise score writers
-#: per application; the second key is the application id.
-SCORE_LOCK_NAMESPACE = 7201
-
-# Taken in id order (the ids arrive sorted and unnest keeps their order), so two writers never
-# wait on each other in a cycle; released at the end of the writer's transaction.
-_SCORES_LOCK_SQL = """
-SELECT pg_advisory_xact_lock(%(namespace)s, id::integer)
-FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY AS u(id, n) ORDER BY n
-"""
-
-_SCORES_RETIRE_SQL = """
-UPDATE followups_persistencescore SET is_current = false
-WHERE is_current AND application_id = ANY(%(ids)s::bigint[])
-"""
-
-# The new rows travel as one JSON document: quoting a text[] of JSON strings element by element
-# in Python cost more than computing the scores.
-_SCORES_INSERT_SQL = """
-INSERT INTO followups_persistencescore (
-    application_id, silence_test_id, weights_id, score, outcome, comparable, lines,
-    first_follow_up_at, is_current, computed_at
-)
-SELECT a, t, %(weights)s, s, o, c, l, f, true, %(now)s
-FROM jsonb_to_recordset(%(rows)s::jsonb)
-    AS r(a bigint, t bigint, s smallint, o text, c boolean, l jsonb, f timestamptz)
-"""
-
 _NO_TAGS: frozenset[str] = frozenset()
-
-
-def _id_array(ids: Iterable[int]) -> str:
-    """Ids as one PostgreSQL array literal (the queries cast it to ``bigint[]``): psycopg's
-    client-side binding would otherwise quote a list element by element, at every use."""
-    return "{" + ",".join(str(int(i)) for i in ids) + "}"
-
-
-def _fast_cursor():
-    """A Django cursor (queries are still counted and logged) whose timestamps are read by
-    psycopg's C loader in the session time zone (UTC) instead of Django's Python one."""
-    from psycopg.types.datetime import TimestamptzLoader
-
-    cursor = connection.cursor()
-    cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
-    return cursor
 
 
 @dataclasses.dataclass(frozen=True)
@@ -325,78 +210,74 @@ def score_inputs_bulk(
     anyway). Nothing counts the remaining contacts, so leaving them out changes no score and no
     line.
     """
-    params = {"ids": _id_array(application_ids), "now": now, "lookback": IMPATIENCE_LOOKBACK}
+    application_rows, rows, promise_rows = sql.score_batch_rows(
+        application_ids, now=now, lookback=IMPATIENCE_LOOKBACK
+    )
     company = company_calendar() if company is None else company
     tests: dict[int, tuple[int | None, TestSignal | None]] = {}
     current: dict[int, _Current] = {}
-    with _fast_cursor() as cursor:
-        cursor.execute(_BATCH_APPLICATIONS_SQL, params)
-        for (
-            application_id,
-            test_id,
-            deadline_at,
-            window_closes_at,
-            state,
-            contaminated,
-            time_zone,
+    for (
+        application_id,
+        test_id,
+        deadline_at,
+        window_closes_at,
+        state,
+        contaminated,
+        time_zone,
+        country,
+        subdivision,
+        *stored,
+    ) in application_rows:
+        if stored[0] is not None:
+            current[application_id] = _Current(*stored)
+        if test_id is None:
+            tests[application_id] = (None, None)
+            continue
+        zone = ZoneInfo(time_zone)
+        # Latency counts business time in the requisition's zone, country, region and the
+        # company's calendar.
+        weekend, holiday_dates = business_calendar(
             country,
-            subdivision,
-            *stored,
-        ) in cursor.fetchall():
-            if stored[0] is not None:
-                current[application_id] = _Current(*stored)
-            if test_id is None:
-                tests[application_id] = (None, None)
-                continue
-            zone = ZoneInfo(time_zone)
-            # Latency counts business time in the requisition's zone, country, region and
-            # the company's calendar.
-            weekend, holiday_dates = business_calendar(
-                country,
-                deadline_at.astimezone(zone).date(),
-                subdivision=subdivision,
-                company=company,
-            )
-            tests[application_id] = (
-                test_id,
-                TestSignal(
-                    deadline_at=deadline_at,
-                    window_closes_at=window_closes_at,
-                    state=state,
-                    contaminated=contaminated,
-                    time_zone=zone,
-                    weekend=weekend,
-                    holidays=holiday_dates,
-                ),
-            )
-        cursor.execute(_BATCH_CONTACTS_SQL, params)
-        rows = cursor.fetchall()
-        tags: dict[int, set[str]] = {}
-        for row in rows:
-            if row[6] is not None:
-                tags.setdefault(row[0], set()).add(row[6])
-        contacts: dict[int, list[ContactSignal]] = defaultdict(list)
-        # One loop, positional arguments: this runs for every loaded contact.
-        for contact_id, application_id, occurred_at, channel, is_prompted, summary, tag in rows:
-            if tag is None:
-                contact_tags = _NO_TAGS
-            else:
-                found = tags.pop(contact_id, None)
-                if found is None:
-                    continue  # a tagged contact comes once per tag: already added
-                contact_tags = frozenset(found)
-            contacts[application_id].append(
-                # occurred_at, channel, direction, is_prompted, is_automated, tags, summary
-                ContactSignal(
-                    occurred_at, channel, "inbound", is_prompted, False, contact_tags, summary
-                )
-            )
-        promises: dict[int, list[PromiseSignal]] = defaultdict(list)
-        cursor.execute(_BATCH_PROMISES_SQL, params)
-        for application_id, status, description, due_at in cursor.fetchall():
-            promises[application_id].append(
-                PromiseSignal(status=status, description=description, due_at=due_at)
-            )
+            deadline_at.astimezone(zone).date(),
+            subdivision=subdivision,
+            company=company,
+        )
+        tests[application_id] = (
+            test_id,
+            TestSignal(
+                deadline_at=deadline_at,
+                window_closes_at=window_closes_at,
+                state=state,
+                contaminated=contaminated,
+                time_zone=zone,
+                weekend=weekend,
+                holidays=holiday_dates,
+            ),
+        )
+    tags: dict[int, set[str]] = {}
+    for row in rows:
+        if row[6] is not None:
+            tags.setdefault(row[0], set()).add(row[6])
+    contacts: dict[int, list[ContactSignal]] = defaultdict(list)
+    inbound = Direction.INBOUND.value  # the loaded contacts are all inbound
+    # One loop, positional arguments: this runs for every loaded contact.
+    for contact_id, application_id, occurred_at, channel, is_prompted, summary, tag in rows:
+        if tag is None:
+            contact_tags = _NO_TAGS
+        else:
+            found = tags.pop(contact_id, None)
+            if found is None:
+                continue  # a tagged contact comes once per tag: already added
+            contact_tags = frozenset(found)
+        contacts[application_id].append(
+            # occurred_at, channel, direction, is_prompted, is_automated, tags, summary
+            ContactSignal(occurred_at, channel, inbound, is_prompted, False, contact_tags, summary)
+        )
+    promises: dict[int, list[PromiseSignal]] = defaultdict(list)
+    for application_id, status, description, due_at in promise_rows:
+        promises[application_id].append(
+            PromiseSignal(status=status, description=description, due_at=due_at)
+        )
     inputs = {
         application_id: ScoreInput(
             test_id=test_id,
@@ -435,11 +316,7 @@ def _scores_write_batch(
     # both read "no newer score" and both insert a current row: the second insert breaks the
     # one-current constraint (a 500 the load test found). The lock, taken in its own
     # statement before the reads, makes the second writer read what the first committed.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _SCORES_LOCK_SQL,
-            {"namespace": SCORE_LOCK_NAMESPACE, "ids": _id_array(application_ids)},
-        )
+    sql.scores_lock(application_ids)
     inputs, current = score_inputs_bulk(application_ids, now=now, company=company)
     new: list[tuple[int, int | None, ScoreResult, list[dict]]] = []
     retire = []
@@ -472,18 +349,13 @@ def _scores_write_batch(
         }
         for application_id, test_id, result, lines in new
     ]
-    with connection.cursor() as cursor:
-        if retire:
-            cursor.execute(_SCORES_RETIRE_SQL, {"ids": _id_array(retire)})
-        cursor.execute(
-            _SCORES_INSERT_SQL,
-            {
-                # compact and unescaped: the document is sent as one literal per batch
-                "rows": json.dumps(rows, ensure_ascii=False, separators=(",", ":")),
-                "weights": weights_id,
-                "now": now,
-            },
-        )
+    sql.scores_replace(
+        retire=retire,
+        # compact and unescaped: the document is sent as one literal per batch
+        rows_json=json.dumps(rows, ensure_ascii=False, separators=(",", ":")),
+        weights_id=weights_id,
+        now=now,
+    )
     return len(new)
 
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Subquery
 from django.urls import reverse
 
-from followups.selectors import window_follow_ups
+from followups.rules import window_follow_ups
 from hiring.models import Requisition, SilenceDigest, SilenceOutcome, SilenceTest
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -28,7 +28,7 @@ from django_q.tasks import async_task
 from candidates.freshness import mark_scores_stale
 from candidates.models import Application
 from candidates.services import applications_auto_reject
-from followups.selectors import window_follow_ups
+from followups.rules import window_follow_ups
 from hiring import policy as hiring_policy
 from hiring.models import (
     OPEN_SILENCE_STATES,
@@ -41,6 +41,7 @@ from hiring.models import (
     StageKind,
 )
 from hiring.services import silence_instants
+from silence import sql
 from silence.selectors import silence_digest_content
 
 #: Rows advanced per transaction by the sweeper: bounded lock time, steady progress on catch-up.
@@ -165,43 +166,16 @@ def _auto_reject(test_ids: list[int], now: datetime, stage_ids: set[int]) -> int
     )
 
 
-#: The missing digests of the groups of a batch's closing tests, in one statement: the groups
-#: never travel to Python and back.
-_DIGESTS_ENSURE = """
-    INSERT INTO {digest} (requisition_id, window_closes_at, created_at, recipient, failure)
-    SELECT DISTINCT g.requisition_id, g.window_closes_at, %s, '', ''
-    FROM (
-        -- A scalar subquery, not a join: one primary-key lookup per test, where a join let
-        -- the planner hash the whole applications table for a thousand rows.
-        SELECT (SELECT a.requisition_id FROM {application} a WHERE a.id = t.application_id)
-                AS requisition_id,
-            t.window_closes_at
-        FROM {test} t
-        WHERE t.id IN ({ids}) AND t.window_closes_at <= %s
-    ) g
-    ORDER BY g.requisition_id, g.window_closes_at
-    ON CONFLICT (requisition_id, window_closes_at) DO NOTHING
-"""
-
-
 def _digests_ensure(test_ids: list[int], now: datetime) -> None:
     """Create the missing digests of the (requisition, window close) groups of these tests whose
     window has closed, in the caller's transaction, so that the UPDATE closing the batch can
-    point each test at its digest.
+    point each test at its digest (``silence.sql.digests_ensure``).
 
     ``ON CONFLICT DO NOTHING`` makes retried and concurrent batches create each digest once; a
     batch inserting a digest that a concurrent batch has inserted but not committed waits for
     that batch. Ordered, so two batches never wait for each other's rows in opposite orders.
     """
-    sql = _DIGESTS_ENSURE.format(
-        digest=SilenceDigest._meta.db_table,
-        test=SilenceTest._meta.db_table,
-        application=Application._meta.db_table,
-        ids=", ".join(["%s"] * len(test_ids)),
-    )
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [stamp, *test_ids, stamp])
+    sql.digests_ensure(test_ids, now=now)
 
 
 def _digests_release(now: datetime) -> list[int]:

@@ -1,4 +1,4 @@
-"""An index for the bulk rescore (``scoring.scores._BATCH_CONTACTS_SQL``): each application's
+"""An index for the bulk rescore (``scoring.sql._BATCH_CONTACTS_SQL``): each application's
 first prompted reply, in id order, without reading its other contacts.
 
 Raw SQL, not a model index: the index serves one hand-written query and nothing in the ORM.

@@ -29,6 +29,7 @@ from followups.models import (
     MatchStatus,
     RowOutcome,
 )
+from followups.rules import contact_is_persistence
 from followups.services import _application_for_candidate, applications_for_candidates
 from followups.tasks import run_call_import
 from hiring.models import StageKind
@@ -252,7 +253,7 @@ def test_twilio_preset_good_duplicate_unmatched_and_malformed_rows(people):
     busy = Contact.objects.get(external_id="CA03")
     assert (busy.channel, busy.direction) == (Channel.PHONE, Direction.INBOUND)
     assert busy.summary == "Missed call (busy)"
-    assert busy.counts_as_persistence
+    assert contact_is_persistence(busy)
 
 
 def test_twilio_call_already_stored_by_a_status_callback_as_voicemail_is_a_duplicate(people):

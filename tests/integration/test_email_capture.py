@@ -18,6 +18,7 @@ from followups.models import (
     MatchStatus,
     ReplyToken,
 )
+from followups.rules import contact_is_persistence
 from followups.services import (
     applications_for_candidates,
     candidate_email_deliver,
@@ -57,7 +58,7 @@ def test_email_from_a_candidate_lands_on_their_timeline_unprompted(candidate_app
     assert contact.match_status == MatchStatus.MATCHED
     assert not contact.is_prompted
     assert not contact.is_automated
-    assert contact.counts_as_persistence
+    assert contact_is_persistence(contact)
     assert contact.occurred_at == sent.replace(microsecond=0)
     assert "ideas for the territory" in contact.body_text
 
@@ -215,7 +216,7 @@ def test_auto_reply_is_stored_but_never_persistence(candidate_app):
     contact = Contact.objects.get(pk=ingest(raw).contact_id)
     assert contact.is_automated
     assert "auto" in contact.automated_reason.lower()
-    assert not contact.counts_as_persistence
+    assert not contact_is_persistence(contact)
 
 
 def test_auto_reply_during_the_window_leaves_the_candidate_silent():

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from followups.email_parsing import NotAnEmail
 from followups.models import Contact, ContactTag, EmailAttachment, InboundMessage, MatchStatus
+from followups.rules import contact_is_persistence
 from followups.services import email_ingest
 from tests.factories import CandidateFactory
 
@@ -60,4 +61,4 @@ def test_automated_corpus_messages_never_count_as_persistence():
     _ingest_all()
     automated = Contact.objects.filter(is_automated=True)
     assert automated.count() >= 8  # auto-replies, bounces, receipts, bulk
-    assert not any(c.counts_as_persistence for c in automated)
+    assert not any(contact_is_persistence(c) for c in automated)

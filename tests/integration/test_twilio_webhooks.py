@@ -17,6 +17,7 @@ from twilio.request_validator import RequestValidator
 
 from followups.models import Channel, Contact, ContactSource, Direction, MatchStatus
 from followups.phone import phone_contact_record
+from followups.rules import contact_is_persistence
 from followups.services import contact_log
 from tests.factories import (
     ApplicationFactory,
@@ -411,7 +412,7 @@ def test_an_inbound_call_after_the_teams_call_is_prompted_within_the_window(
     _assert_empty_twiml(_post(client, VOICE_URL, _call(at=now, CallDuration="60")))
     inbound = Contact.objects.get(direction=Direction.INBOUND)
     assert inbound.is_prompted is prompted
-    assert inbound.counts_as_persistence is not prompted
+    assert contact_is_persistence(inbound) is not prompted
 
 
 def test_a_text_after_the_teams_email_is_prompted(client, twilio_on, candidate_app):
@@ -474,7 +475,7 @@ def test_an_inbound_call_while_observing_does_not_contaminate(client, twilio_on)
     CandidatePhoneFactory(candidate=test.application.candidate, number=CANDIDATE_NUMBER)
     _assert_empty_twiml(_post(client, VOICE_URL, _call()))
     contact = Contact.objects.get()
-    assert contact.counts_as_persistence
+    assert contact_is_persistence(contact)
     test.refresh_from_db()
     assert not test.is_contaminated
 

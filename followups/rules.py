@@ -1,0 +1,202 @@
+"""The contact rules needed both in Python and in SQL, each written once, the pair side by side.
+
+A rule that exists twice — once as a predicate over objects already in memory, once as a query
+expression that lets PostgreSQL select the rows — drifts unless the two halves live together
+and are tested against each other: ``tests/integration/test_rule_pairs.py`` generates contacts
+and silence tests with hypothesis, stores them, and checks that the SQL half selects exactly
+the rows the Python half accepts. Every other module calls these; none restates them.
+
+* **Persistence**: an inbound contact the candidate made on their own initiative — not
+  prompted, not automated, not a polite opt-out (``is_persistence``, ``persistence_q``). For a
+  silence test, a *follow-up* is such a contact strictly after the deadline and at or before the
+  window's close (``is_follow_up``, ``window_follow_ups``); the score (``scoring.rules``), the
+  sweeper's outcome and the silence board all use it.
+* **Callback**: an inbound call, voicemail or text from a known candidate answers the team when
+  the team contacted that candidate (outbound, any channel) within ``CALLBACK_WINDOW_HOURS``
+  before it, bounds included (``is_callback``, ``callback_q``, ``outreach_before``).
+* **Contamination**: an outbound contact on an application whose silence test is observing,
+  at or after the test's deadline (``contaminates``, ``contaminating_q``,
+  ``tests_contaminated_by``).
+
+Visibility is not here: it is each model's ``visible_to(user)`` query set, and no code checks
+it on an object already in memory (every view fetches through the query set), so it has no
+Python half to keep in step.
+"""
+
+from collections.abc import Collection, Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from followups.models import Channel, Contact, ContactTag, Direction, QualityTag
+from hiring.models import SilenceTest, SilenceTestState
+
+# --- Persistence ----------------------------------------------------------------------------
+
+
+def is_persistence(
+    *, direction: str, is_prompted: bool, is_automated: bool, tags: Collection[str]
+) -> bool:
+    """Inbound, unprompted, human and not an opt-out (``persistence_q`` in SQL)."""
+    return (
+        direction == Direction.INBOUND
+        and not is_prompted
+        and not is_automated
+        and QualityTag.OPT_OUT not in tags
+    )
+
+
+def is_follow_up(
+    *,
+    direction: str,
+    is_prompted: bool,
+    is_automated: bool,
+    tags: Collection[str],
+    occurred_at: datetime,
+    deadline_at: datetime,
+    window_closes_at: datetime,
+) -> bool:
+    """A persistence contact strictly after the deadline, at or before the window's close
+    (``window_follow_ups`` in SQL). A contact at the deadline itself is on time, not a
+    follow-up."""
+    return (
+        is_persistence(
+            direction=direction, is_prompted=is_prompted, is_automated=is_automated, tags=tags
+        )
+        and deadline_at < occurred_at <= window_closes_at
+    )
+
+
+def contact_is_persistence(contact: Contact) -> bool:
+    """``is_persistence`` for a stored contact (its tags are read, or taken from a prefetch)."""
+    return is_persistence(
+        direction=contact.direction,
+        is_prompted=contact.is_prompted,
+        is_automated=contact.is_automated,
+        tags={t.tag for t in contact.tags.all()},
+    )
+
+
+def persistence_q() -> Q:
+    """``is_persistence`` as a condition on contacts."""
+    opt_out = ContactTag.objects.filter(contact_id=OuterRef("pk"), tag=QualityTag.OPT_OUT)
+    return Q(direction=Direction.INBOUND, is_prompted=False, is_automated=False) & ~Exists(opt_out)
+
+
+def window_follow_ups() -> QuerySet:
+    """``is_follow_up`` for the *outer* silence test (its ``application_id``, ``deadline_at``
+    and ``window_closes_at``): the contacts that count as its follow-ups."""
+    return Contact.objects.filter(
+        persistence_q(),
+        application_id=OuterRef("application_id"),
+        occurred_at__gt=OuterRef("deadline_at"),
+        occurred_at__lte=OuterRef("window_closes_at"),
+    )
+
+
+# --- Callback -------------------------------------------------------------------------------
+
+#: Channels whose inbound contacts answer the team's outreach when they follow it closely.
+CALLBACK_CHANNELS = (Channel.PHONE, Channel.VOICEMAIL, Channel.SMS)
+
+
+def callback_window() -> timedelta:
+    return timedelta(hours=settings.CALLBACK_WINDOW_HOURS)
+
+
+def may_be_callback(*, direction: str, channel: str, candidate_id: int | None) -> bool:
+    """The half of the callback rule that needs no other contact: an inbound call, voicemail
+    or text from a known candidate."""
+    return (
+        direction == Direction.INBOUND and channel in CALLBACK_CHANNELS and candidate_id is not None
+    )
+
+
+def is_callback(contact: Contact, others: Iterable[Contact]) -> bool:
+    """Whether ``contact`` answers the team's outreach among ``others`` (``callback_q`` in SQL):
+    an outbound contact to the same candidate within the callback window before it."""
+    if not may_be_callback(
+        direction=contact.direction, channel=contact.channel, candidate_id=contact.candidate_id
+    ):
+        return False
+    earliest = contact.occurred_at - callback_window()
+    return any(
+        o.direction == Direction.OUTBOUND
+        and o.candidate_id == contact.candidate_id
+        and earliest <= o.occurred_at <= contact.occurred_at
+        for o in others
+    )
+
+
+def outreach_before(occurred_at) -> QuerySet:
+    """The team's outbound contacts (any candidate) that a contact at ``occurred_at`` — a value
+    or an ``OuterRef`` — may answer: within the callback window before it, bounds included.
+    Callers narrow it to the candidate."""
+    return Contact.objects.filter(
+        direction=Direction.OUTBOUND,
+        occurred_at__lte=occurred_at,
+        occurred_at__gte=occurred_at - callback_window(),
+    )
+
+
+def callback_q() -> Q:
+    """``is_callback`` as a condition on contacts (against every stored contact)."""
+    answered = outreach_before(OuterRef("occurred_at")).filter(
+        candidate_id=OuterRef("candidate_id")
+    )
+    return Q(
+        direction=Direction.INBOUND, channel__in=CALLBACK_CHANNELS, candidate__isnull=False
+    ) & Exists(answered)
+
+
+def answers_stored_outreach(contact: Contact) -> bool:
+    """``is_callback`` for one contact (stored or not) against the stored contacts: one query,
+    when the contact may be a callback at all."""
+    return (
+        may_be_callback(
+            direction=contact.direction, channel=contact.channel, candidate_id=contact.candidate_id
+        )
+        and outreach_before(contact.occurred_at).filter(candidate_id=contact.candidate_id).exists()
+    )
+
+
+# --- Contamination --------------------------------------------------------------------------
+
+
+def contaminates(*, direction: str, occurred_at: datetime, test_state: str, deadline_at) -> bool:
+    """Whether a contact contaminates a silence test of its application
+    (``contaminating_q`` in SQL): outbound, the test observing, at or after its deadline."""
+    return (
+        direction == Direction.OUTBOUND
+        and test_state == SilenceTestState.OBSERVING
+        and occurred_at >= deadline_at
+    )
+
+
+def tests_contaminated_by(*, application_id, occurred_at) -> QuerySet:
+    """The silence tests an outbound contact on ``application_id`` at ``occurred_at`` (values
+    or ``OuterRef``s) contaminates."""
+    return SilenceTest.objects.filter(
+        application_id=application_id,
+        state=SilenceTestState.OBSERVING,
+        deadline_at__lte=occurred_at,
+    )
+
+
+def contaminating_q() -> Q:
+    """``contaminates`` as a condition on contacts (against the stored silence tests)."""
+    return Q(direction=Direction.OUTBOUND) & Exists(
+        tests_contaminated_by(
+            application_id=OuterRef("application_id"), occurred_at=OuterRef("occurred_at")
+        )
+    )
+
+
+def would_contaminate(*, application_id: int, direction: str, occurred_at: datetime) -> bool:
+    """``contaminates`` for a contact not stored yet, against the stored tests (one query for
+    an outbound contact, none otherwise)."""
+    return (
+        direction == Direction.OUTBOUND
+        and tests_contaminated_by(application_id=application_id, occurred_at=occurred_at).exists()
+    )
