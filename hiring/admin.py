@@ -1,5 +1,3 @@
-from zoneinfo import ZoneInfo
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -37,6 +35,7 @@ from hiring.models import (
 )
 from hiring.schedules import TASK_FUNCS, schedule_check, task_func_check
 from hiring.validators import supported_countries
+from hiring.wording import day_and_time, spoken_zone, window_end
 
 
 class StageInline(admin.TabularInline):
@@ -152,21 +151,37 @@ class RequisitionAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 def _moves_text(moves: list[DeadlineMove]) -> list[str]:
-    def local(instant, zone):
-        return f"{instant.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M %Z}"
-
-    return [
-        f"Application #{m.application_id} ({m.requisition_title}): deadline "
-        f"{local(m.old_deadline_at, m.time_zone)} → {local(m.new_deadline_at, m.time_zone)}"
-        + ("" if m.applies else " — not moved: the new deadline has already passed")
-        for m in moves
-    ]
+    """One line per test, saying only what the edit changes: a closure inside the observation
+    window moves its close and leaves the deadline the candidate was told alone."""
+    lines = []
+    for m in moves:
+        changes = []
+        if m.new_deadline_at != m.old_deadline_at:
+            changes.append(
+                f"deadline {day_and_time(m.old_deadline_at, m.time_zone)} → "
+                f"{day_and_time(m.new_deadline_at, m.time_zone)}"
+            )
+        if m.new_window_closes_at != m.old_window_closes_at:
+            changes.append(
+                f"window closes {window_end(m.old_window_closes_at, m.time_zone)} → "
+                f"{window_end(m.new_window_closes_at, m.time_zone)}"
+            )
+        line = (
+            f"{m.candidate_name} for {m.requisition_title} (application #{m.application_id}): "
+            f"{'; '.join(changes)} ({spoken_zone(m.time_zone)})"
+        )
+        if not m.applies:
+            line += " — not moved: the new deadline has already passed"
+        lines.append(line)
+    return lines
 
 
 class ClosureAdminForm(forms.ModelForm):
     """ "Preview" validates the edit and lists the waiting tests it would move, saving nothing."""
 
     request = None  # set by ClosureAdmin.get_form
+    #: Set by a valid "Preview" post: (summary, lines), rendered by the change form template.
+    preview = None
 
     class Meta:
         model = Closure
@@ -195,17 +210,16 @@ class ClosureAdminForm(forms.ModelForm):
             now=now,
             countries=closure_countries(stored, self.instance),
         )
-        lines = _moves_text(moves) or ["No waiting test would move."]
-        for line in lines:
-            messages.info(self.request, line)
-        self.add_error(
-            None,
-            ValidationError(
-                f"Preview only, nothing was saved: {sum(m.applies for m in moves)} waiting "
-                "test(s) would move (listed above). Save to apply.",
-                code="preview",
-            ),
+        self.preview = (
+            f"Preview only, nothing was saved: {sum(m.applies for m in moves)} waiting "
+            "test(s) would move. Save to apply.",
+            _moves_text(moves) or ["No waiting test would move."],
         )
+
+    def is_valid(self):
+        # A preview is not an error (no red banner), but the admin must not save it: it
+        # re-renders an unsaved form, as it does for an invalid one, with the preview shown.
+        return super().is_valid() and self.preview is None
 
 
 @admin.register(Closure)

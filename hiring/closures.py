@@ -53,6 +53,7 @@ def company_calendar_with(
 class DeadlineMove:
     test_id: int
     application_id: int
+    candidate_name: str
     requisition_title: str
     time_zone: str
     old_deadline_at: datetime
@@ -94,6 +95,15 @@ def _moves(rows, *, before: CompanyCalendar, after: CompanyCalendar, now: dateti
             DeadlineMove(
                 test_id=row["id"],
                 application_id=row["application_id"],
+                candidate_name=" ".join(
+                    filter(
+                        None,
+                        (
+                            row["application__candidate__first_name"],
+                            row["application__candidate__last_name"],
+                        ),
+                    )
+                ),
                 requisition_title=row["application__requisition__title"],
                 time_zone=row["time_zone"],
                 old_deadline_at=row["deadline_at"],
@@ -117,6 +127,8 @@ _ROW_FIELDS = (
     "application__requisition__country",
     "application__requisition__subdivision",
     "application__requisition__title",
+    "application__candidate__first_name",
+    "application__candidate__last_name",
 )
 
 

@@ -10,7 +10,14 @@
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-__all__ = ["deadline_sentence", "spoken_time", "spoken_zone", "week_of", "window_end"]
+__all__ = [
+    "day_and_time",
+    "deadline_sentence",
+    "spoken_time",
+    "spoken_zone",
+    "week_of",
+    "window_end",
+]
 
 #: Zones people name by region rather than by city. Every other zone is "<city> time".
 _REGION_NAMES = {
@@ -77,12 +84,18 @@ def deadline_sentence(deadline: datetime, zone: str) -> str:
     )
 
 
+def day_and_time(at: datetime, zone: str) -> str:
+    """ "Friday 11 Dec, 5 pm" in ``zone`` (a deadline, in lists where the zone is said once)."""
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{_day(local.date(), long_month=False)}, {spoken_time(local.time())}"
+
+
 def window_end(closes: datetime, zone: str) -> str:
     """ "end of Thursday 17 Dec" for a close at local midnight; else "Friday 18 Dec, 3:30 pm"."""
     local = closes.astimezone(ZoneInfo(zone))
     if local.time() == time(0, 0):
         return f"end of {_day(date.fromordinal(local.date().toordinal() - 1), long_month=False)}"
-    return f"{_day(local.date(), long_month=False)}, {spoken_time(local.time())}"
+    return day_and_time(closes, zone)
 
 
 def week_of(monday: date, *, with_year: bool = False) -> str:

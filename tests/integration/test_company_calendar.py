@@ -20,6 +20,7 @@ from hiring.closures import (
     company_calendar_with,
 )
 from hiring.models import Closure, SilenceTest, SilenceTestReschedule, SilenceTestState
+from hiring.wording import window_end
 from scoring.rules import business_hours_after
 from scoring.scores import score_inputs_bulk
 from silence.services import silence_test_announce, silence_tests_sweep
@@ -243,7 +244,7 @@ def _closure_post(**extra):
     }
 
 
-def test_an_admin_previews_then_saves_a_closure_and_the_waiting_test_moves(client):
+def test_an_admin_previews_without_an_error_banner_then_saves_and_the_waiting_test_moves(client):
     # A test announced just now, in a week whose Friday the closure shuts (a year ahead).
     app = _new_york_app()
     test = SilenceTest.objects.create(
@@ -261,9 +262,13 @@ def test_an_admin_previews_then_saves_a_closure_and_the_waiting_test_moves(clien
     preview = client.post(url, _closure_post(_preview="1"))
     assert preview.status_code == 200
     page = html.unescape(preview.content.decode())
+    # Information, not an error: no red banner, and the form is shown unsaved.
+    assert not preview.context["adminform"].form.errors
+    assert "Please correct the error" not in page
+    assert "errornote" not in page
     assert "Preview only, nothing was saved: 1 waiting test(s) would move" in page
-    assert f"Application #{app.pk}" in page
-    assert "Fri 26 Nov 2027 17:00 EST → Wed 24 Nov 2027 17:00 EST" in page
+    assert f"{app.candidate.full_name} for {app.requisition.title} (application #{app.pk})" in page
+    assert "deadline Friday 26 Nov, 5 pm → Wednesday 24 Nov, 5 pm" in page
     assert not Closure.objects.exists()
 
     saved = client.post(url, _closure_post())
@@ -278,12 +283,53 @@ def test_an_admin_previews_then_saves_a_closure_and_the_waiting_test_moves(clien
 
     # Its change page shows the test it moves (and would move back if deleted).
     change = client.get(reverse("admin:hiring_closure_change", args=[closure.pk]))
-    assert f"Application #{app.pk}" in html.unescape(change.content.decode())
+    assert f"(application #{app.pk})" in html.unescape(change.content.decode())
 
     client.post(reverse("admin:hiring_closure_delete", args=[closure.pk]), {"post": "yes"})
     test.refresh_from_db()
     assert test.deadline_at == dt.datetime(2027, 11, 26, 17, 0, tzinfo=NEW_YORK)
     assert SilenceTestReschedule.objects.count() == 2
+
+
+def test_a_closure_inside_the_observation_window_previews_and_reports_the_window_move_only(client):
+    monday = dt.datetime(2027, 12, 6, 10, 0, tzinfo=NEW_YORK)
+    test = _announce(_new_york_app(), monday)
+    app = test.application
+    deadline, closes = test.deadline_at, test.window_closes_at
+    # Sanity: the closure below is after the deadline and before the window closes.
+    assert deadline < dt.datetime(2027, 12, 13, tzinfo=NEW_YORK) < closes
+    client.force_login(UserFactory(admin=True))
+    url = reverse("admin:hiring_closure_add")
+    post = {
+        **_closure_post(kind=ClosureKind.DATES, month="", weekday="", nth="", offset_days="0"),
+        "label": "Office move",
+        "start": "2027-12-13",
+        "end": "2027-12-13",
+    }
+
+    preview = client.post(url, {**post, "_preview": "1"})
+
+    assert preview.status_code == 200
+    page = html.unescape(preview.content.decode())
+    assert not Closure.objects.exists()
+    assert "Preview only, nothing was saved: 1 waiting test(s) would move" in page
+    old_close = window_end(closes, "America/New_York")
+    moved = f"{app.candidate.full_name} for {app.requisition.title} (application #{app.pk})"
+    [line] = [line for line in page.splitlines() if moved in line]
+    assert f"window closes {old_close} → " in line
+    assert "deadline" not in line  # the deadline the candidate was told does not move
+    new_close = line.split(f"window closes {old_close} → ")[1].split(" (")[0]
+    assert new_close != old_close
+
+    saved = client.post(url, post, follow=True)
+
+    test.refresh_from_db()
+    assert test.deadline_at == deadline
+    assert test.window_closes_at > closes
+    assert window_end(test.window_closes_at, "America/New_York") == new_close
+    said = [str(m) for m in saved.context["messages"]]
+    assert "1 waiting silence test(s) moved." in said
+    assert f"{moved}: window closes {old_close} → {new_close} (Eastern)" in said
 
 
 def test_the_requisition_admin_offers_only_the_countrys_subdivisions(client):

@@ -5,7 +5,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hiring.wording import deadline_sentence, spoken_time, spoken_zone, week_of, window_end
+from hiring.wording import (
+    day_and_time,
+    deadline_sentence,
+    spoken_time,
+    spoken_zone,
+    week_of,
+    window_end,
+)
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -56,3 +63,8 @@ def test_spoken_zone(zone, said):
 def test_week_is_named_by_its_monday():
     assert week_of(date(2026, 11, 16)) == "week of 16 Nov"  # ISO 2026-W47
     assert week_of(date(2024, 12, 30), with_year=True) == "week of 30 Dec 2024"
+
+
+def test_day_and_time_says_the_day_and_hour_in_the_requisitions_zone():
+    deadline = datetime(2026, 12, 11, 17, 0, tzinfo=NEW_YORK).astimezone(UTC)
+    assert day_and_time(deadline, "America/New_York") == "Friday 11 Dec, 5 pm"
