@@ -221,5 +221,5 @@ def self_id_invite(request, pk: int):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"Self-identification invitation sent to {address}.")
+        messages.success(request, f"Invitation queued: it goes to {address} shortly.")
     return redirect("candidates:application_detail", pk=application.pk)
