@@ -383,7 +383,8 @@ def outcomes_import(*, rows: Iterable[dict[str, str]]) -> list[RowResult]:
 @transaction.atomic
 def alternative_assessment_set(*, application, actor, reason: str, now: datetime) -> Application:
     """Mark an accommodation request: the silence test does not run (an open one is cancelled)
-    and the application is left out of the test's comparisons; the reason is kept."""
+    and the application is left out of the test's comparisons; the reason is kept. Refused once
+    a test has finished (``policy.alternative_assessment_too_late``)."""
     if not policy.may_mark_alternative_assessment(actor, application):
         raise PermissionDenied("You cannot change this application.")
     reason = (reason or "").strip()
@@ -394,6 +395,9 @@ def alternative_assessment_set(*, application, actor, reason: str, now: datetime
             {"reason": f"At most {ALTERNATIVE_REASON_MAX} characters."}, code="too_long"
         )
     locked = Application.objects.select_for_update().get(pk=application.pk)
+    # Checked under the row lock so a test the sweeper closes meanwhile is seen.
+    if policy.alternative_assessment_too_late(locked):
+        raise ValidationError(policy.ALTERNATIVE_TOO_LATE, code="test_finished")
     locked.alternative_assessment = True
     locked.alternative_assessment_reason = reason
     locked.save(update_fields=["alternative_assessment", "alternative_assessment_reason"])

@@ -213,6 +213,35 @@ def test_an_alternative_assessment_cancels_the_open_test_and_refuses_a_new_one()
         )
 
 
+def test_an_alternative_assessment_is_refused_once_the_silence_test_has_finished(client):
+    requisition = RequisitionFactory()
+    test = _closed_test(requisition=requisition, reached=False)
+    silence_tests_sweep(now=timezone.now())
+    test.refresh_from_db()
+    assert test.state == SilenceTestState.CLOSED
+    application = test.application
+    manager = requisition.hiring_manager
+    with pytest.raises(ValidationError, match="already finished"):
+        services.alternative_assessment_set(
+            application=application, actor=manager, reason="Late request.", now=timezone.now()
+        )
+    application.refresh_from_db()
+    assert not application.alternative_assessment
+    # The page says why instead of offering the form; a crafted POST gets the same refusal.
+    client.force_login(manager)
+    page = client.get(reverse("candidates:application_detail", kwargs={"pk": application.pk}))
+    assert "already finished" in page.text
+    assert reverse("evidence:alternative_assessment", args=[application.pk]) not in page.text
+    response = client.post(
+        reverse("evidence:alternative_assessment", args=[application.pk]),
+        {"reason": "Late request."},
+        follow=True,
+    )
+    assert "already finished" in response.text
+    application.refresh_from_db()
+    assert not application.alternative_assessment
+
+
 def test_an_alternative_assessment_needs_a_reason_and_a_team_member():
     application = ApplicationFactory()
     with pytest.raises(ValidationError):
