@@ -199,7 +199,12 @@ def test_a_tampered_or_foreign_token_opens_nothing(client):
     foreign = signing.TimestampSigner(salt="another.purpose").sign(str(candidate.pk))
     for bad in (forged, foreign, "nonsense", "1:abc:def"):
         url = reverse("evidence:self_id", args=[bad])
-        assert client.get(url).status_code == 404
+        page = client.get(url)
+        assert page.status_code == 404
+        # The candidate's own page, not the staff 404 about "your team's requisitions".
+        assert "This link does not work" in page.text
+        assert "team" not in page.text
+        assert "<form" not in page.text
         assert client.post(url, {"sex": "male", "race_ethnicity": "white"}).status_code == 404
     assert not SelfIdentification.objects.exists()
 
@@ -218,7 +223,9 @@ def test_an_expired_link_says_so(client, settings):
 def test_an_erased_candidates_old_link_opens_nothing(client, team):
     url = _url(team["candidate"])
     candidate_erase(candidate=team["candidate"], actor=team["admin"], reason="request")
-    assert client.post(url, {"sex": "male", "race_ethnicity": "white"}).status_code == 404
+    response = client.post(url, {"sex": "male", "race_ethnicity": "white"})
+    assert response.status_code == 404
+    assert "This link does not work" in response.text
     assert not SelfIdentification.objects.exists()
 
 
