@@ -189,10 +189,8 @@ def seed_evidence(*, requisitions, pipeline, now: datetime) -> None:
             if application is not None:
                 created.append((application, rng))
     if created:
-        silence_services.silence_tests_sweep(now=now)
-        for application, rng in created:
-            _decide(application, stages, now, rng)
-        # One accommodation per requisition, recorded after its test: the audit counts it out.
+        # One accommodation per requisition, recorded before its test finished (afterwards it
+        # is refused): the test is cancelled and the audit counts the application out.
         for application, _rng in created[::HISTORY_PER_REQUISITION]:
             evidence_services.alternative_assessment_set(
                 application=application,
@@ -200,6 +198,9 @@ def seed_evidence(*, requisitions, pipeline, now: datetime) -> None:
                 reason="Asked for a structured follow-up exercise instead (accommodation).",
                 now=now,
             )
+        silence_services.silence_tests_sweep(now=now)
+        for application, rng in created:
+            _decide(application, stages, now, rng)
     _self_identification(
         list(Candidate.objects.filter(applications__requisition__in=requisitions).distinct()),
         now,

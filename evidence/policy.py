@@ -5,7 +5,9 @@
   subject-access export made by an admin (or the system) carries the candidate's own answers
   back to them; nobody else's export does.
 * Post-hire outcomes are recorded by admins and the requisition's hiring manager.
-* An alternative assessment (accommodation request) is marked by anyone on the team.
+* An alternative assessment (accommodation request) is marked by anyone on the team, and only
+  while the application has no finished silence test: marking it afterwards would silently take
+  a finished test out of the bias audit.
 * Requisitions in ``settings.HUMAN_REVIEW_COUNTRIES`` are never rejected by the silence test
   alone (GDPR Art. 22): that stage rule is ``hiring.policy``'s (the sweeper and the move action,
   below this app, apply it).
@@ -13,7 +15,7 @@
 
 from accounts.roles import is_admin, is_hiring_manager
 from candidates.models import Application
-from hiring.models import StageKind
+from hiring.models import SilenceTest, SilenceTestState, StageKind
 
 VIEW_BIAS_AUDIT = "evidence.view_bias_audit"
 
@@ -59,3 +61,17 @@ def may_mark_alternative_assessment(user, application) -> bool:
     return _active(user) and (
         Application.objects.visible_to(user).filter(pk=application.pk).exists()
     )
+
+
+ALTERNATIVE_TOO_LATE = (
+    "The silence test of this application has already finished: an alternative assessment can "
+    "no longer be recorded (it would take a finished test out of the bias audit)."
+)
+
+
+def alternative_assessment_too_late(application) -> bool:
+    """Whether the application's silence test has finished (closed): the accommodation comes
+    too late to replace it. The service refuses and the application page hides the form."""
+    return SilenceTest.objects.filter(
+        application_id=application.pk, state=SilenceTestState.CLOSED
+    ).exists()

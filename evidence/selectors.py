@@ -65,6 +65,8 @@ class Dimension:
     rows: list[stats.ImpactRow]
     unknown_n: int
     unknown_selected: int
+    #: Why no ratios are shown (no category large enough to be the reference); "" otherwise.
+    no_ratio_reason: str = ""
 
 
 @dataclass
@@ -148,12 +150,14 @@ def _dimension_groups(people: Sequence[Person], key: str, is_selected) -> Dimens
         chosen[value] += int(is_selected(person))
     groups = [(label, counts[code], chosen[code]) for code, label in categories]
     label = dict(DIMENSIONS)[key]
+    rows = stats.impact_table(groups, total=len(people))
     return Dimension(
         key=key,
         label=label,
-        rows=stats.impact_table(groups, total=len(people)),
+        rows=rows,
         unknown_n=counts[None],
         unknown_selected=chosen[None],
+        no_ratio_reason=stats.no_ratio_reason(rows),
     )
 
 

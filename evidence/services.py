@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
+from django_q.tasks import async_task
 
 from candidates.freshness import mark_scores_stale
 from candidates.models import Application, Candidate, CandidateEmail
@@ -108,13 +109,37 @@ def self_id_record(
     return record
 
 
+@transaction.atomic
 def self_id_invite_send(*, application, actor) -> str:
-    """Email the candidate the link to the voluntary self-identification page; the address."""
+    """Queue the email with the link to the voluntary self-identification page; the address.
+    A task sends it after the commit, so a mail server that is down never fails the request
+    (django-q retries it) and a rolled-back request sends nothing."""
     if not policy.may_mark_alternative_assessment(actor, application):
         raise PermissionDenied("You cannot contact this candidate.")
     email = application.candidate.emails.filter(is_primary=True).first()
     if email is None:
         raise ValidationError("The candidate has no email address.")
+    application_id = application.pk
+    transaction.on_commit(lambda: async_task("evidence.tasks.send_self_id_invite", application_id))
+    return email.address
+
+
+def self_id_invite_deliver(*, application_id: int) -> bool:
+    """Send the invitation queued by ``self_id_invite_send`` (the task body). False, sending
+    nothing, when the candidate was erased or lost their address since it was queued."""
+    application = (
+        Application.objects.select_related("candidate", "requisition")
+        .filter(pk=application_id)
+        .first()
+    )
+    if (
+        application is None
+        or ErasureRecord.objects.filter(candidate_pk=application.candidate_id).exists()
+    ):
+        return False
+    email = application.candidate.emails.filter(is_primary=True).first()
+    if email is None:
+        return False
     send_mail(
         subject=f"Optional: a short equal-opportunity survey ({application.requisition.title})",
         message=(
@@ -129,7 +154,7 @@ def self_id_invite_send(*, application, actor) -> str:
         from_email=None,
         recipient_list=[email.address],
     )
-    return email.address
+    return True
 
 
 def evidence_erase(*, candidate_ids: Iterable[int], application_ids: Iterable[int]) -> int:
@@ -358,7 +383,8 @@ def outcomes_import(*, rows: Iterable[dict[str, str]]) -> list[RowResult]:
 @transaction.atomic
 def alternative_assessment_set(*, application, actor, reason: str, now: datetime) -> Application:
     """Mark an accommodation request: the silence test does not run (an open one is cancelled)
-    and the application is left out of the test's comparisons; the reason is kept."""
+    and the application is left out of the test's comparisons; the reason is kept. Refused once
+    a test has finished (``policy.alternative_assessment_too_late``)."""
     if not policy.may_mark_alternative_assessment(actor, application):
         raise PermissionDenied("You cannot change this application.")
     reason = (reason or "").strip()
@@ -369,6 +395,9 @@ def alternative_assessment_set(*, application, actor, reason: str, now: datetime
             {"reason": f"At most {ALTERNATIVE_REASON_MAX} characters."}, code="too_long"
         )
     locked = Application.objects.select_for_update().get(pk=application.pk)
+    # Checked under the row lock so a test the sweeper closes meanwhile is seen.
+    if policy.alternative_assessment_too_late(locked):
+        raise ValidationError(policy.ALTERNATIVE_TOO_LATE, code="test_finished")
     locked.alternative_assessment = True
     locked.alternative_assessment_reason = reason
     locked.save(update_fields=["alternative_assessment", "alternative_assessment_reason"])

@@ -17,7 +17,8 @@ FOUR_FIFTHS = 0.8
 #: NYC Local Law 144 rules let an audit leave categories under 2 % of the data out of the
 #: impact ratios (they are still shown, with the exclusion).
 MIN_SHARE = 0.02
-#: Cells with fewer people than this are shown but marked: a rate of 1 in 3 says little.
+#: Cells with fewer people than this are shown but marked: a rate of 1 in 3 says little. Such
+#: a cell is never the reference either: one hire out of one would make every group look adverse.
 SMALL_CELL = 5
 #: scipy's tolerance when deciding which tables are "as extreme as" the observed one: without
 #: it, floating-point noise drops tables whose probability equals the observed one.
@@ -95,7 +96,8 @@ class ImpactRow:
     small: bool
     #: Impact ratio below ``FOUR_FIFTHS``.
     flagged: bool
-    #: Fisher's exact test of this category against the reference (the highest rate).
+    #: Fisher's exact test of this category against the reference (the highest rate among the
+    #: categories that are neither excluded nor small cells).
     p_value: float | None
     is_reference: bool
 
@@ -111,9 +113,11 @@ def impact_table(
     """Impact ratios for ``(category, n, selected)`` groups, in the order given.
 
     ``total`` is the size of the data the shares are taken of (every person in the report,
-    unknown category included). The reference is the highest rate among the categories kept;
-    the first such category wins a tie. Each other kept category gets ``rate / reference``,
-    a flag below ``threshold`` and Fisher's exact p-value against the reference.
+    unknown category included). The reference is the highest rate among the categories kept
+    that are not small cells (``n >= small_cell``); the first such category wins a tie. Each
+    other kept category (small ones included, marked) gets ``rate / reference``, a flag below
+    ``threshold`` and Fisher's exact p-value against the reference. No category qualifies:
+    no ratios at all (``no_ratio_reason`` says why).
     """
     kept = [
         (category, n, selected)
@@ -122,6 +126,8 @@ def impact_table(
     ]
     reference = None
     for category, n, selected in kept:
+        if n < small_cell:
+            continue
         if reference is None or selected / n > reference[2] / reference[1]:
             reference = (category, n, selected)
     rows = []
@@ -152,6 +158,18 @@ def impact_table(
             )
         )
     return rows
+
+
+def no_ratio_reason(rows: Sequence[ImpactRow], *, small_cell: int = SMALL_CELL) -> str:
+    """Why an impact table has no ratios at all (no reference group); "" when it has one."""
+    if any(row.is_reference for row in rows):
+        return ""
+    if not any(row.n for row in rows):
+        return "Nobody with a known category: no impact ratios."
+    return (
+        f"No impact ratios: no category has at least {small_cell} people (outside the 2 % "
+        "exclusion), and a smaller group is too uncertain to be the reference."
+    )
 
 
 # --- Correlation ------------------------------------------------------------------------------

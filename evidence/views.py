@@ -3,7 +3,7 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,8 +26,9 @@ def self_id(request, token: str):
         candidate = services.self_id_candidate(token)
     except services.SelfIdLinkExpired:
         return render(request, "evidence/self_id.html", {"expired": True}, status=410)
-    except services.SelfIdLinkInvalid as exc:
-        raise Http404("No such page.") from exc
+    except services.SelfIdLinkInvalid:
+        # The candidate's page, not the staff 404 (which talks about "your team").
+        return render(request, "evidence/self_id.html", {"invalid": True}, status=404)
     form = SelfIdForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.self_id_record(
@@ -221,5 +222,5 @@ def self_id_invite(request, pk: int):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"Self-identification invitation sent to {address}.")
+        messages.success(request, f"Invitation queued: it goes to {address} shortly.")
     return redirect("candidates:application_detail", pk=application.pk)

@@ -22,6 +22,7 @@ TASK_FUNCS = frozenset(
         "scoring.tasks.drain_stale_scores",
         "scoring.tasks.rescore_all",
         "privacy.tasks.apply_retention_policy",
+        "evidence.tasks.send_self_id_invite",
     }
 )
 #: Task paths before the apps were layered (issue #14): existing schedules are renamed.

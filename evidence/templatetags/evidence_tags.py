@@ -17,6 +17,11 @@ def evidence_panel(context, application):
         "application": application,
         "alternative_form": AlternativeAssessmentForm(),
         "may_mark": policy.may_mark_alternative_assessment(user, application),
+        "alternative_too_late": (
+            not application.alternative_assessment
+            and policy.alternative_assessment_too_late(application)
+        ),
+        "alternative_too_late_text": policy.ALTERNATIVE_TOO_LATE,
         "may_record_outcome": policy.may_record_outcome(user, application),
         "human_review": hiring_policy.requires_human_review(application.requisition.country),
         "csrf_token": context.get("csrf_token"),

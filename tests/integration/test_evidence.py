@@ -50,7 +50,7 @@ def _closed_test(*, requisition, reached: bool, **kwargs):
 # --- The selector ---------------------------------------------------------------------------------
 
 
-def test_audit_counts_selection_per_category_and_leaves_out_what_it_must():
+def test_audit_counts_selection_per_category_and_leaves_out_what_it_must(client):
     requisition = RequisitionFactory()
     female_yes = _closed_test(requisition=requisition, reached=True)
     female_no = _closed_test(requisition=requisition, reached=False)
@@ -79,8 +79,15 @@ def test_audit_counts_selection_per_category_and_leaves_out_what_it_must():
     rows = {row.category: row for row in sex.rows}
     assert (rows["Female"].n, rows["Female"].selected) == (2, 1)
     assert (rows["Male"].n, rows["Male"].selected) == (1, 1)
-    assert rows["Female"].impact_ratio == 0.5
-    assert rows["Female"].flagged
+    # Male (1 of 1) used to be the reference and flag Female at 0.5: no category has 5 people,
+    # so there is no reference, no ratio and no flag, and the audit says why.
+    assert rows["Female"].impact_ratio is None
+    assert not rows["Female"].flagged
+    assert not any(row.is_reference for row in sex.rows)
+    assert "at least 5 people" in sex.no_ratio_reason
+    client.force_login(UserFactory(admin=True, is_superuser=True))
+    page = client.get(reverse("evidence:bias_audit"), {"requisition": requisition.pk})
+    assert "no category has at least 5 people" in page.text
     assert (sex.unknown_n, sex.unknown_selected) == (1, 0)
 
 
@@ -211,6 +218,35 @@ def test_an_alternative_assessment_cancels_the_open_test_and_refuses_a_new_one()
             announced_at=timezone.now(),
             now=timezone.now(),
         )
+
+
+def test_an_alternative_assessment_is_refused_once_the_silence_test_has_finished(client):
+    requisition = RequisitionFactory()
+    test = _closed_test(requisition=requisition, reached=False)
+    silence_tests_sweep(now=timezone.now())
+    test.refresh_from_db()
+    assert test.state == SilenceTestState.CLOSED
+    application = test.application
+    manager = requisition.hiring_manager
+    with pytest.raises(ValidationError, match="already finished"):
+        services.alternative_assessment_set(
+            application=application, actor=manager, reason="Late request.", now=timezone.now()
+        )
+    application.refresh_from_db()
+    assert not application.alternative_assessment
+    # The page says why instead of offering the form; a crafted POST gets the same refusal.
+    client.force_login(manager)
+    page = client.get(reverse("candidates:application_detail", kwargs={"pk": application.pk}))
+    assert "already finished" in page.text
+    assert reverse("evidence:alternative_assessment", args=[application.pk]) not in page.text
+    response = client.post(
+        reverse("evidence:alternative_assessment", args=[application.pk]),
+        {"reason": "Late request."},
+        follow=True,
+    )
+    assert "already finished" in response.text
+    application.refresh_from_db()
+    assert not application.alternative_assessment
 
 
 def test_an_alternative_assessment_needs_a_reason_and_a_team_member():

@@ -14,10 +14,14 @@ from django.contrib.auth.models import Group
 from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
+from django_q.conf import Conf
+from django_q.models import OrmQ
 
 from accounts.roles import ADMINS
 from evidence import services
 from evidence.models import SelfIdentification, SelfIdSource
+from evidence.tasks import send_self_id_invite
+from hiring.schedules import TASK_FUNCS
 from privacy.services import candidate_erase, candidate_export
 from tests.factories import (
     ApplicationFactory,
@@ -195,7 +199,12 @@ def test_a_tampered_or_foreign_token_opens_nothing(client):
     foreign = signing.TimestampSigner(salt="another.purpose").sign(str(candidate.pk))
     for bad in (forged, foreign, "nonsense", "1:abc:def"):
         url = reverse("evidence:self_id", args=[bad])
-        assert client.get(url).status_code == 404
+        page = client.get(url)
+        assert page.status_code == 404
+        # The candidate's own page, not the staff 404 about "your team's requisitions".
+        assert "This link does not work" in page.text
+        assert "team" not in page.text
+        assert "<form" not in page.text
         assert client.post(url, {"sex": "male", "race_ethnicity": "white"}).status_code == 404
     assert not SelfIdentification.objects.exists()
 
@@ -214,7 +223,9 @@ def test_an_expired_link_says_so(client, settings):
 def test_an_erased_candidates_old_link_opens_nothing(client, team):
     url = _url(team["candidate"])
     candidate_erase(candidate=team["candidate"], actor=team["admin"], reason="request")
-    assert client.post(url, {"sex": "male", "race_ethnicity": "white"}).status_code == 404
+    response = client.post(url, {"sex": "male", "race_ethnicity": "white"})
+    assert response.status_code == 404
+    assert "This link does not work" in response.text
     assert not SelfIdentification.objects.exists()
 
 
@@ -226,11 +237,39 @@ def test_the_page_is_csrf_protected(team):
     assert response.status_code == 403
 
 
-def test_the_invitation_email_carries_a_working_link(client, team, mailoutbox):
+def test_the_invitation_email_carries_a_working_link(
+    client, team, mailoutbox, monkeypatch, django_capture_on_commit_callbacks
+):
     client.force_login(team["recruiter"])
     url = reverse("evidence:self_id_invite", kwargs={"pk": team["application"].pk})
-    assert client.post(url).status_code == 302
+    monkeypatch.setattr(Conf, "SYNC", True)  # the queued task runs for real, in-process
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url).status_code == 302
     (message,) = mailoutbox
     link = next(line for line in message.body.splitlines() if "/self-identification/" in line)
     path = link.split("://", 1)[1].split("/", 1)[1]
     assert client.get("/" + path).status_code == 200
+
+
+def test_sending_the_invitation_only_queues_it_so_a_dead_mail_server_is_no_500(
+    client, team, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    # Nothing listens on port 1: sending inside the request raised ConnectionRefusedError.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1
+    client.force_login(team["recruiter"])
+    url = reverse("evidence:self_id_invite", kwargs={"pk": team["application"].pk})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, follow=True)
+    assert response.status_code == 200
+    assert "Invitation queued" in response.text
+    (queued,) = OrmQ.objects.all()
+    assert queued.func() == "evidence.tasks.send_self_id_invite"
+    assert queued.args() == (team["application"].pk,)
+    assert queued.func() in TASK_FUNCS
+
+
+def test_a_queued_invitation_is_not_sent_after_the_candidate_is_erased(team, mailoutbox):
+    candidate_erase(candidate=team["candidate"], actor=team["admin"], reason="request")
+    assert send_self_id_invite(team["application"].pk) is False
+    assert not mailoutbox

@@ -97,6 +97,28 @@ def test_impact_table_on_a_hand_computed_dataset():
     assert not male.small
 
 
+def test_impact_table_never_takes_a_small_cell_as_the_reference():
+    # "Solo" (1 of 1 selected, rate 1.0) is above 2 % of 40 people but a small cell: the
+    # reference is Male (10 / 20 = 0.5), the highest rate among the cells of 5 or more.
+    groups = [("Male", 20, 10), ("Female", 19, 8), ("Solo", 1, 1)]
+    rows = {row.category: row for row in stats.impact_table(groups, total=40)}
+    assert rows["Male"].is_reference
+    assert not rows["Solo"].is_reference
+    assert rows["Female"].impact_ratio == pytest.approx((8 / 19) / 0.5)  # 0.842: not flagged
+    assert not rows["Female"].flagged
+    assert rows["Solo"].small
+    assert rows["Solo"].impact_ratio == pytest.approx(2.0)
+    assert stats.no_ratio_reason(list(rows.values())) == ""
+
+
+def test_impact_table_without_a_large_enough_category_gives_no_ratios_and_says_why():
+    rows = stats.impact_table([("A", 4, 1), ("B", 3, 3)], total=7)
+    assert not any(row.is_reference for row in rows)
+    assert all(row.impact_ratio is None and row.p_value is None for row in rows)
+    assert not any(row.flagged for row in rows)
+    assert "at least 5 people" in stats.no_ratio_reason(rows)
+
+
 def test_impact_table_reference_with_zero_rate_gives_no_ratio():
     rows = stats.impact_table([("A", 10, 0), ("B", 10, 0)], total=20)
     assert all(row.impact_ratio is None and not row.flagged for row in rows)
