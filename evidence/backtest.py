@@ -4,24 +4,13 @@ they are saved. The scoring itself stays the scoring app's (its loader and pure 
 from datetime import datetime
 
 from evidence.selectors import BacktestRow, weights_backtest
-from scoring.rules import Weights, score_application
-from scoring.scores import score_inputs, weights_as_rules, weights_current
+from scoring.rules import Weights
+from scoring.scores import score_inputs, scores_under, weights_as_rules, weights_current
 
 
 def _scores(rules: Weights, application_ids: list[int], now: datetime) -> dict[int, float]:
-    inputs = score_inputs(application_ids)
-    return {
-        pk: float(
-            score_application(
-                test=data.test,
-                contacts=data.contacts,
-                promises=data.promises,
-                weights=rules,
-                now=now,
-            ).score
-        )
-        for pk, data in inputs.items()
-    }
+    scores = scores_under(score_inputs(application_ids), rules=rules, now=now)
+    return {pk: float(score) for pk, score in scores.items()}
 
 
 def backtest_draft_weights(*, values: dict, now: datetime) -> list[BacktestRow]:

@@ -480,6 +480,17 @@ class PreviewRow:
     proposed_rank: int
 
 
+def scores_under(inputs: dict[int, ScoreInput], *, rules: Weights, now: datetime) -> dict[int, int]:
+    """The scores these loaded inputs get under ``rules``: what a draft weights version would
+    give, for the preview here and for other apps' checks of a draft (evidence's backtest)."""
+    return {
+        pk: score_application(
+            test=data.test, contacts=data.contacts, promises=data.promises, weights=rules, now=now
+        ).score
+        for pk, data in inputs.items()
+    }
+
+
 def weights_preview(*, requisition, values: dict, now: datetime) -> list[PreviewRow]:
     """How the requisition's top candidates would move under the proposed weights."""
     names = {
@@ -492,16 +503,7 @@ def weights_preview(*, requisition, values: dict, now: datetime) -> list[Preview
     current_rules, proposed_rules = weights_as_rules(weights_current()), Weights(**values)
 
     def ranked(rules):
-        scores = {
-            pk: score_application(
-                test=data.test,
-                contacts=data.contacts,
-                promises=data.promises,
-                weights=rules,
-                now=now,
-            ).score
-            for pk, data in inputs.items()
-        }
+        scores = scores_under(inputs, rules=rules, now=now)
         order = sorted(scores, key=lambda pk: (-scores[pk], names[pk], pk))
         return scores, {pk: index for index, pk in enumerate(order, start=1)}
 
