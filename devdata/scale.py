@@ -1293,7 +1293,7 @@ class _Writer:
             if roll < 0.15:
                 direction, channel = Direction.OUTBOUND, PICK_OUTBOUND(rng)
                 summary = rng.choice(OUTBOUND_SUMMARIES)
-                if plan.deadline_at is not None and plan.deadline_at < at <= plan.closes_at:
+                if plan.deadline_at is not None and plan.deadline_at <= at <= plan.closes_at:
                     # The team stays silent while observing (only contaminated tests break it):
                     # this one went out before the candidate was told.
                     at = plan.announced_at - (at - plan.deadline_at) / 4
@@ -1310,7 +1310,7 @@ class _Writer:
                 if (
                     not plan.has_follow_up
                     and plan.deadline_at is not None
-                    and plan.deadline_at < at <= plan.closes_at
+                    and plan.deadline_at <= at <= plan.closes_at
                     and not automated
                 ):
                     prompted = True

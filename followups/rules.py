@@ -8,9 +8,10 @@ the rows the Python half accepts. Every other module calls these; none restates 
 
 * **Persistence**: an inbound contact the candidate made on their own initiative — not
   prompted, not automated, not a polite opt-out (``is_persistence``, ``persistence_q``). For a
-  silence test, a *follow-up* is such a contact strictly after the deadline and at or before the
-  window's close (``is_follow_up``, ``window_follow_ups``); the score (``scoring.rules``), the
-  sweeper's outcome and the silence board all use it.
+  silence test, a *follow-up* is such a contact at or after the deadline and at or before the
+  window's close (``is_follow_up``, ``window_follow_ups``); both instants are included: "if you
+  haven't heard by Friday 5 pm, reach out" makes an email at 17:00:00 a follow-up. The score
+  (``scoring.rules``), the sweeper's outcome and the silence board all use it.
 * **Callback**: an inbound call, voicemail or text from a known candidate answers the team when
   the team contacted that candidate (outbound, any channel) within ``CALLBACK_WINDOW_HOURS``
   before it, bounds included (``is_callback``, ``callback_q``, ``outreach_before``).
@@ -57,14 +58,14 @@ def is_follow_up(
     deadline_at: datetime,
     window_closes_at: datetime,
 ) -> bool:
-    """A persistence contact strictly after the deadline, at or before the window's close
-    (``window_follow_ups`` in SQL). A contact at the deadline itself is on time, not a
-    follow-up."""
+    """A persistence contact at or after the deadline, at or before the window's close
+    (``window_follow_ups`` in SQL). The deadline instant is inclusive: "if you haven't heard
+    by 17:00, reach out" makes a contact at 17:00:00 a follow-up."""
     return (
         is_persistence(
             direction=direction, is_prompted=is_prompted, is_automated=is_automated, tags=tags
         )
-        and deadline_at < occurred_at <= window_closes_at
+        and deadline_at <= occurred_at <= window_closes_at
     )
 
 
@@ -90,7 +91,7 @@ def window_follow_ups() -> QuerySet:
     return Contact.objects.filter(
         persistence_q(),
         application_id=OuterRef("application_id"),
-        occurred_at__gt=OuterRef("deadline_at"),
+        occurred_at__gte=OuterRef("deadline_at"),
         occurred_at__lte=OuterRef("window_closes_at"),
     )
 

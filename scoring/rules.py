@@ -13,8 +13,9 @@ Every rule is a component function returning zero or more ``ScoreLine`` objects 
 Decisions (docs/design.md, "Rules", gives the why; the exact edges are here):
 
 * **Persistence contact**: inbound, not prompted, not automated, not an opt-out, with
-  ``deadline_at < occurred_at <= window_closes_at`` and ``occurred_at <= now``. A contact at the
-  deadline itself is on time, not a follow-up (and not impatience either).
+  ``deadline_at <= occurred_at <= window_closes_at`` and ``occurred_at <= now``. A contact at the
+  deadline instant is a follow-up ("if you haven't heard by 17:00, reach out"), with latency 0,
+  and not impatience (which stops strictly before the deadline).
 * **Silent gate**: without a persistence contact the score is 0, whatever else happened
   (promises, prompted replies, chasing before the deadline); those facts are still listed as
   0-point lines so the manager sees why. The outcome is *silent* for a closed test.
@@ -400,7 +401,7 @@ def _inbound(contacts: Iterable[ContactSignal]) -> list[ContactSignal]:
 
 def is_persistence_contact(c: ContactSignal, test: TestSignal | None, now: datetime) -> bool:
     """A follow-up of the test (``followups.rules.is_follow_up``: inbound, unprompted, human,
-    not an opt-out, strictly after the deadline, at or before the window's close) that has
+    not an opt-out, at or after the deadline, at or before the window's close) that has
     happened by ``now``."""
     return (
         test is not None

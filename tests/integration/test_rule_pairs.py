@@ -128,8 +128,9 @@ def _inbound(at, **fields):
 
 @PROPERTY
 @given(drawn=persistence_contacts, closed=st.booleans())
-@example(  # at the deadline: on time; at the window's close: a follow-up; opt-outs never
+@example(  # both instants included (the deadline and the window's close); opt-outs never
     drawn=[
+        _inbound(DEADLINE - ONE_US),
         _inbound(DEADLINE),
         _inbound(DEADLINE + ONE_US),
         _inbound(WINDOW_CLOSES),
@@ -137,6 +138,10 @@ def _inbound(at, **fields):
         _inbound(DEADLINE + ONE_US, tags={QualityTag.OPT_OUT}),
     ],
     closed=False,
+)
+@example(  # exactly at the deadline, alone, on a closed test: a follow-up in both halves
+    drawn=[_inbound(DEADLINE)],
+    closed=True,
 )
 def test_follow_up_python_and_sql_select_the_same_contacts(application, drawn, closed):
     def body():

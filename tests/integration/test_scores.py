@@ -97,6 +97,32 @@ def test_a_new_contact_recomputes_on_commit_and_keeps_history(django_capture_on_
     assert any("ush" in line["text"] for line in second.lines)
 
 
+@pytest.mark.parametrize("tag", ["opt_out", "pushy", "adds_value", "inappropriate"])
+def test_tagging_an_existing_contact_leaves_the_stored_score_equal_to_its_recomputation(
+    tag, django_capture_on_commit_callbacks
+):
+    # Tags are bulk-inserted (no save(), no per-row hook): the action itself must mark the
+    # score stale in its transaction, or the old score stays until the window closes.
+    req = RequisitionFactory()
+    test = _closed_with_call(req)
+    with django_capture_on_commit_callbacks(execute=True):
+        silence_tests_sweep(now=timezone.now())
+    before = current(test.application)
+    assert before.outcome == "reached_out"
+    contact = test.application.contacts.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        contact_details_set(contact=contact, duration_seconds=None, tags=[tag], actor=None)
+    stored = current(test.application)
+    fresh = score_for(test.application_id, now=timezone.now())
+    assert (stored.score, stored.outcome, stored.lines) == (
+        fresh.score,
+        fresh.outcome,
+        [{"rule": ln.rule, "text": ln.text, "points": ln.points} for ln in fresh.lines],
+    )
+    assert stored.score != before.score
+    assert not _marked()
+
+
 def _observing_tests(count: int):
     tests = [SilenceTestFactory(observing=True) for _ in range(count)]
     scores_recompute(application_ids=[t.application_id for t in tests], now=timezone.now())

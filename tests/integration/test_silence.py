@@ -18,7 +18,7 @@ from django_q.models import OrmQ
 
 from candidates.models import StageTransition
 from candidates.services import application_move
-from followups.models import Contact, Direction
+from followups.models import Contact, Direction, PersistenceScore
 from hiring.models import (
     SilenceAction,
     SilenceDigest,
@@ -27,6 +27,7 @@ from hiring.models import (
     SilenceTestState,
     StageKind,
 )
+from scoring.scores import score_for, weights_current
 from silence.services import (
     _digests_release,
     silence_digest_send,
@@ -186,6 +187,23 @@ def test_candidate_with_unprompted_follow_up_ends_reached_out():
     assert _state(test) == (SilenceTestState.CLOSED, SilenceOutcome.REACHED_OUT)
 
 
+def test_a_contact_at_exactly_the_deadline_instant_closes_as_reached_out_and_scores(
+    django_capture_on_commit_callbacks,
+):
+    # "If you haven't heard by Friday 5 pm, reach out": an email at 17:00:00 is a follow-up.
+    test = SilenceTestFactory(closing=True)
+    ContactFactory(application=test.application, occurred_at=test.deadline_at)
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        silence_tests_sweep(now=now)
+    assert _state(test) == (SilenceTestState.CLOSED, SilenceOutcome.REACHED_OUT)
+    stored = PersistenceScore.objects.get(application=test.application, is_current=True)
+    assert stored.outcome == "reached_out"
+    assert stored.score >= weights_current().base_reached_out
+    fresh = score_for(test.application_id, now=now)
+    assert (stored.score, stored.outcome) == (fresh.score, fresh.outcome)
+
+
 @pytest.mark.parametrize(
     "contact_kwargs",
     [
@@ -268,7 +286,7 @@ REACHED, SILENT = SilenceOutcome.REACHED_OUT, SilenceOutcome.SILENT
     [
         ("inside the window", {}, REACHED),
         ("at the window close", {}, REACHED),
-        ("at the deadline", {}, SILENT),
+        ("at the deadline", {}, REACHED),
         ("before the deadline", {}, SILENT),
         ("after the window", {}, SILENT),
         ("inside the window", {"prompted": True}, SILENT),

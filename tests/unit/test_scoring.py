@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from followups import rules as contact_rules
 from scoring.rules import (
     CHANNELS,
     IMPATIENCE_LOOKBACK,
@@ -247,7 +248,9 @@ def test_business_hours_refuse_naive_datetimes():
 @pytest.mark.parametrize(
     ("c", "now", "expected"),
     [
-        (contact(DEADLINE), AFTER, False),  # at the deadline: on time, not a follow-up
+        # "If you haven't heard by 17:00, reach out": 17:00:00 itself is a follow-up.
+        (contact(DEADLINE), AFTER, True),
+        (contact(DEADLINE - timedelta(microseconds=1)), AFTER, False),
         (contact(DEADLINE + timedelta(seconds=1)), AFTER, True),
         (contact(CLOSE), AFTER, True),
         (contact(CLOSE + timedelta(seconds=1)), AFTER, False),
@@ -262,6 +265,32 @@ def test_business_hours_refuse_naive_datetimes():
 )
 def test_is_persistence_contact(c, now, expected):
     assert is_persistence_contact(c, CLOSED, now) is expected
+
+
+def test_follow_up_rule_includes_the_deadline_instant_and_not_a_microsecond_before():
+    def at(occurred_at):
+        return contact_rules.is_follow_up(
+            direction="inbound",
+            is_prompted=False,
+            is_automated=False,
+            tags=set(),
+            occurred_at=occurred_at,
+            deadline_at=DEADLINE,
+            window_closes_at=CLOSE,
+        )
+
+    assert at(DEADLINE)
+    assert not at(DEADLINE - timedelta(microseconds=1))
+
+
+def test_contact_at_the_deadline_instant_scores_as_a_prompt_follow_up_not_impatience():
+    result = score([contact(DEADLINE)])
+    rules = {line.rule: line.points for line in result.lines}
+    assert result.outcome == "reached_out"
+    assert result.first_follow_up_at == DEADLINE
+    assert rules["base"] == W.base_reached_out
+    assert rules["latency"] == W.latency_max_points
+    assert "impatience" not in rules
 
 
 def test_no_test_means_no_persistence_contact():
@@ -814,12 +843,13 @@ closed_tests = st.builds(make_test, state=st.just("closed"), contaminated=st.boo
 
 def is_follow_up(c: ContactSignal, test: TestSignal) -> bool:
     """The test's own reading of docs/design.md: unprompted human inbound contact after the
-    deadline, inside the window (now is after the window in these properties)."""
+    deadline (the instant included), inside the window (now is after the window in these
+    properties)."""
     return (
         c.direction == "inbound"
         and not c.is_prompted
         and not c.is_automated
-        and test.deadline_at < c.occurred_at <= test.window_closes_at
+        and test.deadline_at <= c.occurred_at <= test.window_closes_at
     )
 
 
