@@ -89,6 +89,7 @@ from tests.factories import (
     bulk_applications,
     stage_of,
 )
+from tests.security.helpers import fresh_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Every wait polls the database (or a socket) against this deadline; nothing sleeps blindly.
@@ -562,25 +563,6 @@ IMAP_MESSAGES = 40
 IMAP_HELD_MESSAGE = 15
 
 
-def _imap_folder(config: ImapConfig, folder: str, messages: list[bytes]) -> ImapConfig:
-    """A fresh folder holding ``messages`` (UIDs 1..n, a new UIDVALIDITY)."""
-    client = imaplib.IMAP4(config.host, config.port)
-    client.login(config.user, config.password)
-    client.delete(folder)
-    client.create(folder)
-    for raw in messages:
-        client.append(folder, None, None, raw)
-    client.logout()
-    return ImapConfig(
-        host=config.host,
-        port=config.port,
-        user=config.user,
-        password=config.password,
-        folder=folder,
-        use_ssl=False,
-    )
-
-
 def _unseen(config: ImapConfig) -> list[bytes]:
     client = imaplib.IMAP4(config.host, config.port)
     client.login(config.user, config.password)
@@ -613,7 +595,7 @@ def test_imap_poll_killed_mid_batch_stores_every_message_exactly_once(
     messages = [
         make_email(from_=sender, subject=f"Follow-up {i}") for i, sender in enumerate(senders)
     ]
-    config = _imap_folder(imap_server, "drill-" + re.sub(r"\W+", "-", f"{kill}-{held}"), messages)
+    config = fresh_folder(imap_server, "drill-" + re.sub(r"\W+", "-", f"{kill}-{held}"), messages)
     imap_env = {
         "IMAP_HOST": config.host,
         "IMAP_PORT": str(config.port),
