@@ -33,15 +33,16 @@ def _login_failed(sender, credentials, request=None, **kwargs):
     # Django masks the password in ``credentials``; the attempted username is kept (it names
     # the staff account under attack), nothing else.
     username = str(credentials.get(User.USERNAME_FIELD) or credentials.get("username") or "")
-    audit_record(
-        action=AuditAction.LOGIN_FAILED,
-        actor=None,
-        details={
-            "username": username[:USERNAME_MAX],
-            "locked_out": bool(getattr(request, "axes_locked_out", False)),
-        },
-        request=request,
-    )
+    details = {
+        "username": username[:USERNAME_MAX],
+        "locked_out": bool(getattr(request, "axes_locked_out", False)),
+    }
+    # A backend that knows why it refused says so on the request (the single sign-on backend:
+    # "no active account with that email", "email not verified").
+    reason = getattr(request, "login_failure_reason", "")
+    if reason:
+        details["reason"] = str(reason)[:200]
+    audit_record(action=AuditAction.LOGIN_FAILED, actor=None, details=details, request=request)
 
 
 @receiver(user_locked_out)

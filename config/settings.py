@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "twofactor",
+    # Optional OpenID Connect sign-in (docs/operations.md, "Single sign-on").
+    "sso",
     "hiring",
     "candidates",
     "followups",
@@ -182,6 +184,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Signs nobody in unless the OIDC_* settings below are set.
+    "sso.backends.PersistOIDCBackend",
 ]
 # Sign-in lockout (django-axes): after AXES_FAILURE_LIMIT failed attempts the same username from
 # the same address is refused for AXES_COOLOFF_MINUTES. Locking the username+address pair, not
@@ -230,6 +234,27 @@ if OTP_TOTP_THROTTLE_FACTOR < 1:
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Persist")
 # The Django admin never shows an authenticator's secret key or its QR code.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Single sign-on through an OpenID Connect provider (sso app, mozilla-django-oidc): on when the
+# client and the provider's endpoints are set (`python manage.py sso_discover ISSUER` prints
+# them from the provider's discovery document). The provider vouches for an email address;
+# the account with that address must already exist in Persist, which grants the roles, and
+# admins still pass Persist's own second step.
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = "openid email"
+OIDC_USE_PKCE = True
+OIDC_CREATE_USER = False
+OIDC_TIMEOUT = 10
+OIDC_REQUIRE_VERIFIED_EMAIL = env_bool("OIDC_REQUIRE_VERIFIED_EMAIL", True)
+# mozilla-django-oidc's name for where a failed single sign-on lands.
+LOGIN_REDIRECT_URL_FAILURE = "/login/"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "hiring:home"

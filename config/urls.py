@@ -9,6 +9,7 @@ from hiring import urls as hiring_urls
 from hiring.views import healthz
 from scoring import urls as scoring_urls
 from silence import urls as silence_urls
+from sso import views as sso_views
 from twofactor.middleware import second_factor_exempt
 
 # The URL namespaces predate the layered apps (issue #14): the silence and dashboard pages keep
@@ -19,11 +20,8 @@ followups_namespace = followups_urls.urlpatterns + scoring_urls.urlpatterns
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", sso_views.login, name="login"),
+    path("", include("sso.urls")),
     # Signing out is always possible, also halfway through the second sign-in step.
     path("logout/", second_factor_exempt(auth_views.LogoutView.as_view()), name="logout"),
     path("healthz", login_not_required(healthz), name="healthz"),

@@ -15,7 +15,16 @@ from tests.factories import (
     UserFactory,
 )
 
-PUBLIC = {"login", "logout", "healthz", "hiring:calendar_feed", "evidence:self_id"}
+PUBLIC = {
+    "login",
+    "logout",
+    "healthz",
+    "hiring:calendar_feed",
+    "evidence:self_id",
+    # Single sign-on: reached before signing in (tests/browser/test_sso.py).
+    "oidc_authentication_init",
+    "oidc_authentication_callback",
+}
 SIGNED_WEBHOOKS = {
     "followups:inbound_email_webhook",
     "followups:twilio_sms_webhook",
