@@ -15,7 +15,9 @@ def _api(view_class):
     return login_not_required(second_factor_exempt(view_class.as_view()))
 
 
-_docs = SpectacularSwaggerSplitView.as_view(url_name="api:schema")
+_docs = SpectacularSwaggerSplitView.as_view(
+    url_name="api:schema", template_name="api/swagger_ui.html"
+)
 
 
 def docs(request, *args, **kwargs):
