@@ -47,9 +47,9 @@ def test_the_api_docs_render_under_the_content_security_policy(live_server, log_
     violations = []
     page.on(
         "console",
-        lambda message: violations.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
     )
     page.goto(f"{live_server.url}/api/v1/docs/")
     expect(page.get_by_text("/api/v1/applications/{id}/contacts/")).to_be_visible()
