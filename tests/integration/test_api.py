@@ -7,6 +7,8 @@ import json
 import pytest
 import yaml
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openapi_spec_validator import validate
@@ -393,3 +395,31 @@ def test_a_contact_key_is_unique_per_user_and_external_id():
 def test_the_schema_needs_a_token_or_a_session(client):
     response = client.get(reverse("api:schema"))
     assert response.status_code == 401
+
+
+def test_the_browsable_api_renders_for_a_signed_in_user(client, team):
+    client.force_login(team["manager"])
+    response = client.get(reverse("api:requisition_list"), HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    missing = client.get(
+        reverse("api:application_detail", kwargs={"pk": 10**9}), HTTP_ACCEPT="text/html"
+    )
+    assert missing.status_code == 404
+    assert missing["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "name", ["api:application_list", "api:candidate_list", "api:requisition_list"]
+)
+def test_lists_cost_the_same_number_of_queries_whatever_their_size(client, team, name):
+    headers = bearer(team["manager"])
+    client.get(reverse(name), **headers)  # warm: token lookup, roles
+    with CaptureQueriesContext(connection) as small:
+        client.get(reverse(name), **headers)
+    for _ in range(5):
+        ApplicationFactory(requisition=RequisitionFactory(hiring_manager=team["manager"]))
+    with CaptureQueriesContext(connection) as large:
+        response = client.get(reverse(name), **headers)
+    assert len(response.json()["results"]) > 5
+    assert len(large.captured_queries) == len(small.captured_queries)
