@@ -95,13 +95,13 @@ INSTALLED_APPS = [
     "privacy",
     # Fairness evidence: bias audit, validity, voluntary self-identification (docs/evidence.md).
     "evidence",
-    # Development data (the seed_demo and seed_scale commands); the product never imports it.
-    "devdata",
     # The REST API (/api/v1/, docs/api.md), above every app whose selectors and actions it calls.
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    # Development data (the seed_demo and seed_scale commands); the product never imports it.
+    "devdata",
 ]
 
 MIDDLEWARE = [
