@@ -423,3 +423,17 @@ def test_lists_cost_the_same_number_of_queries_whatever_their_size(client, team,
         response = client.get(reverse(name), **headers)
     assert len(response.json()["results"]) > 5
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_a_superuser_revokes_a_leaked_token_in_the_admin_and_an_admin_cannot_see_them(client, team):
+    token, _secret = api_token_create(user=team["manager"], name="leaked")
+    changelist = reverse("admin:api_apitoken_changelist")
+    client.force_login(UserFactory(admin=True, is_staff=True))
+    assert client.get(changelist).status_code == 403
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    assert client.get(changelist).status_code == 200
+    client.post(changelist, {"action": "revoke", "_selected_action": [token.pk]})
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    event = AuditEvent.objects.get(action=AuditAction.API_TOKEN_REVOKED)
+    assert event.details["owner"] == team["manager"].pk
