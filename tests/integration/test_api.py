@@ -19,6 +19,7 @@ from audit.models import AuditAction, AuditEvent
 from followups.models import Contact
 from hiring.models import SilenceTest, StageKind
 from scoring.ranking import requisition_ranking
+from scoring.scores import rank_override_set
 from tests.clients import Client
 from tests.factories import (
     ApplicationFactory,
@@ -437,3 +438,28 @@ def test_a_superuser_revokes_a_leaked_token_in_the_admin_and_an_admin_cannot_see
     assert token.revoked_at is not None
     event = AuditEvent.objects.get(action=AuditAction.API_TOKEN_REVOKED)
     assert event.details["owner"] == team["manager"].pk
+
+
+def test_the_ranking_applies_the_managers_overrides_like_the_page(client, team):
+    last = None
+    for _ in range(3):
+        last = ApplicationFactory(requisition=team["req"])
+    rank_override_set(
+        application=last,
+        actor=team["manager"],
+        reason="Strong references",
+        position=1,
+        outcome="reached_out",
+    )
+    url = reverse("api:ranking", kwargs={"pk": team["req"].pk})
+    rows = client.get(url, **bearer(team["recruiter"])).json()["results"]
+    assert [r["application"]["id"] for r in rows] == [
+        row.application.pk for row in requisition_ranking(team["req"])
+    ]
+    first = rows[0]
+    assert (first["rank"], first["application"]["id"]) == (1, last.pk)
+    assert first["application"]["outcome"] == "reached_out"
+    assert first["application"]["outcome_label"] == "Reached out"
+    assert first["application"]["override"]["reason"] == "Strong references"
+    filtered = client.get(url, {"outcome": "reached_out"}, **bearer(team["manager"])).json()
+    assert [r["application"]["id"] for r in filtered["results"]] == [last.pk]
