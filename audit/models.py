@@ -46,6 +46,9 @@ class AuditAction(models.TextChoices):
     SECOND_FACTOR_FAILED = "2fa_failed", "Second sign-in step failed"
     SECOND_FACTOR_RESET = "2fa_reset", "Two-step sign-in reset"
     RECOVERY_CODES_GENERATED = "recovery_codes_new", "New recovery codes"
+    API_TOKEN_CREATED = "api_token_created", "API token created"
+    API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
+    API_WRITE = "api_write", "Written through the API"
 
 
 class AuditEvent(models.Model):

@@ -97,6 +97,11 @@ INSTALLED_APPS = [
     "privacy",
     # Fairness evidence: bias audit, validity, voluntary self-identification (docs/evidence.md).
     "evidence",
+    # The REST API (/api/v1/, docs/api.md), above every app whose selectors and actions it calls.
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
     # Development data (the seed_demo and seed_scale commands); the product never imports it.
     "devdata",
 ]
@@ -320,6 +325,45 @@ EMAIL_WEBHOOK_MAX_BODY_BYTES = MAX_EMAIL_BYTES * 2 + 1024 * 1024
 # Mailgun signs timestamp + token: a signature older (or further ahead) than this is refused,
 # and a token is accepted again only with the same content (a retry), never a different one.
 MAILGUN_WEBHOOK_MAX_AGE_SECONDS = env_int("MAILGUN_WEBHOOK_MAX_AGE_SECONDS", 300)
+
+# The REST API (api app, docs/api.md). Every request authenticates with a personal token or
+# the browser session (CSRF-checked); each token gets API_RATE_LIMIT requests, counted in the
+# cache (set REDIS_URL when running several web processes, or each counts on its own).
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120/minute")
+# A JSON body larger than this is refused with 413 (the largest valid request is ~6 KB).
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.PersonalTokenAuthentication",
+        "api.authentication.VerifiedSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Persist API",
+    "DESCRIPTION": "Requisitions, applications, rankings and candidates you may see; contacts, "
+    "stage moves and silence-test announcements. Authenticate with a personal token "
+    "(Authorization: Bearer pst_…) made on your settings page. Errors are RFC 9457 problem "
+    "details; lists use cursor pagination.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema, like every endpoint, for signed-in users and tokens only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI from our own static files (CSP: no CDN, no inline script).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # Calls and texts: an inbound call or text within this many hours after the team's outbound
 # contact answers it (prompted); later ones are the candidate's own initiative.

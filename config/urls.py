@@ -31,4 +31,5 @@ urlpatterns = [
     path("", include("privacy.urls")),
     path("", include("twofactor.urls")),
     path("", include("evidence.urls")),
+    path("", include("api.urls")),
 ]

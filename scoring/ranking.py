@@ -33,12 +33,18 @@ class RankedRow:
 
 def ranking_queryset(requisition):
     """All applications of a requisition with what the ranking shows, in one query."""
+    return with_ranking_fields(Application.objects.filter(requisition=requisition))
+
+
+def with_ranking_fields(applications):
+    """``applications`` (a query set) with what the ranking shows: candidate, stage, primary
+    email, scorecard average, the latest silence test, the current score and the active
+    override (the API's application list reads the same fields)."""
     latest_test = SilenceTest.objects.filter(application_id=OuterRef("pk")).order_by(
         "-announced_at", "-id"
     )
     return (
-        Application.objects.filter(requisition=requisition)
-        .select_related("candidate", "stage")
+        applications.select_related("candidate", "stage")
         .annotate_scorecard_average()
         .annotate_primary_email()
         # At most one current score and one active override per application (partial unique
@@ -77,20 +83,26 @@ def _group(application) -> int:
     return GROUP_BEFORE_TEST
 
 
+def ranking_labels_set(application) -> None:
+    """What the ranking shows of an application read by ``with_ranking_fields``: the outcome
+    (a manager's override wins), the labels, and whether its score means anything yet."""
+    application.outcome_shown = application.override_outcome or application.test_outcome
+    application.outcome_label = (
+        SilenceOutcome(application.outcome_shown).label if application.outcome_shown else ""
+    )
+    application.test_state_label = (
+        SilenceTestState(application.test_state).label if application.test_state else ""
+    )
+    # A score only means something once the candidate could follow up.
+    application.has_score = application.score is not None and (
+        application.score_outcome != "pending" or application.score > 0
+    )
+
+
 def requisition_ranking(requisition) -> list[RankedRow]:
     applications = list(ranking_queryset(requisition))
     for application in applications:
-        application.outcome_shown = application.override_outcome or application.test_outcome
-        application.outcome_label = (
-            SilenceOutcome(application.outcome_shown).label if application.outcome_shown else ""
-        )
-        application.test_state_label = (
-            SilenceTestState(application.test_state).label if application.test_state else ""
-        )
-        # A score only means something once the candidate could follow up.
-        application.has_score = application.score is not None and (
-            application.score_outcome != "pending" or application.score > 0
-        )
+        ranking_labels_set(application)
     applications.sort(
         key=lambda a: (
             _group(a),

@@ -1,18 +1,25 @@
 """Every URL, role and own/foreign object ⇒ the expected status. A URL without an entry here
 fails the suite, so a new page cannot ship without deciding who may open it."""
 
+import datetime as dt
+import json
+
 import pytest
+from django.core.cache import cache
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
+from api.services import api_token_create
 from followups.models import ImportBatch
 from followups.services import email_ingest
+from hiring.models import StageKind
 from tests.emails import make_email
 from tests.factories import (
     ApplicationFactory,
     InterviewRoundFactory,
     RequisitionFactory,
     UserFactory,
+    stage_of,
 )
 
 PUBLIC = {
@@ -60,6 +67,10 @@ def world():
     foreign_batch = ImportBatch.objects.create(
         uploaded_by=UserFactory(recruiter=True), filename="x.csv", preset="generic", content=b""
     )
+    own_token, _secret = api_token_create(user=manager, name="own")
+    foreign_token, _secret = api_token_create(user=UserFactory(recruiter=True), name="foreign")
+    own_silence = ApplicationFactory(requisition=own_req, at_silence_test=True)
+    foreign_silence = ApplicationFactory(requisition=foreign_req, at_silence_test=True)
     return {
         "manager": manager,
         "recruiter": recruiter,
@@ -73,6 +84,9 @@ def world():
             "queued": queued.contact_id,
             "batch": batch.pk,
             "candidate": own_app.candidate_id,
+            "token": own_token.pk,
+            "silence_app": own_silence.pk,
+            "screen": stage_of(own_req, StageKind.SCREEN).pk,
         },
         "foreign": {
             "req": foreign_req.pk,
@@ -82,6 +96,9 @@ def world():
             "queued": queued.contact_id,
             "batch": foreign_batch.pk,
             "candidate": foreign_app.candidate_id,
+            "token": foreign_token.pk,
+            "silence_app": foreign_silence.pk,
+            "screen": stage_of(foreign_req, StageKind.SCREEN).pk,
         },
     }
 
@@ -112,6 +129,7 @@ def _kwargs(name, ids):
         "evidence:outcome_edit": {"pk": ids["app"]},
         "evidence:alternative_assessment": {"pk": ids["app"]},
         "evidence:self_id_invite": {"pk": ids["app"]},
+        "api:token_revoke": {"pk": ids["token"]},
     }.get(name, {})
 
 
@@ -314,6 +332,19 @@ MATRIX = {
         {"manager": NOT_FOUND, "recruiter": NOT_FOUND, "stranger": NOT_FOUND, "admin": OK},
         NOT_FOUND,
     ),
+    # API tokens (settings page): everyone makes their own; only the owner revokes one (the
+    # world's own token is the manager's).
+    "api:token_create": (
+        "post",
+        {"manager": OK, "recruiter": OK, "stranger": OK, "admin": OK},
+        OK,
+    ),
+    "api:token_revoke": (
+        "post",
+        {"manager": OK, "recruiter": NOT_FOUND, "stranger": NOT_FOUND, "admin": NOT_FOUND},
+        NOT_FOUND,
+    ),
+    "api:docs": ("get", {"manager": OK, "recruiter": OK, "stranger": OK, "admin": OK}, OK),
 }
 #: Pages an admin who has typed only their password may open: the second step itself.
 SECOND_STEP = {"twofactor:setup", "twofactor:verify"}
@@ -332,7 +363,7 @@ def _our_url_names() -> set[str]:
 
 
 def test_every_url_has_an_authorization_entry():
-    missing = _our_url_names() - set(MATRIX) - PUBLIC - SIGNED_WEBHOOKS
+    missing = _our_url_names() - set(MATRIX) - set(API_MATRIX) - PUBLIC - SIGNED_WEBHOOKS
     assert not missing, f"Add these URLs to the authorization matrix: {sorted(missing)}"
 
 
@@ -381,3 +412,117 @@ def test_webhooks_refuse_unsigned_posts(client, world, name, settings):
     kwargs = {"esp": "postmark"} if name == "followups:inbound_email_webhook" else {}
     response = client.post(reverse(name, kwargs=kwargs), {"From": "+14155550100"})
     assert response.status_code in {400, 401, 403}
+
+
+# --- The REST API (/api/v1/) ------------------------------------------------------------
+# Called with each role's personal token: a token acts as its user, so each endpoint must give
+# the same answer as the matching page. Writes send a valid body, so OK means "done".
+
+
+def _api_kwargs(name, ids):
+    return {
+        "api:requisition_detail": {"pk": ids["req"]},
+        "api:ranking": {"pk": ids["req"]},
+        "api:application_detail": {"pk": ids["app"]},
+        "api:contact_create": {"pk": ids["app"]},
+        "api:application_move": {"pk": ids["app"]},
+        "api:silence_announce": {"pk": ids["silence_app"]},
+        "api:candidate_detail": {"pk": ids["candidate"]},
+    }.get(name, {})
+
+
+def _api_body(name, ids, role):
+    now = timezone.now()
+    return {
+        "api:contact_create": {
+            "external_id": f"matrix-{role}",
+            "channel": "phone",
+            "direction": "inbound",
+            "occurred_at": (now - dt.timedelta(hours=1)).isoformat(),
+        },
+        "api:application_move": {"to_stage": ids["screen"]},
+        "api:silence_announce": {"announced_at": now.isoformat()},
+    }.get(name)
+
+
+API_OK = {200, 201}
+EVERYONE = {"manager": API_OK, "recruiter": API_OK, "stranger": API_OK, "admin": API_OK}
+TEAM_ONLY = {"manager": API_OK, "recruiter": API_OK, "stranger": NOT_FOUND, "admin": API_OK}
+# name: (method, {role: statuses on the OWN object}, statuses for the manager on a FOREIGN one)
+API_MATRIX = {
+    "api:requisition_list": ("get", EVERYONE, API_OK),
+    "api:requisition_detail": ("get", TEAM_ONLY, NOT_FOUND),
+    "api:ranking": ("get", TEAM_ONLY, NOT_FOUND),
+    "api:application_list": ("get", EVERYONE, API_OK),
+    "api:application_detail": ("get", TEAM_ONLY, NOT_FOUND),
+    "api:contact_create": ("post", TEAM_ONLY, NOT_FOUND),
+    "api:application_move": ("post", TEAM_ONLY, NOT_FOUND),
+    "api:silence_announce": ("post", TEAM_ONLY, NOT_FOUND),
+    "api:candidate_list": ("get", EVERYONE, API_OK),
+    "api:candidate_detail": ("get", TEAM_ONLY, NOT_FOUND),
+    "api:schema": ("get", EVERYONE, API_OK),
+}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts():
+    # Each token's request count lives in the cache; start every test from zero.
+    cache.clear()
+
+
+def _api_call(client, name, ids, role, **headers):
+    method, _roles, _foreign = API_MATRIX[name]
+    url = reverse(name, kwargs=_api_kwargs(name, ids))
+    if method == "get":
+        return client.get(url, **headers)
+    body = json.dumps(_api_body(name, ids, role))
+    return client.post(url, body, content_type="application/json", **headers)
+
+
+def _token(user) -> dict:
+    _token, secret = api_token_create(user=user, name="matrix")
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+@pytest.mark.parametrize("name", sorted(API_MATRIX))
+def test_api_anonymous_calls_are_401_problems(client, world, name):
+    response = _api_call(client, name, world["own"], "anonymous")
+    assert response.status_code == 401, (name, response.status_code)
+    assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("name", sorted(API_MATRIX))
+@pytest.mark.parametrize("role", ["manager", "recruiter", "stranger", "admin"])
+def test_api_role_on_own_object(client, world, name, role):
+    _method, roles, _foreign = API_MATRIX[name]
+    response = _api_call(client, name, world["own"], role, **_token(world[role]))
+    assert response.status_code in roles[role], (name, role, response.status_code)
+
+
+@pytest.mark.parametrize("name", sorted(API_MATRIX))
+def test_api_hiring_manager_on_another_teams_object(client, world, name):
+    _method, _roles, foreign = API_MATRIX[name]
+    response = _api_call(client, name, world["foreign"], "manager", **_token(world["manager"]))
+    assert response.status_code in foreign, (name, response.status_code)
+
+
+@pytest.mark.parametrize("name", sorted(API_MATRIX))
+def test_api_an_admin_session_without_the_second_step_is_refused(client, world, name):
+    client.force_login(world["admin"], second_factor=False)
+    response = _api_call(client, name, world["own"], "admin")
+    assert response.status_code == 401, (name, response.status_code)
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("api:requisition_list", "req"),
+        ("api:application_list", "app"),
+        ("api:candidate_list", "candidate"),
+    ],
+)
+def test_api_lists_hold_only_the_users_objects(client, world, name, key):
+    response = client.get(reverse(name), **_token(world["manager"]))
+    ids = {row["id"] for row in response.json()["results"]}
+    assert world["own"][key] in ids
+    assert world["foreign"][key] not in ids

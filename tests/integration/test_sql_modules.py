@@ -58,6 +58,7 @@ APPS = (
     "dashboards",
     "privacy",
     "devdata",
+    "api",
     "config",
 )
 

@@ -1,0 +1,25 @@
+from django.conf import settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from api.models import ApiToken
+
+
+class PerTokenRateThrottle(SimpleRateThrottle):
+    """``API_RATE_LIMIT`` requests per token (per user for a browser session, per address for
+    anonymous calls), counted in the shared cache (Redis in production, so every worker
+    counts together)."""
+
+    scope = "api"
+
+    def get_rate(self):
+        # Read at each request, not when DRF imports the class: settings overrides apply.
+        return settings.API_RATE_LIMIT
+
+    def get_cache_key(self, request, view):
+        if isinstance(request.auth, ApiToken):
+            ident = f"token:{request.auth.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"ip:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
