@@ -41,6 +41,18 @@ TWILIO_TOKEN = "bench-twilio-token"
 SERVER_START_TIMEOUT = 60
 
 
+#: seed_scale's defaults (devdata.scale.DEFAULT_*), multiplied for ``make bench ARGS=--scale N``.
+SCALE_SHAPE = {"requisitions": 200, "applications": 20_000, "contacts": SCALE_CONTACTS}
+
+
+def scale_db(scale: int = 1) -> str:
+    return SCALE_DB if scale == 1 else f"{SCALE_DB}{scale}"
+
+
+def scale_seed_args(scale: int = 1) -> list[str]:
+    return [f"--{name}={count * scale}" for name, count in SCALE_SHAPE.items()]
+
+
 def server_url() -> str:
     return os.environ.get("BENCH_SERVER_URL", os.environ.get("DATABASE_URL", DEFAULT_SERVER_URL))
 

@@ -15,7 +15,14 @@ contact), through one path:
 * ``lmtp``: to a ``manage.py lmtp_server`` started for the run, over one LMTP connection as an
   MTA's delivery agent keeps it (one transaction per message);
 * ``webhook``: POSTed as Postmark inbound JSON (``RawEmail``) to the anymail webhook of a
-  running server with ``--concurrency`` clients.
+  running server with ``--concurrency`` clients;
+* ``healthz``: as many GETs of ``/healthz`` through the same client and concurrency: the
+  webhook's ceiling, measured the same way on the same server;
+* ``raw-floor``: the floor ``ingest_email`` is divided by: each message through
+  ``email.message_from_bytes`` and one bare ``INSERT`` of its raw bytes (autocommit, into a
+  scratch table), in one process on the same database;
+* ``hostile``: ``email_ingest`` of one message with ``--nesting`` nested ``<div>`` against a
+  plain-text message of the same size (best of three each).
 """
 
 import argparse
@@ -108,6 +115,81 @@ def via_floor(raws: list[bytes], *, batch: bool) -> float:
     return time.perf_counter() - started
 
 
+def via_raw_floor(raws: list[bytes]) -> float:
+    """Parse and store the bytes, nothing else: what any ingest path must at least do."""
+    import email
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_raw_floor (id bigserial, raw bytea)")
+    try:
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            for raw in raws:
+                email.message_from_bytes(raw)
+                cursor.execute("INSERT INTO bench_raw_floor (raw) VALUES (%s)", [raw])
+        return time.perf_counter() - started
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE bench_raw_floor")
+
+
+def hostile_message(nesting: int) -> bytes:
+    message = EmailMessage()
+    message["From"] = "attacker@hostile.example"
+    message["To"] = "hiring@persist.example"
+    message["Subject"] = "Nested"
+    message["Message-ID"] = make_msgid(idstring=f"hostile-{time.time_ns()}")
+    # Never closed, as the issue-13 review sent it: 400 000 levels are 2 MB.
+    message.set_content("<div>" * nesting + "hello", subtype="html")
+    return message.as_bytes()
+
+
+def plain_message(size: int) -> bytes:
+    message = EmailMessage()
+    message["From"] = "someone@plain.example"
+    message["To"] = "hiring@persist.example"
+    message["Subject"] = "Plain"
+    message["Message-ID"] = make_msgid(idstring=f"plain-{time.time_ns()}")
+    line = "A plain line of text in a long but harmless message, nothing nested at all.\n"
+    message.set_content(line * (size // len(line) + 1))
+    return message.as_bytes()
+
+
+def via_hostile(nesting: int) -> dict:
+    """Seconds to ingest the nested message and a plain one of the same size, best of 3."""
+    from django.utils import timezone
+
+    from followups.models import ContactSource
+    from followups.services import email_ingest
+
+    hostile = hostile_message(nesting)
+    plain = plain_message(len(hostile))
+    best = {"hostile": float("inf"), "plain": float("inf")}
+    for _ in range(3):
+        for name, base in (("hostile", hostile), ("plain", plain)):
+            # A new Message-ID each time, so every run stores (none is a duplicate).
+            raw = re_id(base)
+            started = time.perf_counter()
+            email_ingest(raw=raw, source=ContactSource.PIPE, now=timezone.now())
+            best[name] = min(best[name], time.perf_counter() - started)
+    return {"bytes": len(hostile), "plain_bytes": len(plain), **best}
+
+
+def re_id(raw: bytes) -> bytes:
+    """The same message with a fresh Message-ID (and so a fresh fingerprint)."""
+    head, _, body = raw.partition(b"\n\n")
+    lines = [
+        line
+        if not line.lower().startswith(b"message-id:")
+        else b"Message-ID: " + make_msgid(idstring=str(time.time_ns())).encode()
+        for line in head.split(b"\n")
+    ]
+    lines.append(b"X-Bench-Run: " + str(time.time_ns()).encode())
+    return b"\n".join(lines) + b"\n\n" + body
+
+
 def via_pipe_each(raws: list[bytes]) -> float:
     started = time.perf_counter()
     for raw in raws:
@@ -181,17 +263,47 @@ def via_webhook(raws: list[bytes], base_url: str, concurrency: int) -> tuple[flo
     return time.perf_counter() - started, statuses
 
 
+def via_healthz(count: int, base_url: str, concurrency: int) -> tuple[float, dict]:
+    """The webhook's ceiling: the same number of requests, client and concurrency."""
+    statuses: dict[int, int] = {}
+
+    def get(_n: int) -> int:
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=60) as response:
+                response.read()
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        for status in pool.map(get, range(count)):
+            statuses[status] = statuses.get(status, 0) + 1
+    return time.perf_counter() - started, statuses
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", required=True)
     parser.add_argument(
         "--via",
-        choices=["floor", "floor-batch", "pipe", "pipe-each", "lmtp", "webhook"],
+        choices=[
+            "floor",
+            "floor-batch",
+            "raw-floor",
+            "pipe",
+            "pipe-each",
+            "lmtp",
+            "webhook",
+            "healthz",
+            "hostile",
+        ],
         required=True,
     )
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--base-url", default="")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--nesting", type=int, default=400_000)
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -199,9 +311,31 @@ def main() -> int:
     django.setup()
     from followups.models import Contact
 
+    if args.via == "hostile":
+        result = via_hostile(args.nesting)
+        result["ratio"] = result["hostile"] / result["plain"]
+        print(f"hostile ingest: {result}")
+        Path(args.json).write_text(json.dumps(result))
+        return 0
+    if args.via == "healthz":
+        seconds, statuses = via_healthz(args.messages, args.base_url, args.concurrency)
+        result = {
+            "via": "healthz",
+            "seconds": seconds,
+            "statuses": statuses,
+            "requests_per_second": args.messages / seconds,
+        }
+        Path(args.json).write_text(json.dumps(result))
+        return 0
+
     raws = messages(scale_addresses(args.messages), args.messages, f"{args.via}{time.time_ns()}")
     before = Contact.objects.count()
     statuses = {}
+    if args.via == "raw-floor":
+        seconds = via_raw_floor(raws)
+        result = {"via": args.via, "seconds": seconds, "messages_per_second": len(raws) / seconds}
+        Path(args.json).write_text(json.dumps(result))
+        return 0
     if args.via in ("floor", "floor-batch"):
         seconds = via_floor(raws, batch=args.via == "floor-batch")
     elif args.via == "pipe":

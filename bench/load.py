@@ -24,13 +24,8 @@ SPAWN_RATE = 25
 SECONDS = 60
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=USERS)
-    parser.add_argument("--seconds", type=int, default=SECONDS)
-    args = parser.parse_args(argv)
-    print(f"scale database: {ensure_scale()}", flush=True)
-    common.collectstatic()
+def run(users: int = USERS, seconds: int = SECONDS) -> dict:
+    """The load test against a copy of the (already seeded) scale database: locust's figures."""
     common.create_database(LOAD_DB, template=common.SCALE_DB)
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -49,9 +44,9 @@ def main(argv: list[str] | None = None) -> int:
                         "-f",
                         str(Path(__file__).with_name("locustfile.py")),
                         "--headless",
-                        f"--users={args.users}",
+                        f"--users={users}",
                         f"--spawn-rate={SPAWN_RATE}",
-                        f"--run-time={args.seconds}s",
+                        f"--run-time={seconds}s",
                         f"--host={base}",
                         "--only-summary",
                         "--loglevel=WARNING",
@@ -59,11 +54,21 @@ def main(argv: list[str] | None = None) -> int:
                     cwd=common.ROOT,
                     env=env,
                     check=False,  # locust exits 1 on any failure; judged below instead
-                    timeout=args.seconds + 120,
+                    timeout=seconds + 120,
                 )
-            result = json.loads(result_file.read_text())
+            return json.loads(result_file.read_text())
     finally:
         common.drop_database(LOAD_DB)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=USERS)
+    parser.add_argument("--seconds", type=int, default=SECONDS)
+    args = parser.parse_args(argv)
+    print(f"scale database: {ensure_scale()}", flush=True)
+    common.collectstatic()
+    result = run(args.users, args.seconds)
     rows = [
         Row(
             f"load test: {args.users} users, {args.seconds} s, gunicorn "

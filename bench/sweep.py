@@ -124,6 +124,63 @@ def seed_due_tests(count: int, now) -> None:
         cursor.execute("ANALYZE")
 
 
+def floor_seconds(now) -> tuple[float, dict]:
+    """The floor: one set-based UPDATE … FROM deciding the same outcomes on a copy of the due
+    rows (the follow-up rule of ``followups.rules``, written out in SQL), nothing else — no
+    digests, no auto-reject, no score refresh, no batching. Returns seconds and the outcome
+    counts, which must equal the sweep's."""
+    from django.db import connection
+
+    from followups.models import Contact, ContactTag, QualityTag
+    from hiring.models import SilenceTest
+
+    tests, contacts, tags = (m._meta.db_table for m in (SilenceTest, Contact, ContactTag))
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_sweep_floor")
+        # The same rows the sweep finds due (``due`` in main).
+        cursor.execute(
+            f"""CREATE TABLE bench_sweep_floor AS SELECT * FROM {tests}
+            WHERE (state = 'waiting' AND deadline_at <= %(now)s)
+               OR (state = 'observing' AND window_closes_at <= %(now)s)""",
+            {"now": now},
+        )
+        cursor.execute("ANALYZE bench_sweep_floor")
+        started = time.perf_counter()
+        cursor.execute(
+            f"""
+            UPDATE bench_sweep_floor t
+            SET state = CASE WHEN t2.window_closes_at <= %(now)s THEN 'closed'
+                             ELSE 'observing' END,
+                updated_at = %(now)s,
+                closed_at = CASE WHEN t2.window_closes_at <= %(now)s THEN %(now)s END,
+                outcome = CASE WHEN t2.window_closes_at > %(now)s THEN ''
+                               WHEN f.application_id IS NULL THEN 'silent'
+                               ELSE 'reached_out' END
+            FROM bench_sweep_floor t2
+            LEFT JOIN LATERAL (
+                SELECT c.application_id FROM {contacts} c
+                WHERE c.application_id = t2.application_id
+                  AND c.direction = 'inbound' AND NOT c.is_prompted AND NOT c.is_automated
+                  AND c.occurred_at >= t2.deadline_at AND c.occurred_at <= t2.window_closes_at
+                  AND NOT EXISTS (
+                      SELECT 1 FROM {tags} g WHERE g.contact_id = c.id AND g.tag = %(opt_out)s
+                  )
+                LIMIT 1
+            ) f ON true
+            WHERE t.id = t2.id
+            """,
+            {"now": now, "opt_out": QualityTag.OPT_OUT},
+        )
+        seconds = time.perf_counter() - started
+        cursor.execute(
+            "SELECT outcome, count(*) FROM bench_sweep_floor WHERE state = %s GROUP BY outcome",
+            ["closed"],
+        )
+        counts = dict(cursor.fetchall())
+        cursor.execute("DROP TABLE bench_sweep_floor")
+    return seconds, counts
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", required=True)
@@ -135,7 +192,7 @@ def main() -> int:
     import django
 
     django.setup()
-    from django.db.models import Q
+    from django.db.models import Count, Q
     from django.utils import timezone
 
     from followups.models import Contact
@@ -155,6 +212,7 @@ def main() -> int:
     )
     explain_claim = _explain(claim.query.sql_with_params())
     due_before = SilenceTest.objects.filter(due).count()
+    floor, floor_outcomes = floor_seconds(now)
     profiler = cProfile.Profile() if args.profile else None
     started = time.perf_counter()
     if profiler:
@@ -165,7 +223,17 @@ def main() -> int:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
     remaining = SilenceTest.objects.filter(due).count()
+    swept_outcomes = dict(
+        SilenceTest.objects.filter(closed_at=now)
+        .values_list("outcome")
+        .annotate(n=Count("pk"))
+        .values_list("outcome", "n")
+    )
     outcome = {
+        "floor_seconds": floor,
+        "floor_outcomes": floor_outcomes,
+        "outcomes": swept_outcomes,
+        "ratio": seconds / floor,
         "tests": due_before,
         "seconds": seconds,
         "started": result.started,

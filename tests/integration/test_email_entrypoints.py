@@ -19,6 +19,7 @@ from django.db import OperationalError, connection
 from django.urls import reverse
 from django.utils import timezone
 
+from candidates.models import StaleScore
 from followups import imap as imap_module
 from followups.imap import imap_poll
 from followups.models import (
@@ -31,6 +32,7 @@ from followups.models import (
 )
 from scoring import scores
 from scoring.scores import score_for, scores_recompute
+from scoring.tasks import drain_stale_scores
 from tests.emails import make_email
 from tests.factories import ApplicationFactory, CandidateFactory, SilenceTestFactory
 
@@ -424,6 +426,34 @@ def test_postmark_inbound_is_stored_and_a_replay_is_a_duplicate(client, webhooks
     assert contact.source == ContactSource.WEBHOOK
     assert contact.external_id == "pm-1@mail.example"
     assert "first 90 days" in contact.body_text
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_webhook_answers_before_the_score_refresh_which_the_minutely_drain_does(
+    client, webhooks_on
+):
+    # The provider waits for the answer: the refresh is left to the drain, but the mark is
+    # committed with the contact, so the score cannot stay stale past the next drain.
+    test = SilenceTestFactory(observing=True)
+    test.application.candidate.emails.update(address="dana.whitfield@example.com")
+    scores_recompute(application_ids=[test.application_id], now=timezone.now())
+    response = client.post(
+        _url("postmark"),
+        json.dumps(_postmark_payload()),
+        content_type="application/json",
+        **_basic_auth(),
+    )
+    assert response.status_code == 200
+    assert StaleScore.objects.filter(application_id=test.application_id).exists()
+    assert PersistenceScore.objects.filter(application=test.application).count() == 1
+
+    assert drain_stale_scores() == 1
+
+    assert not StaleScore.objects.exists()
+    stored = PersistenceScore.objects.get(application=test.application, is_current=True)
+    expected = score_for(test.application_id, now=timezone.now())
+    assert stored.score == expected.score
+    assert PersistenceScore.objects.filter(application=test.application).count() == 2
 
 
 def test_sendgrid_raw_inbound_is_stored(client, webhooks_on):

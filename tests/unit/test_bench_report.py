@@ -106,3 +106,19 @@ def test_runner_recognises_the_scale_dataset_by_the_seed_prefix():
     from devdata.scale import SCALE_PREFIX as seeded
 
     assert seeded == SCALE_PREFIX
+
+
+def test_the_runners_scale_shape_is_seed_scales_default():
+    from bench.common import SCALE_SHAPE, scale_seed_args
+    from devdata import scale
+
+    assert SCALE_SHAPE == {
+        "requisitions": scale.DEFAULT_REQUISITIONS,
+        "applications": scale.DEFAULT_APPLICATIONS,
+        "contacts": scale.DEFAULT_CONTACTS,
+    }
+    assert scale_seed_args(10) == [
+        "--requisitions=2000",
+        "--applications=200000",
+        "--contacts=10000000",
+    ]
