@@ -10,7 +10,9 @@ from pathlib import Path
 import jwt
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from followups.imports import call_import_create, call_import_run
 from followups.models import Channel, Contact, ContactSource, Direction, MatchStatus
 from tests.factories import ApplicationFactory, CandidatePhoneFactory
 
@@ -278,3 +280,41 @@ def test_dialpad_without_a_configured_secret_is_disabled(client, settings, candi
     response = _dialpad(client, _fixture("dialpad_hangup.json"))
     assert response.status_code == 503
     assert not Contact.objects.exists()
+
+
+# --- The CSV export of the same calls ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "post", "preset", "csv"),
+    [
+        (
+            "aircall_call_ended.json",
+            _aircall,
+            "aircall",
+            "ID,Started at,Direction,Raw digits,Number digits,Duration\n"
+            "812345678,1772441700,inbound,+1 650-253-0000,+1 415-555-0199,300\n",
+        ),
+        (
+            "dialpad_hangup.json",
+            _dialpad,
+            "dialpad",
+            "call_id,date_started,direction,external_number,internal_number\n"
+            "6342343299792896,1772442000000,outbound,+16502530000,+14155550199\n",
+        ),
+    ],
+)
+def test_a_call_delivered_by_webhook_and_then_imported_is_stored_once(
+    client, dialers_on, candidate_app, fixture, post, preset, csv
+):
+    post(client, _fixture(fixture))
+    batch = call_import_create(
+        uploaded_by=None,
+        filename="export.csv",
+        content=csv.encode(),
+        preset=preset,
+        default_region="US",
+        enqueue=False,
+    )
+    call_import_run(batch_id=batch.pk, now=timezone.now())
+    assert Contact.objects.count() == 1
