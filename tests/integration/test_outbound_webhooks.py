@@ -601,3 +601,40 @@ def test_a_chat_endpoint_needs_its_vendors_host_and_a_requisition(settings):
         requisition=requisition,
     )
     assert endpoint.events == [events.SILENCE_DIGEST_READY]
+
+
+def test_a_public_name_that_resolves_to_a_private_address_is_refused(
+    receiver, settings, monkeypatch
+):
+    """DNS rebinding: the name is checked by what it resolves to at send time, and the
+    connection goes to the address that was checked."""
+    _endpoint("https://hooks.ats.example/persist", [events.APPLICATION_STAGE_CHANGED])
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = False
+    monkeypatch.setattr(
+        "integrations.outbound.socket.getaddrinfo",
+        lambda *a, **k: [(2, 1, 6, "", ("169.254.169.254", 443))],
+    )
+    _move(ApplicationFactory(), StageKind.SCREEN)
+    assert services.deliveries_send() == (0, 1)
+    assert "private, loopback or reserved" in Delivery.objects.get().last_error
+
+
+def test_redirects_are_not_followed(receiver, monkeypatch):
+    _endpoint(receiver.url, [events.APPLICATION_STAGE_CHANGED])
+    redirected = []
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self):
+            redirected.append(self.path)
+            self.send_response(307)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    receiver.server.RequestHandlerClass = Redirect
+    _move(ApplicationFactory(), StageKind.SCREEN)
+    assert services.deliveries_send() == (0, 1)
+    assert redirected == ["/hooks/persist"]
+    assert "redirects are not followed" in Delivery.objects.get().last_error
