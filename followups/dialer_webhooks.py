@@ -56,7 +56,7 @@ from django.views.decorators.http import require_POST
 
 from followups.email_parsing import without_control_characters
 from followups.models import Channel, ContactSource, Direction
-from followups.phone import phone_contact_record
+from followups.phone import PhoneOutcome, call_voicemail_set, phone_contact_record
 from followups.services import FUTURE_TOLERANCE
 
 logger = logging.getLogger(__name__)
@@ -125,15 +125,15 @@ def _string(value, name: str, *, limit: int = 300) -> str:
     return without_control_characters(value).strip()[:limit]
 
 
-def _record(vendor: str, **fields) -> HttpResponse:
+def _record(vendor: str, **fields) -> tuple[HttpResponse, PhoneOutcome | None]:
     now = timezone.now()
     if fields["occurred_at"] > now + FUTURE_TOLERANCE:
         fields["occurred_at"] = now  # a dialer's clock ahead of ours: the call is happening now
     try:
         outcome = phone_contact_record(source=ContactSource.WEBHOOK, now=now, **fields)
     except ValidationError as exc:
-        return _bad_request(vendor, " ".join(exc.messages))
-    return JsonResponse({"status": outcome.status})
+        return _bad_request(vendor, " ".join(exc.messages)), None
+    return JsonResponse({"status": outcome.status}), outcome
 
 
 def _summary(*, label: str, direction: str, answered: bool, duration, reason: str, link: str):
@@ -229,7 +229,8 @@ def aircall_webhook(request):
         fields = _aircall_call(data)
     except Malformed as exc:
         return _bad_request("Aircall", str(exc))
-    return _record("Aircall", **fields)
+    response, _outcome = _record("Aircall", **fields)
+    return response
 
 
 # --- Dialpad --------------------------------------------------------------------------------
@@ -317,4 +318,10 @@ def dialpad_webhook(request):
         fields = _dialpad_call(event)
     except Malformed as exc:
         return _bad_request("Dialpad", str(exc))
-    return _record("Dialpad", **fields)
+    response, outcome = _record("Dialpad", **fields)
+    if state == "voicemail_uploaded" and outcome is not None and outcome.status == "duplicate":
+        # The hangup usually comes first and stored a missed call: the recording makes it the
+        # voicemail it was. Repeats change nothing (it is a voicemail by then).
+        link = _string(event.get("voicemail_link"), "voicemail_link", limit=500)
+        call_voicemail_set(contact_id=outcome.contact.pk, link=link, now=timezone.now())
+    return response

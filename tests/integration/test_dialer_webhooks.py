@@ -318,3 +318,16 @@ def test_a_call_delivered_by_webhook_and_then_imported_is_stored_once(
     )
     call_import_run(batch_id=batch.pk, now=timezone.now())
     assert Contact.objects.count() == 1
+
+
+def test_dialpad_voicemail_uploaded_after_the_hangup_makes_the_missed_call_a_voicemail(
+    client, dialers_on, candidate_app
+):
+    _dialpad(client, _fixture("dialpad_missed_hangup.json"))
+    assert Contact.objects.get().channel == Channel.PHONE
+    _dialpad(client, _fixture("dialpad_voicemail_uploaded.json"))
+    _dialpad(client, _fixture("dialpad_voicemail_uploaded.json"))  # a retry changes nothing
+    contact = Contact.objects.get()
+    assert contact.channel == Channel.VOICEMAIL
+    assert "https://dialpad.com/voicemail/6342343299792897" in contact.summary
+    assert contact.application_id == candidate_app.pk

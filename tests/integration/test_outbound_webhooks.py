@@ -16,6 +16,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_q.models import Schedule
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from candidates.services import application_move
@@ -23,6 +24,7 @@ from followups.models import Channel, Contact, ContactSource, Direction
 from followups.recording import contact_record
 from hiring import events
 from hiring.models import SilenceDigest, StageKind
+from hiring.schedules import TASK_FUNCS, WEBHOOK_SENDER
 from integrations import services, signing
 from integrations.models import Delivery, DeliveryState, Endpoint, EndpointKind
 from privacy.services import candidate_erase
@@ -638,3 +640,10 @@ def test_redirects_are_not_followed(receiver, monkeypatch):
     assert services.deliveries_send() == (0, 1)
     assert redirected == ["/hooks/persist"]
     assert "redirects are not followed" in Delivery.objects.get().last_error
+
+
+def test_the_minutely_sender_is_scheduled_and_allowed():
+    schedule = Schedule.objects.get(name=WEBHOOK_SENDER)
+    assert schedule.func == "integrations.tasks.send_webhooks"
+    assert schedule.func in TASK_FUNCS
+    assert schedule.minutes == 1
