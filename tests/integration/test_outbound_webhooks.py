@@ -8,13 +8,14 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from django_q.models import Schedule
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -647,3 +648,47 @@ def test_the_minutely_sender_is_scheduled_and_allowed():
     assert schedule.func == "integrations.tasks.send_webhooks"
     assert schedule.func in TASK_FUNCS
     assert schedule.minutes == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_concurrent_senders_deliver_each_event_once_and_in_order_per_application(receiver):
+    """Two senders on two connections at once (SKIP LOCKED, the earlier-pending rule), against a
+    slow receiver so that their requests overlap."""
+    _endpoint(receiver.url, [events.APPLICATION_STAGE_CHANGED])
+    applications = [ApplicationFactory() for _ in range(3)]
+    for application in applications:
+        for kind in (StageKind.SCREEN, StageKind.INTERVIEW, StageKind.SCREEN):
+            _move(application, kind)
+    expected = {}
+    for delivery in Delivery.objects.order_by("id"):
+        expected.setdefault(delivery.application_id, []).append(delivery.message_id)
+
+    original = receiver.server.RequestHandlerClass.do_POST
+
+    def slow(handler):
+        time.sleep(0.05)
+        original(handler)
+
+    receiver.server.RequestHandlerClass.do_POST = slow
+    errors = []
+    barrier = threading.Barrier(2)
+
+    def send():
+        try:
+            barrier.wait()
+            services.deliveries_send()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    received = [headers["webhook-id"] for headers, _body in receiver.received]
+    assert sorted(received) == sorted(i for ids in expected.values() for i in ids)  # each once
+    for ids in expected.values():
+        assert [i for i in received if i in ids] == ids
