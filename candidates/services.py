@@ -19,7 +19,7 @@ from candidates.models import (
     StageTransition,
 )
 from candidates.normalize import normalize_email, normalize_phone
-from hiring import policy
+from hiring import events, policy
 from hiring.models import TERMINAL_KINDS, Requisition, Stage, StageKind
 from hiring.services import silence_tests_cancel_open
 
@@ -199,6 +199,10 @@ def _stage_changed(
         )
     # A cancelled test changes the score.
     mark_scores_stale(application_id for application_id, _f, _t in moves)
+    # Outbound webhooks: an outbox row per subscribed endpoint, in this transaction.
+    events.events_emit(
+        event=events.APPLICATION_STAGE_CHANGED, ids=[t.pk for t in transitions], at=at
+    )
     return transitions
 
 

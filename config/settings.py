@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "privacy",
     # Fairness evidence: bias audit, validity, voluntary self-identification (docs/evidence.md).
     "evidence",
+    # Outbound webhooks and the Slack / Teams digest (docs/operations.md, "Integrations").
+    "integrations",
     # The REST API (/api/v1/, docs/api.md), above every app whose selectors and actions it calls.
     "rest_framework",
     "drf_spectacular",
@@ -373,6 +375,18 @@ CALLBACK_WINDOW_HOURS = env_int("CALLBACK_WINDOW_HOURS", 24)
 # PUBLIC_BASE_URL (e.g. https://persist.example.com) when behind a proxy.
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+
+# Dialer webhooks, refused (503) until their secret is set: Aircall's webhook token (sent in
+# the body of every event) and the secret of a Dialpad call-event subscription (events arrive
+# as JWTs signed HS256 with it).
+AIRCALL_WEBHOOK_TOKEN = os.environ.get("AIRCALL_WEBHOOK_TOKEN", "")
+DIALPAD_WEBHOOK_SECRET = os.environ.get("DIALPAD_WEBHOOK_SECRET", "")
+
+# Outbound webhooks (integrations app): each attempt's connect/read timeout, and whether an
+# endpoint may resolve to a private, loopback or reserved address (off: an admin-set URL must
+# not reach the internal network; on only for tests or an intranet receiver on purpose).
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False)
 
 # The capture mailbox polled every minute (leave IMAP_HOST empty to disable polling).
 IMAP_HOST = os.environ.get("IMAP_HOST", "")

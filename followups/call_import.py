@@ -54,11 +54,35 @@ UTC, so a time without an offset is read as UTC. Twilio logs a forwarded call as
 (the inbound call, and an ``outbound-dial`` leg to the agent's phone): the second one's
 candidate side is the agent's number, so it lands in the unmatched queue to be dismissed.
 
+``aircall``, ``dialpad``, ``ringcentral`` — the three dialers' call-log exports. Their
+candidate side does not depend on the direction where the export names it:
+
+* **Aircall** (call history export, or the Calls API written out as CSV): ``ID`` (also ``call
+  id``, ``call id (internal)``) — stored as ``aircall:<id>``, as the ``call.ended`` webhook
+  stores it, so a call both delivered and imported is recognised — ``Started at`` (also
+  ``date``; Unix seconds as the API writes them, or a date and time), ``Direction``, the
+  candidate's ``Raw digits`` (also ``external number``, ``contact number``), our line's
+  ``Number digits`` (also ``Aircall number``), ``Duration`` (seconds), ``Status`` / ``Call
+  type`` / ``Missed call reason`` (free text, kept in the summary), ``Comments``. Times without
+  an offset are UTC.
+* **Dialpad** (call log export / stats CSV): ``call_id`` (stored as ``dialpad:<id>``, as the
+  webhook stores it), ``date_started`` (milliseconds since the epoch, or a date and time),
+  ``direction``, ``external_number`` (the candidate), ``internal_number`` (ours),
+  ``categories`` or ``status`` (free text). The export's durations are not read (their unit
+  differs between exports): a Dialpad import has no duration. Times without an offset are UTC.
+* **RingCentral** (Admin Portal → Call Log → Download, CSV): ``Date`` and ``Time`` (or ``Start
+  Time``), ``Direction`` (``Inbound``/``Outbound``, or ``Incoming``/``Outgoing``), ``From``,
+  ``To``, ``Length`` or ``Duration`` (``h:mm:ss``), ``Result`` / ``Action Result``
+  (``Accepted``, ``Missed``, ``Voicemail``… free text), ``Session ID`` or ``Call ID`` when the
+  export has one. The portal writes local times: read in the uploader's zone unless a
+  ``timezone`` column says otherwise.
+
 Dates and times
 ---------------
 ISO 8601 (``2025-03-14T09:30:00+01:00``, ``2025-03-14 09:30``, a trailing ``Z``/``UTC``/
-``GMT``), RFC 2822 (``Fri, 14 Mar 2025 08:30:00 +0000``, as Twilio's API writes) and, for
-the ``date`` column, ``YYYY-MM-DD``, ``YYYY/MM/DD`` or ``DD.MM.YYYY``. Slashed day/month dates
+``GMT``), Unix time in seconds (10 digits) or milliseconds (13 digits), RFC 2822 (``Fri, 14 Mar
+2025 08:30:00 +0000``, as Twilio's API writes) and, for the ``date`` column,
+``YYYY-MM-DD``, ``YYYY/MM/DD`` or ``DD.MM.YYYY``. Slashed day/month dates
 (``03/04/2025``) are refused as ambiguous. Times may be ``14:05``, ``14:05:30`` or ``2:05 PM``.
 A time without an offset is read in the row's ``timezone``, else the preset's zone (UTC for
 Twilio), else the import's default zone (the uploader's own time zone); a local time skipped by
@@ -139,6 +163,8 @@ class Preset:
     statuses: dict[str, str] | None = None
     #: Zone of times without an offset; None = the import's default zone.
     time_zone: str | None = None
+    #: Prefix of the stored call id, the same as the vendor's webhook uses (``aircall:``).
+    id_prefix: str = ""
 
 
 _GENERIC_DIRECTIONS = {
@@ -224,6 +250,94 @@ PRESETS: dict[str, Preset] = {
         time_zone="UTC",
     ),
 }
+
+#: The dialers whose exports name the candidate's side directly (``external``) rather than
+#: by direction.
+_EXTERNAL_REQUIRED = ("candidate's number", (("external",),))
+
+PRESETS["aircall"] = Preset(
+    name="aircall",
+    label="Aircall call history",
+    description=(
+        "Aircall export: ID, Started at, Direction, Raw digits (the candidate), Number digits "
+        "(our line), Duration, Status / Missed call reason, Comments. Times are UTC."
+    ),
+    columns={
+        "call_id": ("id", "call id", "call id internal", "call_id"),
+        "datetime": ("started at", "started_at", "start time", "date", "datetime"),
+        "direction": ("direction", "call direction"),
+        "external": ("raw digits", "raw_digits", "external number", "contact number"),
+        "internal": ("number digits", "number_digits", "aircall number", "line number"),
+        "duration": ("duration", "duration seconds", "duration in call"),
+        "status": ("status", "call type", "missed call reason", "unanswered call reason"),
+        "notes": ("comments", "comment", "notes"),
+        "timezone": ("timezone", "time zone"),
+    },
+    required=(
+        ("ID", (("call_id",),)),
+        ("Started at", (("datetime",),)),
+        ("Direction", (("direction",),)),
+        _EXTERNAL_REQUIRED,
+    ),
+    directions=_GENERIC_DIRECTIONS,
+    time_zone="UTC",
+    id_prefix="aircall:",
+)
+PRESETS["dialpad"] = Preset(
+    name="dialpad",
+    label="Dialpad call log",
+    description=(
+        "Dialpad export: call_id, date_started, direction, external_number (the candidate), "
+        "internal_number (our line), categories. Times are UTC; durations are not read."
+    ),
+    columns={
+        "call_id": ("call_id", "call id"),
+        "datetime": ("date_started", "date started", "start time"),
+        "direction": ("direction",),
+        "external": ("external_number", "external number"),
+        "internal": ("internal_number", "internal number"),
+        "status": ("categories", "status", "state"),
+        "notes": ("notes",),
+        "timezone": ("timezone", "time zone"),
+    },
+    required=(
+        ("call_id", (("call_id",),)),
+        ("date_started", (("datetime",),)),
+        ("direction", (("direction",),)),
+        _EXTERNAL_REQUIRED,
+    ),
+    directions=_GENERIC_DIRECTIONS,
+    time_zone="UTC",
+    id_prefix="dialpad:",
+)
+PRESETS["ringcentral"] = Preset(
+    name="ringcentral",
+    label="RingCentral call log",
+    description=(
+        "RingCentral Admin Portal call log: Date and Time (or Start Time), Direction, From, To, "
+        "Length, Result; Session ID when present. Local times, in your time zone."
+    ),
+    columns={
+        "call_id": ("session id", "call id", "telephony session id", "id"),
+        "datetime": ("start time", "date time", "datetime"),
+        "date": ("date",),
+        "time": ("time",),
+        "direction": ("direction",),
+        "from": ("from", "from number", "phone number from"),
+        "to": ("to", "to number", "phone number to"),
+        "duration": ("length", "duration", "call length"),
+        "status": ("result", "action result", "call result"),
+        "notes": ("notes",),
+        "timezone": ("timezone", "time zone"),
+    },
+    required=(
+        ("Date and Time (or Start Time)", (("datetime",), ("date", "time"))),
+        ("Direction", (("direction",),)),
+        ("From", (("from",),)),
+        ("To", (("to",),)),
+    ),
+    directions=_GENERIC_DIRECTIONS,
+)
 
 PRESET_CHOICES = [(p.name, p.label) for p in PRESETS.values()]
 
@@ -479,6 +593,9 @@ def parse_row(
         return RowError(str(exc))
 
     side, other = ("from", "to") if direction == INBOUND else ("to", "from")
+    if "external" in columns.indexes:
+        # The export names the candidate's side itself (a dialer's "external number").
+        side, other = "external", "internal"
     raw_number = value(side)
     if not raw_number:
         return RowError(
@@ -491,6 +608,8 @@ def parse_row(
     team_number = value(other)
 
     call_id = value("call_id")
+    if call_id and preset.id_prefix:
+        call_id = preset.id_prefix + call_id
     if len(call_id) > MAX_EXTERNAL_ID:
         return RowError(f"The call id is longer than {MAX_EXTERNAL_ID} characters.")
     external_id = call_id or hash_id(
@@ -603,6 +722,12 @@ def parse_datetime(value: str, *, zone) -> datetime:
     unreadable = ValueError(
         f"Unreadable date/time {value!r} (use e.g. 2025-03-14 09:30 or 2025-03-14T09:30:00+01:00)."
     )
+    # Unix time as the dialers' APIs write it: 10 digits of seconds or 13 of milliseconds (no
+    # ISO date is all digits of those lengths).
+    epoch = re.fullmatch(r"(\d{10})(?:\.\d+)?|(\d{13})", text)
+    if epoch:
+        seconds = int(epoch.group(1)) if epoch.group(1) else int(epoch.group(2)) / 1000
+        return datetime.fromtimestamp(seconds, tz=UTC)
     try:
         parsed = datetime.fromisoformat(stripped)
     except ValueError:

@@ -168,3 +168,24 @@ def phone_contact_record(
             raise
         return PhoneOutcome("duplicate", existing)
     return PhoneOutcome("stored", contact)
+
+
+@transaction.atomic
+def call_voicemail_set(*, contact_id: int, link: str, now: datetime) -> bool:
+    """A stored inbound call turned out to have left a voicemail (a dialer reports the
+    recording after the call's end): it moves to the voicemail channel, with the link, through
+    the recording action. False when it is not an inbound phone call (already a voicemail, or
+    an outbound call)."""
+    contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
+    if contact is None or (contact.channel, contact.direction) != (
+        Channel.PHONE,
+        Direction.INBOUND,
+    ):
+        return False
+    contact.channel = Channel.VOICEMAIL
+    summary = "Voicemail left."
+    if link:
+        summary += f" Recording: {link}"
+    contact.summary = summary.replace("\x00", "")
+    contact_record(contact=contact, now=now)
+    return True

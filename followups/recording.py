@@ -14,6 +14,7 @@ set-based. Each applies, in the caller's transaction:
   made after the deadline, contaminates the test (the first such contact wins). Whether to
   *ask* before logging one by hand is the manual log's business (``WouldContaminate``).
 * **Scores**: the application's score is marked stale (``candidates.freshness``).
+* **Webhooks**: a ``contact.recorded`` event (``hiring.events``) for the outbound webhooks.
 """
 
 from collections.abc import Iterable, Sequence
@@ -22,6 +23,7 @@ from datetime import datetime
 from candidates.freshness import mark_scores_stale
 from followups import routing, rules
 from followups.models import Channel, Contact, Direction
+from hiring import events
 from hiring.models import SilenceTest, SilenceTestState
 from hiring.services import silence_test_contaminate
 
@@ -81,6 +83,7 @@ def contact_record(
     routing.queue_for(contact, queue_requisitions)
     _contaminate([contact], now=now)
     mark_scores_stale([contact.application_id], drain=drain_scores)
+    events.events_emit(event=events.CONTACT_RECORDED, ids=[contact.pk], at=now)
     return contact
 
 
@@ -111,4 +114,5 @@ def contacts_record_bulk(
         Contact.objects.filter(pk__in=maybe).filter(rules.callback_q()).update(is_prompted=True)
     _contaminate(created, now=now)
     mark_scores_stale(c.application_id for c in created)
+    events.events_emit(event=events.CONTACT_RECORDED, ids=[c.pk for c in created], at=now)
     return created

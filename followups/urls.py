@@ -1,6 +1,7 @@
 from django.urls import path
 
 from followups import import_views, views
+from followups.dialer_webhooks import aircall_webhook, dialpad_webhook
 from followups.twilio_webhooks import twilio_sms_webhook, twilio_voice_status_webhook
 from followups.webhooks import inbound_email_webhook
 
@@ -21,6 +22,8 @@ urlpatterns = [
         twilio_voice_status_webhook,
         name="twilio_voice_status_webhook",
     ),
+    path("webhooks/aircall/", aircall_webhook, name="aircall_webhook"),
+    path("webhooks/dialpad/", dialpad_webhook, name="dialpad_webhook"),
     path("imports/calls/", import_views.call_import_upload, name="call_import_upload"),
     path("imports/calls/<int:pk>/", import_views.call_import_detail, name="call_import_detail"),
     path(

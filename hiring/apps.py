@@ -20,6 +20,8 @@ ADMIN_GROUP_PERMISSIONS = {
     # Post-hire outcomes, and the one permission on self-identification: seeing the aggregates
     # (evidence.view_bias_audit); individual answers have no permission to grant.
     "evidence": ALL,
+    # Outbound webhook endpoints and their delivery log (the log is read-only whatever this says).
+    "integrations": ALL,
     # Accounts: the user admin refuses superuser, staff and Admins accounts to non-superusers
     # (accounts.roles.can_manage_account).
     "auth.user": ALL,

@@ -23,6 +23,7 @@ TASK_FUNCS = frozenset(
         "scoring.tasks.rescore_all",
         "privacy.tasks.apply_retention_policy",
         "evidence.tasks.send_self_id_invite",
+        "integrations.tasks.send_webhooks",
     }
 )
 #: Task paths before the apps were layered (issue #14): existing schedules are renamed.
@@ -39,6 +40,7 @@ IMAP_POLLER = "imap-poller"
 PROMISE_SWEEPER = "promise-sweeper"
 RETENTION_POLICY = "retention-policy"
 STALE_SCORES = "stale-scores-drain"
+WEBHOOK_SENDER = "webhook-sender"
 
 SCHEDULES = {
     SILENCE_SWEEPER: {
@@ -65,6 +67,14 @@ SCHEDULES = {
     # process died after its COMMIT) or was handed to the queue (``candidates.freshness``).
     STALE_SCORES: {
         "func": "scoring.tasks.drain_stale_scores",
+        "schedule_type": "I",
+        "minutes": 1,
+        "repeats": -1,
+    },
+    # Sends the outbound webhooks whose after-commit send never ran, and the retries that are
+    # due (integrations.services.deliveries_send); a no-op without endpoints.
+    WEBHOOK_SENDER: {
+        "func": "integrations.tasks.send_webhooks",
         "schedule_type": "I",
         "minutes": 1,
         "repeats": -1,

@@ -37,6 +37,7 @@ from followups.models import (
     RankOverride,
     ScoringWeights,
 )
+from hiring import events
 from hiring.calendars import CompanyCalendar, business_calendar
 from hiring.closures import company_calendar
 from hiring.models import SilenceTest, SilenceTestState
@@ -356,6 +357,15 @@ def _scores_write_batch(
         weights_id=weights_id,
         now=now,
     )
+    # ``score.changed`` only when the number or the outcome moved: a new weights version or a
+    # reworded line stores a history row but is no news to a subscriber.
+    moved = [
+        application_id
+        for application_id, _test_id, result, _lines in new
+        if (old := current.get(application_id)) is None
+        or (old.score, old.outcome) != (result.score, result.outcome)
+    ]
+    events.events_emit(event=events.SCORE_CHANGED, ids=moved, at=now)
     return len(new)
 
 

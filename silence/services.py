@@ -29,6 +29,7 @@ from candidates.freshness import mark_scores_stale
 from candidates.models import Application
 from candidates.services import applications_auto_reject
 from followups.rules import window_follow_ups
+from hiring import events
 from hiring import policy as hiring_policy
 from hiring.models import (
     OPEN_SILENCE_STATES,
@@ -209,6 +210,8 @@ def _digests_release(now: datetime) -> list[int]:
             SilenceDigest.objects.filter(id__in=ready).update(queued_at=now)
             for digest_id in ready:
                 _enqueue_digest(digest_id)
+            # The Slack / Teams copy of each digest, for requisitions that have a chat webhook.
+            events.events_emit(event=events.SILENCE_DIGEST_READY, ids=ready, at=now)
     return ready
 
 
@@ -279,6 +282,11 @@ def _advance_batch(
     # Marked in the batch's transaction: a worker killed at its COMMIT leaves the marks, which
     # the minutely drain recomputes (a reliability drill kills it there).
     mark_scores_stale(application_id for _test_id, application_id in closing)
+    # Outbound webhooks: written in the batch's transaction like the marks, so a closed test
+    # is never without its event.
+    events.events_emit(
+        event=events.SILENCE_TEST_CLOSED, ids=[test_id for test_id, _a in closing], at=now
+    )
 
 
 def silence_tests_sweep(*, now: datetime, batch_size: int = SWEEP_BATCH_SIZE) -> SweepResult:

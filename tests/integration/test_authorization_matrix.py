@@ -36,6 +36,8 @@ SIGNED_WEBHOOKS = {
     "followups:inbound_email_webhook",
     "followups:twilio_sms_webhook",
     "followups:twilio_voice_status_webhook",
+    "followups:aircall_webhook",
+    "followups:dialpad_webhook",
 }
 OK = {200, 302, 405, 422}
 NOT_FOUND = {404}
@@ -408,6 +410,8 @@ def test_hiring_manager_on_another_teams_object(client, world, name):
 @pytest.mark.parametrize("name", sorted(SIGNED_WEBHOOKS))
 def test_webhooks_refuse_unsigned_posts(client, world, name, settings):
     settings.TWILIO_AUTH_TOKEN = "token"
+    settings.AIRCALL_WEBHOOK_TOKEN = "aircall-token"
+    settings.DIALPAD_WEBHOOK_SECRET = "dialpad-secret"
     settings.ANYMAIL = {"WEBHOOK_SECRET": "a:b", "MAILGUN_WEBHOOK_SIGNING_KEY": "k"}
     kwargs = {"esp": "postmark"} if name == "followups:inbound_email_webhook" else {}
     response = client.post(reverse(name, kwargs=kwargs), {"From": "+14155550100"})

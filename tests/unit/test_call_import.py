@@ -322,3 +322,80 @@ def test_header_from_the_first_bytes_only():
     assert read_header(content[:cut]) == ["Datum", "Richtung", "Von", "An", "Notiz"]
     assert read_header(content) == ["Datum", "Richtung", "Von", "An", "Notiz über"]
     assert read_header("a,b,Café\n".encode("cp1252")) == ["a", "b", "Café"]
+
+
+# --- Dialer presets: Aircall, Dialpad, RingCentral -------------------------------------------
+
+
+def test_aircall_export_reads_the_external_number_whatever_the_direction():
+    inbound, outbound = parse(
+        "ID,Started at,Direction,Raw digits,Number digits,Duration,Missed call reason,Comments\n"
+        "812345678,1772441700,inbound,+1 650-253-0000,+1 415-555-0199,300,,Keen\n"
+        "812345690,2026-03-02 10:00:00,outbound,+1 650-253-0000,+1 415-555-0199,0,,\n",
+        "aircall",
+        tz="Europe/Berlin",
+    )
+    # Stored under the id the call.ended webhook uses: a call delivered and imported is one.
+    assert inbound.external_id == "aircall:812345678"
+    assert inbound.phone_number == outbound.phone_number == "+16502530000"
+    assert inbound.occurred_at == dt.datetime(2026, 3, 2, 8, 55, tzinfo=UTC)  # Unix seconds
+    # Aircall writes UTC, whatever the uploader's zone.
+    assert outbound.occurred_at == dt.datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    assert (inbound.direction, outbound.direction) == (INBOUND, OUTBOUND)
+    assert inbound.duration_seconds == 300
+    assert inbound.summary == "Keen"
+
+
+def test_aircall_missed_and_voicemail_rows_keep_their_status_in_the_summary():
+    (missed,) = parse(
+        "ID,Started at,Direction,Raw digits,Number digits,Duration,Status\n"
+        "9,1772441700,inbound,+16502530000,+14155550199,,voicemail\n",
+        "aircall",
+    )
+    assert missed.summary == "voicemail"
+    assert missed.duration_seconds is None
+
+
+def test_dialpad_export_uses_milliseconds_and_the_external_number():
+    (call,) = parse(
+        "call_id,date_started,direction,external_number,internal_number,categories\n"
+        "6342343299792896,1772442000000,outbound,+16502530000,+14155550199,outbound\n",
+        "dialpad",
+    )
+    assert call.external_id == "dialpad:6342343299792896"
+    assert call.occurred_at == dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    assert call.phone_number == "+16502530000"
+    assert call.team_number == "+14155550199"
+    assert call.duration_seconds is None
+
+
+def test_ringcentral_export_reads_local_date_time_and_length():
+    inbound, outbound = parse(
+        "Type,Phone Number From,Phone Number To,Name,Date,Time,Action,Result,Length,Direction\n"
+        "Voice,(650) 253-0000,(415) 555-0199,,2025-03-14,9:30 AM,Phone Call,Missed,0:00:00,"
+        "Inbound\n"
+        "Voice,(415) 555-0199,(650) 253-0000,,2025-03-14,10:00 AM,Phone Call,Call connected,"
+        "0:02:05,Outbound\n",
+        "ringcentral",
+        tz="America/New_York",
+    )
+    assert inbound.occurred_at == dt.datetime(2025, 3, 14, 9, 30, tzinfo=NEW_YORK)
+    assert inbound.phone_number == outbound.phone_number == "+16502530000"
+    assert inbound.summary == "Missed"
+    assert outbound.duration_seconds == 125
+    # No call id in this export: the hashed key makes a re-import recognisable.
+    assert outbound.external_id.startswith(HASH_ID_PREFIX)
+
+
+@pytest.mark.parametrize(
+    ("preset", "header"),
+    [
+        ("aircall", "ID,Started at,Direction,Number digits"),
+        ("dialpad", "call_id,date_started,direction,internal_number"),
+        ("ringcentral", "Date,Time,From,To"),
+    ],
+)
+def test_dialer_presets_name_the_missing_column(preset, header):
+    table = read_csv((header + "\n" + ",".join("x" * len(header.split(","))) + "\n").encode())
+    with pytest.raises(MissingColumns):
+        resolve_columns(table.header, PRESETS[preset])

@@ -1,4 +1,5 @@
-"""`manage.py import_calls FILE --preset generic|twilio --region US`: import a call-log CSV now.
+"""`manage.py import_calls FILE --preset NAME --region US`: import a call-log CSV now (presets:
+generic, twilio, aircall, dialpad, ringcentral).
 
 Runs the same import as the upload page, synchronously: prints the counts and the rows that
 could not be imported. Exit status 1 when the file cannot be read or lacks the preset's
