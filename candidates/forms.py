@@ -79,13 +79,14 @@ class ApplicationCreateForm(forms.Form):
 
 
 class MoveStageForm(forms.Form):
+    # No stage preselected: one click on Move must never move anyone (issue #15, defect 2).
     to_stage = forms.ModelChoiceField(
-        queryset=Stage.objects.none(), label="Move to", empty_label=None
+        queryset=Stage.objects.none(), label="Move to", empty_label="Choose a stage…"
     )
     reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Required when rejecting, withdrawing, hiring or reopening.",
+        help_text="Required when moving back, rejecting, withdrawing, hiring or reopening.",
     )
 
     def __init__(self, *args, application, **kwargs):
@@ -95,7 +96,13 @@ class MoveStageForm(forms.Form):
             .exclude(pk=application.stage_id)
             .order_by("order")
         )
-        self.fields["to_stage"].label_from_instance = lambda stage: stage.name
+        current = application.stage
+        # The rule itself is the service's (stage_change_check); the label only says so.
+        self.fields["to_stage"].label_from_instance = lambda stage: (
+            f"{stage.name} (back: needs a reason)"
+            if policy.is_move_back(current, stage)
+            else stage.name
+        )
 
 
 class InterviewRoundForm(forms.Form):

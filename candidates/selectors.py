@@ -1,6 +1,6 @@
 from collections.abc import Callable
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
 
 from candidates.models import Application, Candidate, InterviewRound, Scorecard, StageTransition
@@ -95,3 +95,26 @@ def candidate_for_new_application(user, *, emails) -> Candidate | None:
             "them before adding an application."
         )
     return Candidate.objects.get(pk=matches[0]) if matches else None
+
+
+def stage_usage_counts(stage_ids) -> dict[int, int]:
+    """Per stage, the applications in it now or moved into it (history), two grouped queries:
+    the larger of the two, since an application in a stage normally has history into it."""
+    counts: dict[int, int] = {}
+    current = (
+        Application.objects.filter(stage_id__in=stage_ids)
+        .order_by()
+        .values("stage_id")
+        .annotate(n=Count("pk"))
+        .values_list("stage_id", "n")
+    )
+    history = (
+        StageTransition.objects.filter(to_stage_id__in=stage_ids)
+        .order_by()
+        .values("to_stage_id")
+        .annotate(n=Count("application_id", distinct=True))
+        .values_list("to_stage_id", "n")
+    )
+    for stage_id, n in [*current, *history]:
+        counts[stage_id] = max(counts.get(stage_id, 0), n)
+    return counts

@@ -164,6 +164,11 @@ def stage_change_check(
                 f"Moving to “{to_stage.name}” needs a reason (it is kept in the history).",
                 code="reason_required",
             )
+        if policy.is_move_back(from_stage, to_stage) and not reason:
+            raise ValidationError(
+                f"Moving back to “{to_stage.name}” needs a reason (it is kept in the history).",
+                code="reason_required",
+            )
     if actor is not None:
         policy.require_stage(actor, requisition, to_stage)
     # Where GDPR Art. 22 applies, a rejection records the human who decided.

@@ -1,11 +1,11 @@
-"""The numbers behind a requisition's charts, in a constant number of queries (three)."""
+"""The numbers behind a requisition's charts, in a constant number of queries (four)."""
 
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Q, Subquery, When
+from django.db.models.functions import Greatest, TruncWeek
 
 from candidates.models import Application, StageTransition
 from followups.models import PersistenceScore
@@ -24,7 +24,7 @@ FUNNEL_EXCLUDED_KINDS = (StageKind.REJECTED, StageKind.WITHDRAWN)
 
 @dataclass(frozen=True)
 class RequisitionInsights:
-    funnel: list[tuple[str, int]]  # (stage name, applications that ever reached it)
+    funnel: list[tuple[str, int]]  # (stage name, applications that reached it or beyond)
     scores: list[int]  # current scores of applications with a closed silence test
     latency_hours: list[float]  # first follow-up after the deadline, in hours
     outcomes_by_week: list[tuple[date, int, int]]  # (ISO week's Monday, reached out, silent)
@@ -39,26 +39,49 @@ def requisition_insights(*, requisition: Requisition) -> RequisitionInsights:
 
 
 def _funnel(requisition: Requisition) -> list[tuple[str, int]]:
-    """Per stage in pipeline order: applications that are in it now or ever moved into it."""
-    passed_through = StageTransition.objects.filter(
-        application=OuterRef("pk"), to_stage=OuterRef(OuterRef("pk"))
-    )
-    reached = (
-        Application.objects.filter(requisition=requisition)
-        .filter(Q(stage=OuterRef("pk")) | Exists(passed_through))
-        .order_by()
-        .values("requisition")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    stages = (
+    """Per stage in today's pipeline order: applications that reached it or a later stage.
+
+    Each application counts up to the furthest stage (by identity, in today's order) that it is
+    in or ever moved into: one that skipped a stage, was created further on, or went through
+    two stages whose order was later swapped still passed the earlier ones. A stage therefore
+    never counts more than the one before it, and no conversion exceeds 100 % (issue #15,
+    defect 5). Rejected and Withdrawn are exits, not steps, and are left out. Two queries."""
+    stages = list(
         Stage.objects.filter(pipeline_id=requisition.pipeline_id)
         .exclude(kind__in=FUNNEL_EXCLUDED_KINDS)
-        .annotate(reached=Coalesce(Subquery(reached, output_field=IntegerField()), Value(0)))
         .order_by("order")
-        .values_list("name", "reached")
+        .values_list("pk", "name", "order")
     )
-    return list(stages)
+    funnel_stage_ids = [pk for pk, _name, _order in stages]
+    furthest_in_history = (
+        StageTransition.objects.filter(application=OuterRef("pk"), to_stage_id__in=funnel_stage_ids)
+        .order_by()
+        .values("application")
+        .annotate(furthest=Max("to_stage__order"))
+        .values("furthest")
+    )
+    current = Case(
+        When(stage_id__in=funnel_stage_ids, then=F("stage__order")),
+        default=None,
+        output_field=IntegerField(),
+    )
+    furthest_counts = (
+        Application.objects.filter(requisition=requisition)
+        # GREATEST skips NULLs in PostgreSQL: either side alone is enough.
+        .annotate(
+            furthest=Greatest(Subquery(furthest_in_history, output_field=IntegerField()), current)
+        )
+        .filter(furthest__isnull=False)
+        .order_by()
+        .values("furthest")
+        .annotate(n=Count("pk"))
+        .values_list("furthest", "n")
+    )
+    furthest_counts = list(furthest_counts)
+    return [
+        (name, sum(n for furthest, n in furthest_counts if furthest >= order))
+        for _pk, name, order in stages
+    ]
 
 
 def _scores_and_latency(requisition: Requisition) -> dict:

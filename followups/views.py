@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from candidates.selectors import application_for_page
 from candidates.views import render_application_page
@@ -43,45 +43,56 @@ def application_page_section(request, application, bound: dict) -> dict:
     }
 
 
+def _contact_log_submit(request, application, form: ContactLogForm):
+    """Log the contact of a bound form, for the application page and the quick log alike.
+    Returns ``(logged, form, warning)``: a warning comes with the confirm form when the contact
+    would contaminate a running silence test; otherwise an unlogged form carries its errors."""
+    if not form.is_valid():
+        return False, form, None
+    data = form.cleaned_data
+    try:
+        quality.contact_log_with_details(
+            application=application,
+            channel=data["channel"],
+            direction=data["direction"],
+            occurred_at=data["occurred_at"],
+            summary=data["summary"],
+            logged_by=request.user,
+            now=timezone.now(),
+            duration_seconds=data["duration"],
+            tags=data["tags"],
+            promise=data["promise"],
+            promise_due=data["promise_due"],
+            confirm_contamination=data["confirm_contamination"],
+        )
+    except services.WouldContaminate as exc:
+        # Ask once more: the same form comes back with the warning and a confirm button.
+        form = ContactLogForm({**request.POST.dict(), "confirm_contamination": "true"})
+        form.is_valid()
+        return False, form, exc.messages[0]
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return False, form, None
+    messages.success(
+        request,
+        f"{Channel(data['channel']).label} with {application.candidate.full_name} logged.",
+    )
+    return True, form, None
+
+
 @require_POST
 def contact_log(request, application_pk: int):
     application = application_for_page(user=request.user, pk=application_pk)
-    form = ContactLogForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            quality.contact_log_with_details(
-                application=application,
-                channel=data["channel"],
-                direction=data["direction"],
-                occurred_at=data["occurred_at"],
-                summary=data["summary"],
-                logged_by=request.user,
-                now=timezone.now(),
-                duration_seconds=data["duration"],
-                tags=data["tags"],
-                promise=data["promise"],
-                promise_due=data["promise_due"],
-                confirm_contamination=data["confirm_contamination"],
-            )
-        except services.WouldContaminate as exc:
-            # Ask once more: the same form comes back with the warning and a confirm button.
-            form = ContactLogForm({**request.POST.dict(), "confirm_contamination": "true"})
-            form.is_valid()
-            return render_application_page(
-                request, application, contact_form=form, contact_warning=exc.messages[0]
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(
-                request,
-                f"{Channel(data['channel']).label} with {application.candidate.full_name} logged.",
-            )
-            next_url = request.POST.get("next", "")
-            if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-                return redirect(next_url)
-            return redirect("candidates:application_detail", pk=application.pk)
+    logged, form, warning = _contact_log_submit(request, application, ContactLogForm(request.POST))
+    if logged:
+        next_url = request.POST.get("next", "")
+        if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            return redirect(next_url)
+        return redirect("candidates:application_detail", pk=application.pk)
+    if warning:
+        return render_application_page(
+            request, application, contact_form=form, contact_warning=warning
+        )
     return render_application_page(request, application, contact_form=form, status=422)
 
 
@@ -130,25 +141,42 @@ def _require_recruiter_or_admin(user) -> None:
         raise PermissionDenied("The unmatched queue is for recruiters and admins.")
 
 
+@require_http_methods(["GET", "POST"])
 def quick_log(request):
-    """Log a contact fast: find the candidate as you type, then the form for that application."""
-    application, form = None, None
+    """Log a contact fast: find the candidate as you type, then the form for that application.
+
+    The form posts back here, so a mistake comes back on this page with the user's input (not
+    on the application page at another URL), and a logged contact returns to the search."""
+    application, form, warning, status = None, None, None, 200
     if request.GET.get("application", "").isdigit():
         application = application_for_page(user=request.user, pk=request.GET["application"])
-        form = ContactLogForm()
-        # Keyboard flow: the form opens with the focus on its first field.
-        form.fields["channel"].widget.attrs["autofocus"] = True
+        if request.method == "POST":
+            logged, form, warning = _contact_log_submit(
+                request, application, ContactLogForm(request.POST)
+            )
+            if logged:
+                return redirect("followups:quick_log")
+            status = 200 if warning else 422
+        else:
+            form = ContactLogForm()
+        # Keyboard flow: phone call and "from the candidate" are preset and the time is now, so
+        # the focus starts on the duration: type it, press Enter, the call is logged.
+        form.fields["duration"].widget.attrs["autofocus"] = True
+    elif request.method == "POST":
+        return redirect("followups:quick_log")
     return render(
         request,
         "followups/quick_log.html",
         {
             "application": application,
             "form": form,
+            "contact_warning": warning,
             "query": request.GET.get("q", ""),
             "results": selectors.applications_matching(
                 user=request.user, query=request.GET.get("q", "")
             ),
         },
+        status=status,
     )
 
 

@@ -34,6 +34,7 @@ from hiring.models import (
     UserProfile,
 )
 from hiring.schedules import TASK_FUNCS, schedule_check, task_func_check
+from hiring.selectors import stage_reorder_warning, stages_in_use
 from hiring.validators import supported_countries
 from hiring.wording import day_and_time, spoken_zone, window_end
 
@@ -59,6 +60,24 @@ class PipelineAdmin(admin.ModelAdmin):
     @admin.display(description="Stages", ordering="_stage_count")
     def stage_count(self, obj):
         return obj._stage_count
+
+    def save_formset(self, request, form, formset, change):
+        reordered = [
+            f.instance
+            for f in formset.initial_forms
+            if "order" in f.changed_data and not f.cleaned_data.get("DELETE")
+        ]
+        super().save_formset(request, form, formset, change)
+        if formset.model is Stage:
+            _warn_reordered(request, reordered)
+
+
+def _warn_reordered(request, stages) -> None:
+    """Reordering stages in use rewrites how history reads (issue #15, defect 5): say so."""
+    usage = stages_in_use([stage.pk for stage in stages])
+    for stage in stages:
+        if usage.get(stage.pk):
+            messages.warning(request, stage_reorder_warning(stage.name, usage[stage.pk]))
 
 
 @admin.register(Stage)
@@ -88,6 +107,19 @@ class StageAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        used = stages_in_use([obj.pk]).get(obj.pk) if obj is not None else None
+        if used and "order" in form.base_fields:
+            # Said before saving, next to the field: the form class is built per request.
+            form.base_fields["order"].help_text = stage_reorder_warning(obj.name, used)
+        return form
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "order" in form.changed_data:
+            _warn_reordered(request, [obj])
 
 
 class RequisitionAdminForm(forms.ModelForm):

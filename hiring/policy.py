@@ -10,9 +10,10 @@ its own objects, so that the layers stay one-way (``[tool.importlinter]`` in pyp
 * **Requisitions**: admins all; others those they manage or are assigned to —
   ``Requisition.objects.visible_to(user)`` (``hiring.models``).
 * **Stages** (here): offers and hires are the requisition's hiring manager's (or an admin's)
-  decision; every other stage is open to the team. The rule holds on every path that sets a
-  stage: creating an application, moving it (one by one or the sweeper's auto-reject), and the
-  admin — all go through ``candidates.services``.
+  decision; every other stage is open to the team. A move back to an earlier stage needs a
+  reason (``is_move_back``), like a rejection or a reopening. The rule holds on every path that
+  sets a stage: creating an application, moving it (one by one or the sweeper's
+  auto-reject), and the admin — all go through ``candidates.services``.
 * **Applications**: those on a visible requisition — ``Application.objects.visible_to(user)``.
   Everything about an application — stage history, rounds and scorecards, contacts with their
   raw emails and attachments, promises, scores, silence tests — is seen only through it.
@@ -38,7 +39,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 
 from accounts.roles import is_active_user, is_admin
-from hiring.models import DECISION_KINDS, Requisition, Stage, StageKind
+from hiring.models import DECISION_KINDS, TERMINAL_KINDS, Requisition, Stage, StageKind
 
 
 def _decides(user, requisition: Requisition) -> bool:
@@ -56,6 +57,18 @@ def stages_settable(user, requisition: Requisition) -> QuerySet:
     """The requisition's stages ``user`` may put an application in (``may_set_stage`` as SQL)."""
     stages = Stage.objects.filter(pipeline_id=requisition.pipeline_id)
     return stages if _decides(user, requisition) else stages.exclude(kind__in=DECISION_KINDS)
+
+
+def is_move_back(from_stage: Stage, to_stage: Stage) -> bool:
+    """Whether moving from ``from_stage`` to ``to_stage`` goes back in the pipeline (between
+    open stages: leaving or reopening a terminal one has rules of its own). A move back undoes
+    progress, e.g. sends a candidate whose silence test is running back to Applied, so it
+    needs a reason in the history."""
+    return (
+        from_stage.kind not in TERMINAL_KINDS
+        and to_stage.kind not in TERMINAL_KINDS
+        and to_stage.order < from_stage.order
+    )
 
 
 def require_stage(user, requisition: Requisition, stage: Stage) -> None:

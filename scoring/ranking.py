@@ -182,3 +182,9 @@ def filter_ranking(rows: list[RankedRow], filters: RankingFilters, *, requisitio
             continue
         kept.append(row)
     return sorted(kept, key=SORT_KEYS.get(filters.sort, SORT_KEYS["rank"]))
+
+
+def ranking_filtered(requisition, filters: RankingFilters) -> list[RankedRow]:
+    """The ranking as its page shows it, filters and sort applied: the page and its CSV
+    download both read it, so the file holds what the user sees."""
+    return filter_ranking(requisition_ranking(requisition), filters, requisition=requisition)

@@ -18,8 +18,7 @@ from scoring import policy, scores
 from scoring.ranking import (
     RANKING_PAGE_SIZE,
     RankingFilters,
-    filter_ranking,
-    requisition_ranking,
+    ranking_filtered,
 )
 from scoring.ranking_cache import filter_form_html, ranking_rows_html
 from scoring.rules import Weights
@@ -96,16 +95,14 @@ def ranking(request, pk: int):
     can_override = policy.may_override_rank(request.user, requisition)
 
     def rows_context() -> dict:
-        rows = filter_ranking(requisition_ranking(requisition), filters, requisition=requisition)
+        rows = ranking_filtered(requisition, filters)
         page = Paginator(rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
-        query = request.GET.copy()
-        query.pop("page", None)
         return {
             "requisition": requisition,
             "rows": page.object_list,
             "page": page,
             "filters": filters,
-            "query": query.urlencode(),
+            "query": _without_page(request.GET),
             "can_override": can_override,
         }
 
@@ -125,6 +122,8 @@ def ranking(request, pk: int):
             "form_html": filter_form_html(form, query=request.META.get("QUERY_STRING", "")),
             "filters": filters,
             "rows_html": rows_html,
+            # The download carries the page's filters and sort (not its page number).
+            "csv_query": _without_page(request.GET),
         },
     )
 
@@ -144,13 +143,21 @@ CSV_COLUMNS = (
 )
 
 
+def _without_page(query) -> str:
+    query = query.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 def ranking_csv(request, pk: int):
+    """Every row the ranking page shows with the same filters and sort (all pages)."""
     requisition = _requisition(request, pk)
+    filters = RankingFilterForm(request.GET or None, requisition=requisition).filters()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="ranking-{requisition.pk}.csv"'
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
-    for row in requisition_ranking(requisition):
+    for row in ranking_filtered(requisition, filters):
         app = row.application
         writer.writerow(
             [

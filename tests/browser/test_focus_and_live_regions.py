@@ -99,7 +99,7 @@ def test_a_refused_stage_move_focuses_the_error_summary_that_links_to_the_field(
     reason = page.locator("#stage-panel textarea")
     described_by = reason.get_attribute("aria-describedby")
     assert described_by == "id_reason_helptext"
-    expect(page.locator(f"#{described_by}")).to_contain_text("Required when rejecting")
+    expect(page.locator(f"#{described_by}")).to_contain_text("Required when moving back, rejecting")
 
 
 def test_a_refused_form_puts_the_focus_on_its_error_summary_and_its_links_reach_the_fields(

@@ -99,3 +99,32 @@ def test_manager_expands_a_breakdown_and_downloads_the_ranking_csv(live_server, 
     assert scores[0] > scores[1] > scores[2] == 0
     assert "Reached out unprompted after the deadline" in records[0]["breakdown"]
     assert "silent" in records[2]["breakdown"]
+
+
+def test_downloaded_csv_has_the_rows_of_the_filtered_and_sorted_page(live_server, log_in):
+    manager = UserFactory(hiring_manager=True)
+    requisition = RequisitionFactory(hiring_manager=manager)
+    tests = [
+        _closed_test(requisition, "Abe", "Quiet"),
+        _closed_test(requisition, "Zoe", "Ringwald", Channel.PHONE),
+        _closed_test(requisition, "Mona", "Inbox", Channel.EMAIL),
+    ]
+    now = timezone.now()
+    silence_tests_sweep(now=now)
+    scores_recompute(application_ids=[t.application_id for t in tests], now=now)
+
+    page = log_in(manager, form=False)
+    page.goto(f"{live_server.url}/requisitions/{requisition.pk}/ranking/")
+    page.locator("form.filters select[name=outcome]").select_option("reached_out")
+    page.locator("form.filters select[name=sort]").select_option("name")
+    page.get_by_role("button", name="Apply").click()
+    names = page.locator("table.ranking tbody tr:not(.group-row) td:nth-child(2) a")
+    expect(names).to_have_text(["Mona Inbox", "Zoe Ringwald"])
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download CSV").click()
+    with open(download_info.value.path(), encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    # What the page shows, in its order: the silent candidate is filtered out, names sorted.
+    assert [row["candidate"] for row in rows] == ["Mona Inbox", "Zoe Ringwald"]
+    assert {row["outcome"] for row in rows} == {"reached_out"}

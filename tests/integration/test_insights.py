@@ -1,6 +1,7 @@
 """The requisition insights page: four server-side SVG charts from a constant number of queries."""
 
 import datetime as dt
+import itertools
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,10 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from candidates.models import Application, StageTransition
+from dashboards.charts import conversions
 from dashboards.insights import requisition_insights
 from hiring.models import SilenceTest, SilenceTestState, StageKind
 from scoring.scores import scores_recompute
 from silence.services import silence_tests_sweep
+from tests.clients import Client
 from tests.factories import (
     ApplicationFactory,
     CandidateFactory,
@@ -60,11 +63,13 @@ def _small_fixture():
 def test_selector_returns_the_chart_data():
     req, test1, _test2 = _small_fixture()
     data = requisition_insights(requisition=req)
+    # Reach up to the furthest stage: A2, at the test without history, passed the stages
+    # before it too.
     assert data.funnel == [
-        ("Applied", 2),
-        ("Phone screen", 1),
-        ("Interview 1", 0),
-        ("Interview 2", 0),
+        ("Applied", 3),
+        ("Phone screen", 2),
+        ("Interview 1", 2),
+        ("Interview 2", 2),
         (f"Silence {HOSTILE}", 2),
         ("Final", 0),
         ("Offer", 0),
@@ -152,3 +157,104 @@ def test_constant_queries(client, rows, django_assert_max_num_queries):
     data = requisition_insights(requisition=req)
     assert dict(data.funnel)["Silence test"] == rows
     assert sum(r + s for _w, r, s in data.outcomes_by_week) == rows
+
+
+def _never_above_100_percent(funnel) -> None:
+    values = [n for _name, n in funnel]
+    assert all(later <= earlier for earlier, later in itertools.pairwise(values)), funnel
+    assert all(rate is None or rate <= 100 for rate in conversions(funnel)), funnel
+
+
+def test_funnel_never_exceeds_100_percent_with_skipped_or_reordered_stages():
+    """Issue #15, defect 5: six went Interview 1 → Interview 2 and one skipped Interview 1:
+    counting "ever in this stage" showed Interview 2 at 7 of 6 (116.7 %). Reach counts every
+    stage up to the furthest one reached, in today's order, also after the admin swaps the two
+    stages."""
+    req = RequisitionFactory()
+    applied = stage_of(req, StageKind.APPLIED)
+    interview_1, interview_2 = req.pipeline.stages.filter(kind=StageKind.INTERVIEW).order_by(
+        "order"
+    )
+    for _ in range(6):
+        a = ApplicationFactory(requisition=req, stage=interview_2)
+        StageTransitionFactory(application=a, to_stage=applied)
+        StageTransitionFactory(application=a, from_stage=applied, to_stage=interview_1)
+        StageTransitionFactory(application=a, from_stage=interview_1, to_stage=interview_2)
+    skipped = ApplicationFactory(requisition=req, stage=interview_2)
+    StageTransitionFactory(application=skipped, to_stage=applied)
+    StageTransitionFactory(application=skipped, from_stage=applied, to_stage=interview_2)
+    ApplicationFactory(requisition=req, stage=applied)
+
+    funnel = requisition_insights(requisition=req).funnel
+    _never_above_100_percent(funnel)
+    assert funnel[:5] == [
+        ("Applied", 8),
+        ("Phone screen", 7),
+        ("Interview 1", 7),
+        ("Interview 2", 7),
+        ("Silence test", 0),
+    ]
+
+    # The admin swaps Interview 1 and Interview 2 (through a free order, as the unique
+    # (pipeline, order) constraint wants).
+    order_1, order_2 = interview_1.order, interview_2.order
+    interview_1.order = 999
+    interview_1.save(update_fields=["order"])
+    interview_2.order = order_1
+    interview_2.save(update_fields=["order"])
+    interview_1.order = order_2
+    interview_1.save(update_fields=["order"])
+
+    funnel = requisition_insights(requisition=req).funnel
+    _never_above_100_percent(funnel)
+    # By identity: the six who went through Interview 1 (now later) passed Interview 2 too.
+    assert funnel[:4] == [
+        ("Applied", 8),
+        ("Phone screen", 7),
+        ("Interview 2", 7),
+        ("Interview 1", 6),
+    ]
+
+
+def test_stage_admin_warns_before_and_after_reordering_a_stage_in_use(db):
+    req = RequisitionFactory()
+    admin_user = UserFactory(admin=True)
+    interview_1 = stage_of(req, StageKind.INTERVIEW)
+    application = ApplicationFactory(requisition=req, stage=interview_1)
+    StageTransitionFactory(application=application, to_stage=interview_1)
+    client = Client()
+    client.force_login(admin_user)
+    url = reverse("admin:hiring_stage_change", args=[interview_1.pk])
+
+    form_page = client.get(url)
+    assert form_page.status_code == 200
+    assert "is in use (1 application is in it or went through it)" in form_page.text
+
+    data = {
+        "pipeline": interview_1.pipeline_id,
+        "name": interview_1.name,
+        "order": 999,
+        "kind": interview_1.kind,
+        "stuck_after_days": interview_1.stuck_after_days or "",
+        "silence_weekday": interview_1.silence_weekday,
+        "silence_local_time": interview_1.silence_local_time.strftime("%H:%M"),
+        "silence_lead_hours": interview_1.silence_lead_hours,
+        "silence_window_business_days": interview_1.silence_window_business_days,
+        "silence_action": interview_1.silence_action,
+    }
+    response = client.post(url, data, follow=True)
+    assert response.status_code == 200
+    interview_1.refresh_from_db()
+    assert interview_1.order == 999
+    warnings = [str(m) for m in response.context["messages"]]
+    assert any("changing its order changes how the insights funnel" in m for m in warnings)
+
+
+def test_stage_admin_says_nothing_about_an_unused_stage(db):
+    req = RequisitionFactory()
+    admin_user = UserFactory(admin=True)
+    offer = stage_of(req, StageKind.OFFER)
+    client = Client()
+    client.force_login(admin_user)
+    form_page = client.get(reverse("admin:hiring_stage_change", args=[offer.pk]))
+    assert "is in use" not in form_page.text
