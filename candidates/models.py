@@ -114,7 +114,9 @@ class CandidateEmail(models.Model):
                 name="candidate_email_one_primary",
             ),
             models.CheckConstraint(
-                condition=Q(address=Lower(F("address"))), name="candidate_email_lowercase"
+                condition=Q(address=Lower(F("address"))),
+                name="candidate_email_lowercase",
+                violation_error_message="An email address is stored in lower case.",
             ),
         ]
         indexes = [models.Index(fields=["address"], name="candidate_email_address_idx")]
@@ -142,7 +144,11 @@ class CandidatePhone(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["candidate", "number"], name="candidate_phone_unique"),
             models.CheckConstraint(
-                condition=Q(number__regex=E164_REGEX), name="candidate_phone_e164"
+                condition=Q(number__regex=E164_REGEX),
+                name="candidate_phone_e164",
+                violation_error_message=(
+                    "A phone number is stored in international form, e.g. +14155550100."
+                ),
             ),
         ]
         indexes = [models.Index(fields=["number"], name="candidate_phone_number_idx")]
@@ -217,6 +223,9 @@ class StageTransition(models.Model):
             models.CheckConstraint(
                 condition=Q(from_stage__isnull=True) | ~Q(from_stage=F("to_stage")),
                 name="transition_changes_stage",
+                violation_error_message=(
+                    "A stage change must move the application to a different stage."
+                ),
             ),
         ]
         indexes = [models.Index(fields=["application", "-at"], name="transition_app_at_idx")]
@@ -242,7 +251,11 @@ class InterviewRound(models.Model):
             models.UniqueConstraint(
                 fields=["application", "sequence"], name="interview_round_unique_sequence"
             ),
-            models.CheckConstraint(condition=Q(sequence__gte=1), name="interview_round_seq_gte_1"),
+            models.CheckConstraint(
+                condition=Q(sequence__gte=1),
+                name="interview_round_seq_gte_1",
+                violation_error_message="Interview rounds are numbered from 1.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -301,12 +314,14 @@ class Scorecard(models.Model):
                 models.CheckConstraint(
                     condition=Q(**{f"{name}__gte": RATING_MIN, f"{name}__lte": RATING_MAX}),
                     name=f"scorecard_{name}_range",
+                    violation_error_message=f"{label} is rated from {RATING_MIN} to {RATING_MAX}.",
                 )
-                for name, _label in SCORECARD_TRAITS
+                for name, label in SCORECARD_TRAITS
             ),
             models.CheckConstraint(
                 condition=Q(recommendation__in=Recommendation.values),
                 name="scorecard_recommendation_valid",
+                violation_error_message="Choose a recommendation from the list.",
             ),
         ]
 

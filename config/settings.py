@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Drag-and-drop stage order in the pipeline admin (its static files and inline template).
+    "adminsortable2",
     # Layered, lowest first: each app imports only from the apps listed before it (the
     # contract is [tool.importlinter] in pyproject.toml; docs/design.md explains the layers).
     "accounts",
