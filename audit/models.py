@@ -46,6 +46,9 @@ class AuditAction(models.TextChoices):
     SECOND_FACTOR_FAILED = "2fa_failed", "Second sign-in step failed"
     SECOND_FACTOR_RESET = "2fa_reset", "Two-step sign-in reset"
     RECOVERY_CODES_GENERATED = "recovery_codes_new", "New recovery codes"
+    SCORECARDS_REVEALED = "scorecards_revealed", "Scorecards of a round revealed"
+    CV_UPLOADED = "cv_uploaded", "CV uploaded"
+    CV_DOWNLOADED = "cv_downloaded", "CV downloaded"
 
 
 class AuditEvent(models.Model):

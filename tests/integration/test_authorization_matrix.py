@@ -13,6 +13,7 @@ from tests.factories import (
     InterviewRoundFactory,
     RequisitionFactory,
     UserFactory,
+    application_cv,
 )
 
 PUBLIC = {"login", "logout", "healthz", "hiring:calendar_feed", "evidence:self_id"}
@@ -24,6 +25,8 @@ SIGNED_WEBHOOKS = {
 OK = {200, 302, 405, 422}
 NOT_FOUND = {404}
 FORBIDDEN = {403}
+#: An upload without a file is a form error (400): the page itself was allowed.
+UPLOAD = OK | {400}
 
 
 @pytest.fixture
@@ -51,6 +54,8 @@ def world():
     foreign_batch = ImportBatch.objects.create(
         uploaded_by=UserFactory(recruiter=True), filename="x.csv", preset="generic", content=b""
     )
+    own_cv = application_cv(own_app)
+    foreign_cv = application_cv(foreign_app)
     return {
         "manager": manager,
         "recruiter": recruiter,
@@ -64,6 +69,7 @@ def world():
             "queued": queued.contact_id,
             "batch": batch.pk,
             "candidate": own_app.candidate_id,
+            "cv": own_cv.pk,
         },
         "foreign": {
             "req": foreign_req.pk,
@@ -73,6 +79,7 @@ def world():
             "queued": queued.contact_id,
             "batch": foreign_batch.pk,
             "candidate": foreign_app.candidate_id,
+            "cv": foreign_cv.pk,
         },
     }
 
@@ -84,6 +91,9 @@ def _kwargs(name, ids):
         "candidates:application_move": {"pk": ids["app"]},
         "candidates:round_create": {"pk": ids["app"]},
         "candidates:scorecard_submit": {"pk": ids["app"], "round_pk": ids["round"]},
+        "candidates:scorecards_reveal": {"pk": ids["app"], "round_pk": ids["round"]},
+        "candidates:cv_upload": {"pk": ids["app"]},
+        "candidates:cv_download": {"pk": ids["app"], "cv_pk": ids["cv"]},
         "followups:contact_log": {"application_pk": ids["app"]},
         "followups:email_send": {"application_pk": ids["app"]},
         "followups:contact_raw": {"pk": ids["contact"]},
@@ -176,6 +186,34 @@ MATRIX = {
         OK,
     ),
     "followups:quick_log_search": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": OK, "admin": OK},
+        OK,
+    ),
+    # Blind scorecards: revealing a round is the hiring manager's or an admin's choice.
+    "candidates:scorecards_reveal": (
+        "post",
+        {"manager": OK, "recruiter": FORBIDDEN, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    # CVs: whoever may see the application (an empty upload is a 400 form error).
+    "candidates:cv_upload": (
+        "post",
+        {
+            "manager": OK | {400},
+            "recruiter": OK | {400},
+            "stranger": NOT_FOUND,
+            "admin": OK | {400},
+        },
+        NOT_FOUND,
+    ),
+    "candidates:cv_download": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    # Everyone may search; what they find is scoped (tests/integration/test_search.py).
+    "candidates:search": (
         "get",
         {"manager": OK, "recruiter": OK, "stranger": OK, "admin": OK},
         OK,
