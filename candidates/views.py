@@ -5,9 +5,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from candidates import policy, selectors, services
@@ -17,7 +18,7 @@ from candidates.forms import (
     MoveStageForm,
     ScorecardForm,
 )
-from candidates.models import SCORECARD_TRAITS, ApplicationCV, InterviewRound
+from candidates.models import SCORECARD_TRAITS, Application, ApplicationCV, InterviewRound
 from hiring.forms import AnnounceForm
 from hiring.models import Requisition, SilenceTestState, StageKind
 from hiring.services import silence_instants
@@ -199,19 +200,33 @@ def scorecard_submit(request, pk: int, round_pk: int):
 _UPLOAD_OVERHEAD = 64 * 1024
 
 
+@csrf_exempt  # checked below, once the declared size is known to be acceptable
 @require_POST
 def cv_upload(request, pk: int):
     """Attach a CV to the application. The declared body size is checked before anything reads
-    the body: a huge upload is refused without being stored, even in a temporary file."""
+    the body (the CSRF check reads the form, so it comes second): a huge upload is refused
+    without being parsed, even into a temporary file."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return HttpResponseBadRequest("Bad Content-Length.")
+    if length > settings.CV_MAX_BYTES + _UPLOAD_OVERHEAD:
+        # The application page is not rendered for a body nobody read: scoped 404 first, then
+        # a plain refusal (before the CSRF check, which would read it).
+        get_object_or_404(Application.objects.visible_to(request.user), pk=pk)
+        return HttpResponse(
+            f"The CV is larger than {settings.CV_MAX_BYTES // (1024 * 1024)} MB.",
+            status=413,
+            content_type="text/plain; charset=utf-8",
+        )
+    return _cv_upload_checked(request, pk)
+
+
+@csrf_protect
+def _cv_upload_checked(request, pk: int):
     application = selectors.application_for_page(user=request.user, pk=pk)
     error = None
-    if length > settings.CV_MAX_BYTES + _UPLOAD_OVERHEAD:
-        error = f"The CV is larger than {settings.CV_MAX_BYTES // (1024 * 1024)} MB."
-    elif not isinstance(request.FILES.get("cv"), UploadedFile):
+    if not isinstance(request.FILES.get("cv"), UploadedFile):
         error = "Choose a PDF or Word (.docx) file to upload."
     else:
         try:

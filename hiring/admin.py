@@ -61,6 +61,9 @@ class StageInline(SortableTabularInline):
     ordering = ["order"]
     fields = ["name", "kind", "stuck_after_days"]
 
+    class Media:
+        js = ["js/sortable-keyboard.js"]
+
 
 @admin.register(Pipeline)
 class PipelineAdmin(SortableAdminBase, admin.ModelAdmin):

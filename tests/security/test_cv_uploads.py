@@ -82,8 +82,33 @@ def test_a_huge_body_is_refused_from_its_declared_length_without_reading_it(clie
         content_type="multipart/form-data; boundary=xyz",
         CONTENT_LENGTH=str(500 * 1024 * 1024),
     )
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert "larger than" in response.content.decode()
+
+
+def test_a_huge_body_to_another_teams_application_is_still_a_404(client, world):
+    client.force_login(world["manager"])
+    response = client.generic(
+        "POST",
+        reverse("candidates:cv_upload", args=[world["foreign"].pk]),
+        data=b"x",
+        content_type="multipart/form-data; boundary=xyz",
+        CONTENT_LENGTH=str(500 * 1024 * 1024),
+    )
+    assert response.status_code == 404
+
+
+def test_an_upload_without_the_csrf_token_is_refused(world):
+    from tests.clients import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world["manager"])
+    response = client.post(
+        reverse("candidates:cv_upload", args=[world["own"].pk]),
+        {"cv": SimpleUploadedFile("cv.pdf", b"%PDF-1.4\n", content_type="application/pdf")},
+    )
+    assert response.status_code == 403
+    assert not ApplicationCV.objects.filter(application=world["own"]).exists()
 
 
 def test_a_nonsense_content_length_is_a_400(client, world):
