@@ -298,3 +298,14 @@ def test_the_silence_stage_page_previews_the_sentence_with_the_real_deadline(cli
         "AE Stockholm: “you'll hear from us by Friday 5 March, 5 pm Stockholm time; "
         "if you haven't, reach out.”" in page_text(page)
     )
+
+
+def test_a_retention_of_zero_months_says_so_in_words(admin_client):
+    response = admin_client.post(
+        reverse("admin:privacy_retentionpolicy_add"), {"anonymise_after_months": "0"}
+    )
+    text = page_text(response)
+    assert response.status_code == 200
+    assert "retention_policy_months_positive" not in text
+    assert "is violated" not in text
+    assert "greater than or equal to 1" in text  # the field's validator speaks first
