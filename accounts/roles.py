@@ -1,5 +1,7 @@
 """Roles are Django groups (created by a data migration); these helpers read them."""
 
+from django.db.models import Q
+
 ADMINS = "Admins"
 HIRING_MANAGERS = "Hiring managers"
 RECRUITERS = "Recruiters"
@@ -35,6 +37,37 @@ def is_hiring_manager(user) -> bool:
 
 def is_recruiter(user) -> bool:
     return bool(user.is_authenticated and RECRUITERS in group_names(user))
+
+
+# --- Who may hold which place on a requisition (model validation and the admin's pickers) ------
+
+#: Roles whose holders may be a requisition's hiring manager: hiring decisions are theirs.
+HIRING_MANAGER_ROLES = (HIRING_MANAGERS, ADMINS)
+#: Roles whose holders may be assigned to a requisition as its recruiters.
+RECRUITER_ROLES = (RECRUITERS,)
+
+
+def may_be_hiring_manager(user) -> bool:
+    """A requisition's hiring manager decides offers: an active hiring manager or admin."""
+    return bool(
+        user is not None
+        and user.is_active
+        and (user.is_superuser or group_names(user) & set(HIRING_MANAGER_ROLES))
+    )
+
+
+def may_be_recruiter(user) -> bool:
+    return bool(user is not None and user.is_active and group_names(user) & set(RECRUITER_ROLES))
+
+
+def hiring_manager_q() -> Q:
+    """``may_be_hiring_manager`` as a filter on users, for pickers (use ``.distinct()``)."""
+    return Q(is_active=True) & (Q(is_superuser=True) | Q(groups__name__in=HIRING_MANAGER_ROLES))
+
+
+def recruiter_q() -> Q:
+    """``may_be_recruiter`` as a filter on users, for pickers (use ``.distinct()``)."""
+    return Q(is_active=True, groups__name__in=RECRUITER_ROLES)
 
 
 def requires_second_factor(user) -> bool:

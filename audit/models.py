@@ -49,6 +49,9 @@ class AuditAction(models.TextChoices):
     API_TOKEN_CREATED = "api_token_created", "API token created"
     API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
     API_WRITE = "api_write", "Written through the API"
+    SCORECARDS_REVEALED = "scorecards_revealed", "Scorecards of a round revealed"
+    CV_UPLOADED = "cv_uploaded", "CV uploaded"
+    CV_DOWNLOADED = "cv_downloaded", "CV downloaded"
 
 
 class AuditEvent(models.Model):

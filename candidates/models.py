@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -114,7 +116,9 @@ class CandidateEmail(models.Model):
                 name="candidate_email_one_primary",
             ),
             models.CheckConstraint(
-                condition=Q(address=Lower(F("address"))), name="candidate_email_lowercase"
+                condition=Q(address=Lower(F("address"))),
+                name="candidate_email_lowercase",
+                violation_error_message="An email address is stored in lower case.",
             ),
         ]
         indexes = [models.Index(fields=["address"], name="candidate_email_address_idx")]
@@ -142,7 +146,11 @@ class CandidatePhone(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["candidate", "number"], name="candidate_phone_unique"),
             models.CheckConstraint(
-                condition=Q(number__regex=E164_REGEX), name="candidate_phone_e164"
+                condition=Q(number__regex=E164_REGEX),
+                name="candidate_phone_e164",
+                violation_error_message=(
+                    "A phone number is stored in international form, e.g. +14155550100."
+                ),
             ),
         ]
         indexes = [models.Index(fields=["number"], name="candidate_phone_number_idx")]
@@ -217,6 +225,9 @@ class StageTransition(models.Model):
             models.CheckConstraint(
                 condition=Q(from_stage__isnull=True) | ~Q(from_stage=F("to_stage")),
                 name="transition_changes_stage",
+                violation_error_message=(
+                    "A stage change must move the application to a different stage."
+                ),
             ),
         ]
         indexes = [models.Index(fields=["application", "-at"], name="transition_app_at_idx")]
@@ -234,6 +245,17 @@ class InterviewRound(models.Model):
     )
     scheduled_at = models.DateTimeField(null=True, blank=True)
     interviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    # Blind scorecards (``candidates.policy``): until then each person sees others' ratings of
+    # this round only once they submitted their own.
+    scorecards_revealed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the hiring manager or an admin showed every "
+        "scorecard of the round to everyone who may see the application.",
+    )
+    scorecards_revealed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -242,7 +264,11 @@ class InterviewRound(models.Model):
             models.UniqueConstraint(
                 fields=["application", "sequence"], name="interview_round_unique_sequence"
             ),
-            models.CheckConstraint(condition=Q(sequence__gte=1), name="interview_round_seq_gte_1"),
+            models.CheckConstraint(
+                condition=Q(sequence__gte=1),
+                name="interview_round_seq_gte_1",
+                violation_error_message="Interview rounds are numbered from 1.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -301,12 +327,14 @@ class Scorecard(models.Model):
                 models.CheckConstraint(
                     condition=Q(**{f"{name}__gte": RATING_MIN, f"{name}__lte": RATING_MAX}),
                     name=f"scorecard_{name}_range",
+                    violation_error_message=f"{label} is rated from {RATING_MIN} to {RATING_MAX}.",
                 )
-                for name, _label in SCORECARD_TRAITS
+                for name, label in SCORECARD_TRAITS
             ),
             models.CheckConstraint(
                 condition=Q(recommendation__in=Recommendation.values),
                 name="scorecard_recommendation_valid",
+                violation_error_message="Choose a recommendation from the list.",
             ),
         ]
 
@@ -317,6 +345,41 @@ class Scorecard(models.Model):
     def average(self) -> float:
         values = [getattr(self, name) for name, _label in SCORECARD_TRAITS]
         return sum(values) / len(values)
+
+
+def _cv_path(instance, filename: str) -> str:
+    # A random name: the stored path reveals nothing and cannot be guessed or collide.
+    return f"cvs/{uuid.uuid4().hex}.{filename.rsplit('.', 1)[-1]}"
+
+
+class ApplicationCVQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ApplicationCVQuerySet":
+        """CVs of applications the user may see (``Application.objects.visible_to``)."""
+        return self.filter(application__in=Application.objects.visible_to(user))
+
+
+class ApplicationCV(models.Model):
+    """A CV (PDF or DOCX) uploaded to an application: stored through Django's storage and served
+    only by ``candidates.views.cv_download``. Erased with the candidate (privacy)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="cvs")
+    file = models.FileField(upload_to=_cv_path, max_length=200)
+    filename = models.CharField(max_length=100, help_text="The uploader's name, sanitised.")
+    content_type = models.CharField(max_length=100, help_text="Found from the file's bytes.")
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+
+    objects = ApplicationCVQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = "CV"
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class StaleScore(models.Model):

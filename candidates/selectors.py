@@ -1,10 +1,23 @@
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 
-from django.db.models import Count, Prefetch
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Value
+from django.db.models.functions import Concat
 from django.shortcuts import get_object_or_404
 
-from candidates.models import Application, Candidate, InterviewRound, Scorecard, StageTransition
-from hiring.models import SilenceTest
+from candidates.models import (
+    Application,
+    ApplicationCV,
+    Candidate,
+    CandidateEmail,
+    CandidatePhone,
+    InterviewRound,
+    Scorecard,
+    StageTransition,
+)
+from candidates.normalize import normalize_phone
+from hiring.models import Requisition, SilenceTest
 
 #: Prefetches that apps above this one add to the application page (contacts, promises):
 #: registered from their ``AppConfig.ready()``, like the page sections of ``candidates.views``:
@@ -31,6 +44,7 @@ def application_for_page(*, user, pk: int) -> Application:
         .prefetch_related(
             "candidate__emails",
             "candidate__phones",
+            Prefetch("cvs", queryset=ApplicationCV.objects.select_related("uploaded_by")),
             Prefetch(
                 "rounds",
                 queryset=InterviewRound.objects.order_by("sequence").prefetch_related(
@@ -118,3 +132,100 @@ def stage_usage_counts(stage_ids) -> dict[int, int]:
     for stage_id, n in [*current, *history]:
         counts[stage_id] = max(counts.get(stage_id, 0), n)
     return counts
+
+
+# --- Find anyone (the top bar's search) --------------------------------------------------------
+
+#: Longer queries are refused (a name, an address or a number is far shorter): bounded work.
+SEARCH_MAX_LENGTH = 100
+#: The most applications one search lists.
+SEARCH_LIMIT = 50
+#: A query with at least this many digits is also tried as (part of) a phone number.
+SEARCH_MIN_PHONE_DIGITS = 6
+
+
+def _phone_numbers(query: str, regions: Iterable[str]) -> set[str]:
+    """The E.164 numbers ``query`` can be, read internationally or in any of ``regions``'
+    national formats, by the one normaliser every other path uses (``candidates.normalize``)."""
+    numbers = set()
+    for region in (None, *regions):
+        try:
+            numbers.add(normalize_phone(query, region=region))
+        except ValidationError:
+            continue
+    return numbers
+
+
+def application_search(*, user, query: str):
+    """Applications the user may see whose candidate matches ``query``: part of the name, part
+    of an address, or a phone number in any format (+1 415…, (415) 555-0100, 0171 …).
+
+    Two queries whatever matches: the countries of the user's requisitions (the national
+    formats to read a number in), then the applications. Raises ``ValueError`` for a query
+    longer than ``SEARCH_MAX_LENGTH``.
+    """
+    if len(query) > SEARCH_MAX_LENGTH * 2:  # before any work on it
+        raise ValueError(f"Search for at most {SEARCH_MAX_LENGTH} characters.")
+    # Control characters (NUL, which PostgreSQL text cannot hold) never belong to a name.
+    query = " ".join("".join(ch for ch in query if ch.isprintable()).split())
+    if len(query) > SEARCH_MAX_LENGTH:
+        raise ValueError(f"Search for at most {SEARCH_MAX_LENGTH} characters.")
+    if len(query) < 2:
+        return []
+    by_email = CandidateEmail.objects.filter(
+        candidate_id=OuterRef("candidate_id"), address__icontains=query
+    )
+    condition = Q(full_name__icontains=query) | Exists(by_email)
+    digits = re.sub(r"\D", "", query)
+    if len(digits) >= SEARCH_MIN_PHONE_DIGITS:
+        regions = sorted(
+            set(
+                Requisition.objects.visible_to(user)
+                .order_by()
+                .values_list("country", flat=True)
+                .distinct()
+            )
+        )
+        phone = Q(number__in=_phone_numbers(query, regions))
+        # A fragment of a number, with its trunk zero dropped: "7700 900" finds +447700900123.
+        phone |= Q(number__contains=digits.lstrip("0"))
+        condition |= Exists(
+            CandidatePhone.objects.filter(phone, candidate_id=OuterRef("candidate_id"))
+        )
+    return list(
+        Application.objects.visible_to(user)
+        .annotate(full_name=Concat("candidate__first_name", Value(" "), "candidate__last_name"))
+        .filter(condition)
+        .select_related("candidate", "requisition", "stage")
+        .annotate_primary_email()
+        .order_by("candidate__last_name", "candidate__first_name", "-updated_at", "id")[
+            :SEARCH_LIMIT
+        ]
+    )
+
+
+def cvs_for_export(*, candidate, viewer):
+    """The candidate's CVs the exporter may see (``viewer`` None: the system, every one)."""
+    cvs = ApplicationCV.objects.filter(application__candidate=candidate)
+    if viewer is not None:
+        cvs = cvs.visible_to(viewer)
+    return cvs.order_by("uploaded_at", "pk")
+
+
+def cv_export_section(*, candidate, viewer) -> dict:
+    """Export hook (``privacy``): the CVs' records; the archive carries the files under
+    ``cvs/``."""
+    return {
+        "cvs": [
+            {
+                "id": cv.pk,
+                "application_id": cv.application_id,
+                "filename": cv.filename,
+                "content_type": cv.content_type,
+                "size": cv.size,
+                "uploaded_at": cv.uploaded_at,
+                "archive_path": f"cvs/{cv.pk}-{cv.filename}",
+            }
+            for cv in cvs_for_export(candidate=candidate, viewer=viewer)
+        ]
+    }

@@ -1,16 +1,20 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from audit.services import AuditAction, audit_record, audit_record_many
+from candidates import policy as scorecard_policy
+from candidates.documents import cv_filename, cv_kind
 from candidates.freshness import mark_scores_stale
 from candidates.models import (
     SCORECARD_TRAITS,
     Application,
+    ApplicationCV,
     Candidate,
     CandidateEmail,
     CandidatePhone,
@@ -373,3 +377,97 @@ def scorecard_submit(
     scorecard.full_clean()
     scorecard.save()
     return scorecard
+
+
+@transaction.atomic
+def interview_round_scorecards_reveal(
+    *, interview_round: InterviewRound, actor, now: datetime
+) -> InterviewRound:
+    """Show every scorecard of the round to everyone who may see the application (the hiring
+    manager's or an admin's choice: ``candidates.policy``). Recorded in the audit log."""
+    if not scorecard_policy.may_reveal_scorecards(actor, interview_round.application):
+        raise PermissionDenied("Only the hiring manager or an admin can reveal the scorecards.")
+    if interview_round.scorecards_revealed_at is None:
+        interview_round.scorecards_revealed_at = now
+        interview_round.scorecards_revealed_by = actor
+        interview_round.save(update_fields=["scorecards_revealed_at", "scorecards_revealed_by"])
+        audit_record(
+            action=AuditAction.SCORECARDS_REVEALED,
+            actor=actor,
+            obj=interview_round,
+            details={"application": interview_round.application_id},
+        )
+    return interview_round
+
+
+# --- CVs ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def application_cv_upload(*, application: Application, upload, actor, now: datetime):
+    """Store a CV for the application: at most ``settings.CV_MAX_BYTES``, a PDF or DOCX by its
+    bytes (``candidates.documents``), under a random name. Recorded in the audit log (without
+    the file name, which may carry the candidate's name)."""
+    if upload.size > settings.CV_MAX_BYTES:
+        raise ValidationError(
+            "The CV is larger than %(limit)s MB.",
+            code="cv_too_large",
+            params={"limit": settings.CV_MAX_BYTES // (1024 * 1024)},
+        )
+    if upload.size == 0:
+        raise ValidationError("The file is empty.", code="cv_empty")
+    kind = cv_kind(upload)
+    if kind is None:
+        raise ValidationError(
+            "Upload the CV as a PDF or a Word (.docx) file.", code="cv_type_refused"
+        )
+    cv = ApplicationCV(
+        application=application,
+        filename=cv_filename(upload.name, kind),
+        content_type=kind.content_type,
+        size=upload.size,
+        uploaded_by=actor,
+        uploaded_at=now,
+    )
+    cv.file.save(cv.filename, upload, save=False)
+    stored = cv.file.name
+    # If the row is not written, the stored file must not outlive it.
+    try:
+        with transaction.atomic():
+            cv.save()
+            audit_record(
+                action=AuditAction.CV_UPLOADED,
+                actor=actor,
+                obj=cv,
+                details={"application": application.pk, "size": cv.size, "type": kind.extension},
+            )
+    except Exception:
+        cv.file.storage.delete(stored)
+        raise
+    return cv
+
+
+def application_cv_download_record(*, cv: ApplicationCV, actor) -> None:
+    """Every download of a CV is in the audit log."""
+    audit_record(
+        action=AuditAction.CV_DOWNLOADED,
+        actor=actor,
+        obj=cv,
+        details={"application": cv.application_id},
+    )
+
+
+def application_cvs_erase(*, candidate_ids, application_ids) -> int:
+    """Erasure step (registered by ``privacy``): the CVs of the erased applications go, their
+    files once the erasure commits. The number of CVs deleted."""
+    cvs = ApplicationCV.objects.filter(application_id__in=list(application_ids))
+    names = list(cvs.values_list("file", flat=True))
+    deleted, _by_model = cvs.delete()
+    storage = ApplicationCV._meta.get_field("file").storage
+
+    def delete_files():
+        for name in names:
+            storage.delete(name)
+
+    transaction.on_commit(delete_files)
+    return deleted

@@ -1,20 +1,24 @@
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from candidates import selectors, services
+from candidates import policy, selectors, services
 from candidates.forms import (
     ApplicationCreateForm,
     InterviewRoundForm,
     MoveStageForm,
     ScorecardForm,
 )
-from candidates.models import SCORECARD_TRAITS, InterviewRound
+from candidates.models import SCORECARD_TRAITS, Application, ApplicationCV, InterviewRound
 from hiring.forms import AnnounceForm
 from hiring.models import Requisition, SilenceTestState, StageKind
 from hiring.services import silence_instants
@@ -38,6 +42,7 @@ def render_application_page(
     move_form=None,
     round_form=None,
     announce_form=None,
+    cv_error=None,
     status=200,
     partial=None,
     **bound,
@@ -67,7 +72,19 @@ def render_application_page(
             user=request.user, application=application
         ),
         "traits": SCORECARD_TRAITS,
+        "cv_error": cv_error,
+        "cv_max_mb": settings.CV_MAX_BYTES // (1024 * 1024),
     }
+    # Blind scorecards (candidates.policy): each round carries what this user may read.
+    rounds = list(application.rounds.all())
+    for interview_round in rounds:
+        cards = interview_round.scorecards.all()
+        interview_round.visible_scorecards = policy.scorecards_visible_to(
+            request.user, interview_round, cards
+        )
+        interview_round.hidden_scorecards = len(cards) - len(interview_round.visible_scorecards)
+    context["show_scorecard_average"] = policy.sees_every_rating(request.user, rounds)
+    context["may_reveal_scorecards"] = policy.may_reveal_scorecards(request.user, application)
     for section in _page_sections:
         context.update(section(request, application, bound))
     return render(request, f"{template}#{partial}" if partial else template, context, status=status)
@@ -179,6 +196,83 @@ def scorecard_submit(request, pk: int, round_pk: int):
     )
 
 
+#: Room for the multipart envelope and the CSRF field around the file itself.
+_UPLOAD_OVERHEAD = 64 * 1024
+
+
+@csrf_exempt  # checked below, once the declared size is known to be acceptable
+@require_POST
+def cv_upload(request, pk: int):
+    """Attach a CV to the application. The declared body size is checked before anything reads
+    the body (the CSRF check reads the form, so it comes second): a huge upload is refused
+    without being parsed, even into a temporary file."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return HttpResponseBadRequest("Bad Content-Length.")
+    if length > settings.CV_MAX_BYTES + _UPLOAD_OVERHEAD:
+        # The application page is not rendered for a body nobody read: scoped 404 first, then
+        # a plain refusal (before the CSRF check, which would read it).
+        get_object_or_404(Application.objects.visible_to(request.user), pk=pk)
+        return HttpResponse(
+            f"The CV is larger than {settings.CV_MAX_BYTES // (1024 * 1024)} MB.",
+            status=413,
+            content_type="text/plain; charset=utf-8",
+        )
+    return _cv_upload_checked(request, pk)
+
+
+@csrf_protect
+def _cv_upload_checked(request, pk: int):
+    application = selectors.application_for_page(user=request.user, pk=pk)
+    error = None
+    if not isinstance(request.FILES.get("cv"), UploadedFile):
+        error = "Choose a PDF or Word (.docx) file to upload."
+    else:
+        try:
+            cv = services.application_cv_upload(
+                application=application,
+                upload=request.FILES["cv"],
+                actor=request.user,
+                now=timezone.now(),
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"CV “{cv.filename}” added.")
+            return redirect("candidates:application_detail", pk=application.pk)
+    return render_application_page(request, application, cv_error=error, status=400)
+
+
+def cv_download(request, pk: int, cv_pk: int):
+    """A CV, to people who may see its application only; always a download, never rendered."""
+    cv = get_object_or_404(
+        ApplicationCV.objects.visible_to(request.user), pk=cv_pk, application_id=pk
+    )
+    try:
+        handle = cv.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file of this CV is missing from storage.") from None
+    services.application_cv_download_record(cv=cv, actor=request.user)
+    response = FileResponse(
+        handle, as_attachment=True, filename=cv.filename, content_type=cv.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+def scorecards_reveal(request, pk: int, round_pk: int):
+    application = selectors.application_for_page(user=request.user, pk=pk)
+    interview_round = get_object_or_404(InterviewRound, pk=round_pk, application=application)
+    services.interview_round_scorecards_reveal(
+        interview_round=interview_round, actor=request.user, now=timezone.now()
+    )
+    messages.success(request, f"Every scorecard of {interview_round} is now shown.")
+    return redirect("candidates:application_detail", pk=application.pk)
+
+
 @require_http_methods(["GET", "POST"])
 def application_create(request, requisition_pk: int):
     requisition = get_object_or_404(
@@ -236,5 +330,26 @@ def application_create(request, requisition_pk: int):
         request,
         "candidates/application_form.html",
         {"requisition": requisition, "form": form},
+        status=status,
+    )
+
+
+def search(request):
+    """Find anyone: the top bar's search over the candidates the user may see."""
+    query = request.GET.get("q", "")
+    error, status = "", 200
+    try:
+        results = selectors.application_search(user=request.user, query=query)
+    except ValueError as exc:
+        results, error, status = [], str(exc), 400
+    return render(
+        request,
+        "candidates/search.html",
+        {
+            "query": query[: selectors.SEARCH_MAX_LENGTH],
+            "results": results,
+            "error": error,
+            "max_length": selectors.SEARCH_MAX_LENGTH,
+        },
         status=status,
     )

@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Drag-and-drop stage order in the pipeline admin (its static files and inline template).
+    "adminsortable2",
     # Layered, lowest first: each app imports only from the apps listed before it (the
     # contract is [tool.importlinter] in pyproject.toml; docs/design.md explains the layers).
     "accounts",
@@ -324,6 +326,13 @@ MAX_EMAIL_BYTES = env_int("MAX_EMAIL_BYTES", 25 * 1024 * 1024)
 # copies of the body), so their endpoints accept this much; every other page keeps Django's
 # DATA_UPLOAD_MAX_MEMORY_SIZE default (2.5 MB).
 EMAIL_WEBHOOK_MAX_BODY_BYTES = MAX_EMAIL_BYTES * 2 + 1024 * 1024
+# A CV on an application (PDF or DOCX): the one size limit of an upload, checked before the
+# body is read. Files live in the default storage under MEDIA_ROOT, never served directly:
+# only through the application's download view, which checks who may see them.
+CV_MAX_BYTES = env_int("CV_MAX_BYTES", 10 * 1024 * 1024)
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "/media-not-served/"
+
 # Mailgun signs timestamp + token: a signature older (or further ahead) than this is refused,
 # and a token is accepted again only with the same content (a retry), never a different one.
 MAILGUN_WEBHOOK_MAX_AGE_SECONDS = env_int("MAILGUN_WEBHOOK_MAX_AGE_SECONDS", 300)

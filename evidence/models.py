@@ -66,15 +66,19 @@ class SelfIdentification(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(sex__in=Sex.values), name="self_identification_sex_valid"
+                condition=Q(sex__in=Sex.values),
+                name="self_identification_sex_valid",
+                violation_error_message="Choose an answer from the list.",
             ),
             models.CheckConstraint(
                 condition=Q(race_ethnicity__in=RaceEthnicity.values),
                 name="self_identification_race_valid",
+                violation_error_message="Choose an answer from the list.",
             ),
             models.CheckConstraint(
                 condition=Q(source__in=SelfIdSource.values),
                 name="self_identification_source_valid",
+                violation_error_message="Choose a source from the list.",
             ),
         ]
 
@@ -120,14 +124,21 @@ class PostHireOutcome(models.Model):
             models.CheckConstraint(
                 condition=Q(quota_6m__isnull=True) | Q(quota_6m__gte=0, quota_6m__lte=1000),
                 name="post_hire_quota_6m_range",
+                violation_error_message=(
+                    "Quota attainment after 6 months is a percentage from 0 to 1000."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(quota_12m__isnull=True) | Q(quota_12m__gte=0, quota_12m__lte=1000),
                 name="post_hire_quota_12m_range",
+                violation_error_message=(
+                    "Quota attainment after 12 months is a percentage from 0 to 1000."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(ramp_months__isnull=True) | Q(ramp_months__lte=60),
                 name="post_hire_ramp_range",
+                violation_error_message="Ramp time is at most 60 months.",
             ),
         ]
 

@@ -186,17 +186,25 @@ class Contact(models.Model):
             models.CheckConstraint(
                 condition=Q(application__isnull=True) | Q(candidate__isnull=False),
                 name="contact_application_needs_candidate",
+                violation_error_message=(
+                    "A contact linked to an application must name its candidate."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(match_status="matched", candidate__isnull=False)
                 | (~Q(match_status="matched") & Q(candidate__isnull=True)),
                 name="contact_matched_iff_candidate",
+                violation_error_message="A contact is matched exactly when it names a candidate.",
             ),
             models.CheckConstraint(
-                condition=Q(channel__in=Channel.values), name="contact_channel_valid"
+                condition=Q(channel__in=Channel.values),
+                name="contact_channel_valid",
+                violation_error_message="Choose a channel from the list.",
             ),
             models.CheckConstraint(
-                condition=Q(direction__in=Direction.values), name="contact_direction_valid"
+                condition=Q(direction__in=Direction.values),
+                name="contact_direction_valid",
+                violation_error_message="Choose a direction from the list.",
             ),
         ]
         indexes = [
@@ -287,7 +295,9 @@ class ContactTag(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["contact", "tag"], name="contact_tag_unique"),
             models.CheckConstraint(
-                condition=Q(tag__in=QualityTag.values), name="contact_tag_valid"
+                condition=Q(tag__in=QualityTag.values),
+                name="contact_tag_valid",
+                violation_error_message="Choose a quality tag from the list.",
             ),
         ]
 
@@ -332,12 +342,17 @@ class Promise(models.Model):
         ordering = ["due_at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=PromiseStatus.values), name="promise_status_valid"
+                condition=Q(status__in=PromiseStatus.values),
+                name="promise_status_valid",
+                violation_error_message="Choose a promise status from the list.",
             ),
             models.CheckConstraint(
                 condition=Q(status="open", resolved_at__isnull=True)
                 | (~Q(status="open") & Q(resolved_at__isnull=False)),
                 name="promise_resolved_iff_not_open",
+                violation_error_message=(
+                    "A promise has a resolution time exactly when it is no longer open."
+                ),
             ),
         ]
         indexes = [
@@ -456,9 +471,15 @@ class ScoringWeights(models.Model):
             models.CheckConstraint(
                 condition=Q(latency_zero_hours__gt=models.F("latency_full_hours")),
                 name="weights_latency_taper_positive",
+                violation_error_message=(
+                    "“Latency zero hours” must be more than “Latency full hours”: a reply's "
+                    "points fall from full to zero between the two."
+                ),
             ),
             models.CheckConstraint(
-                condition=Q(latency_full_hours__gte=0), name="weights_latency_full_nonnegative"
+                condition=Q(latency_full_hours__gte=0),
+                name="weights_latency_full_nonnegative",
+                violation_error_message="“Latency full hours” cannot be negative.",
             ),
         ]
 
@@ -493,7 +514,9 @@ class PersistenceScore(models.Model):
                 name="persistence_score_one_current",
             ),
             models.CheckConstraint(
-                condition=Q(score__gte=0, score__lte=100), name="persistence_score_range"
+                condition=Q(score__gte=0, score__lte=100),
+                name="persistence_score_range",
+                violation_error_message="A persistence score is between 0 and 100.",
             ),
         ]
         indexes = [
@@ -538,10 +561,15 @@ class RankOverride(models.Model):
                 condition=Q(is_active=True),
                 name="rank_override_one_active",
             ),
-            models.CheckConstraint(condition=~Q(reason=""), name="rank_override_reason_required"),
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="rank_override_reason_required",
+                violation_error_message="Give a reason for the override.",
+            ),
             models.CheckConstraint(
                 condition=Q(position__isnull=False) | ~Q(outcome=""),
                 name="rank_override_changes_something",
+                violation_error_message="An override sets a position or an outcome.",
             ),
         ]
 

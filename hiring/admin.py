@@ -1,9 +1,11 @@
+from adminsortable2.admin import SortableAdminBase, SortableTabularInline
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django_q import admin as django_q_admin
@@ -23,7 +25,14 @@ from hiring.closures import (
     company_calendar,
     company_calendar_with,
 )
-from hiring.forms import HumanReviewStageForm
+from hiring.forms import (
+    CountryField,
+    HumanReviewStageForm,
+    StageInlineFormSet,
+    TimeZoneField,
+    hiring_manager_choices,
+    recruiter_choices,
+)
 from hiring.models import (
     Closure,
     Pipeline,
@@ -31,30 +40,39 @@ from hiring.models import (
     SilenceDigest,
     SilenceTest,
     Stage,
+    StageKind,
     UserProfile,
+    validate_recruiters,
 )
 from hiring.schedules import TASK_FUNCS, schedule_check, task_func_check
 from hiring.selectors import stage_reorder_warning, stages_in_use
+from hiring.services import silence_sentence_previews
 from hiring.validators import supported_countries
 from hiring.wording import day_and_time, spoken_zone, window_end
 
 
-class StageInline(admin.TabularInline):
+class StageInline(SortableTabularInline):
+    """The pipeline's stages in order: drag a row (or use its first/last buttons) to move it.
+    The positions are renumbered on save; ``stage_unique_order`` is checked at commit, so a
+    swap never trips over itself."""
+
     model = Stage
+    formset = StageInlineFormSet
     extra = 1
     ordering = ["order"]
-    fields = ["order", "name", "kind", "stuck_after_days"]
+    fields = ["name", "kind", "stuck_after_days"]
+
+    class Media:
+        js = ["js/sortable-keyboard.js"]
 
 
 @admin.register(Pipeline)
-class PipelineAdmin(admin.ModelAdmin):
+class PipelineAdmin(SortableAdminBase, admin.ModelAdmin):
     list_display = ["name", "stage_count"]
     search_fields = ["name"]
     inlines = [StageInline]
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
         return super().get_queryset(request).annotate(_stage_count=Count("stages"))
 
     @admin.display(description="Stages", ordering="_stage_count")
@@ -85,9 +103,11 @@ class StageAdmin(admin.ModelAdmin):
     form = HumanReviewStageForm  # no automatic rejection where a human must decide (GDPR Art. 22)
     list_display = ["name", "pipeline", "order", "kind", "stuck_after_days"]
     list_filter = ["pipeline", "kind"]
-    list_editable = ["order", "stuck_after_days"]
+    # Not the order: reordering is the pipeline page's drag and drop, which sees every stage.
+    list_editable = ["stuck_after_days"]
     list_select_related = ["pipeline"]
     ordering = ["pipeline", "order"]
+    readonly_fields = ["silence_sentence_preview"]
     fieldsets = [
         (None, {"fields": ["pipeline", "name", "order", "kind", "stuck_after_days"]}),
         (
@@ -99,6 +119,7 @@ class StageAdmin(admin.ModelAdmin):
                     "silence_window_business_days",
                     "silence_action",
                     "silence_show_candidate_zone",
+                    "silence_sentence_preview",
                 ],
                 "description": "Deadline = the first such weekday and time in the requisition's "
                 "zone at least the lead time after the announcement (moved to the previous "
@@ -121,12 +142,27 @@ class StageAdmin(admin.ModelAdmin):
         if change and "order" in form.changed_data:
             _warn_reordered(request, [obj])
 
+    @admin.display(description="Said now, the candidate hears")
+    def silence_sentence_preview(self, obj):
+        if obj is None or obj.pk is None or obj.kind != StageKind.SILENCE_TEST:
+            return "— (shown for a saved silence-test stage)"
+        previews = silence_sentence_previews(stage=obj, now=timezone.now())
+        if not previews:
+            return "No open requisition uses this pipeline yet."
+        return format_html_join(
+            "",
+            "<div>{}: “{}; if you haven't, reach out.”</div>",
+            ((title, sentence) for title, sentence in previews),
+        )
+
 
 class RequisitionAdminForm(forms.ModelForm):
     """The subdivision picker offers the requisition's country's known subdivisions only (all
     countries', grouped, before a country is saved); the model's ``clean`` checks the pair."""
 
     subdivision = forms.ChoiceField(required=False, label="State / region")
+    time_zone = TimeZoneField()
+    country = CountryField()
 
     class Meta:
         model = Requisition
@@ -143,7 +179,14 @@ class RequisitionAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Pickers offer only the people who may hold the place (accounts.roles); the model's
+        # clean and validate_recruiters refuse anyone else whatever is posted.
+        if "hiring_manager" in self.fields:
+            self.fields["hiring_manager"].queryset = hiring_manager_choices()
+        if "recruiters" in self.fields:
+            self.fields["recruiters"].queryset = recruiter_choices()
         country = (self.data.get("country") if self.is_bound else None) or self.instance.country
+        country = str(country or "").strip().upper()
         field = self.fields["subdivision"]
         field.help_text = Requisition._meta.get_field("subdivision").help_text
         if country:
@@ -154,6 +197,11 @@ class RequisitionAdminForm(forms.ModelForm):
                 for code in sorted(supported_countries())
                 if (choices := subdivision_choices(code))
             ]
+
+    def clean_recruiters(self):
+        recruiters = self.cleaned_data["recruiters"]
+        validate_recruiters(recruiters)
+        return recruiters
 
 
 @admin.register(Requisition)
@@ -172,7 +220,6 @@ class RequisitionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_select_related = ["hiring_manager", "pipeline"]
     search_fields = ["title"]
     filter_horizontal = ["recruiters"]
-    autocomplete_fields = ["hiring_manager"]
 
     def audit_details(self, obj):
         # Who may see the requisition's candidates after the change: an access grant.

@@ -1,8 +1,64 @@
+from adminsortable2.admin import CustomInlineFormSet
 from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 
+from accounts.roles import hiring_manager_q, recruiter_q
 from hiring import policy
-from hiring.models import SilenceAction, Stage
-from hiring.validators import time_zone_choices
+from hiring.models import SilenceAction, Stage, StageKind
+from hiring.validators import country_choices, time_zone_choices
+
+
+def hiring_manager_choices():
+    """The users a requisition's hiring-manager picker offers (``accounts.roles``)."""
+    return get_user_model().objects.filter(hiring_manager_q()).distinct().order_by("username")
+
+
+def recruiter_choices():
+    """The users a requisition's recruiter picker offers (``accounts.roles``)."""
+    return get_user_model().objects.filter(recruiter_q()).distinct().order_by("username")
+
+
+class TimeZoneField(forms.ChoiceField):
+    """A picker of IANA zones (``zoneinfo.available_timezones`` less the machine-local ones)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "The silence-test deadline is computed in this zone.")
+        super().__init__(choices=time_zone_choices, **kwargs)
+
+
+class CountryField(forms.ChoiceField):
+    """A picker of the countries with both a holiday calendar and phone numbering; a typed or
+    posted code is upper-cased first ("se" is Sweden)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "Public holidays and the default phone region.")
+        super().__init__(choices=[("", "—"), *country_choices()], **kwargs)
+
+    def to_python(self, value):
+        return super().to_python(value).strip().upper()
+
+
+class StageInlineFormSet(CustomInlineFormSet):
+    """The pipeline page's stages: checks across the rows that no single row can see."""
+
+    def clean(self):
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if form.has_changed() or form.instance.pk
+            if not (self.can_delete and self._should_delete_form(form))
+            if hasattr(form, "cleaned_data")
+        ]
+        silence = [f for f in kept if f.cleaned_data.get("kind") == StageKind.SILENCE_TEST]
+        if len(silence) > 1:
+            raise ValidationError(
+                "A pipeline has at most one silence-test stage; these are: %(names)s.",
+                code="one_silence_stage",
+                params={"names": ", ".join(f.cleaned_data.get("name", "?") for f in silence)},
+            )
 
 
 class TimeZoneForm(forms.Form):
@@ -21,9 +77,6 @@ class AnnounceForm(forms.Form):
     announced_by = forms.ModelChoiceField(queryset=None, label="Told by", empty_label=None)
 
     def __init__(self, *args, requisition, user, **kwargs):
-        from django.contrib.auth import get_user_model
-        from django.utils import timezone
-
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault(
             "announced_at", timezone.localtime().replace(second=0, microsecond=0)

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Upper
 
-from accounts.roles import is_active_user, is_admin
+from accounts.roles import is_active_user, is_admin, may_be_hiring_manager, may_be_recruiter
 from hiring.calendars import MAX_CLOSURE_DAYS, ClosureKind, ClosureRule, subdivision_choices
 from hiring.deadlines import SilenceSchedule
 from hiring.validators import validate_country, validate_time_zone
@@ -75,7 +75,9 @@ class Stage(models.Model):
         "deadline weekday",
         choices=Weekday.choices,
         default=Weekday.FRIDAY,
-        help_text="The candidate hears “you'll hear from us by <weekday> <time>”.",
+        # Plain text: the admin renders help texts as HTML, where "<weekday>" would vanish.
+        help_text="The candidate hears “you'll hear from us by [weekday] [time]”, e.g. by "
+        "Friday 5 pm.",
     )
     silence_local_time = models.TimeField(
         "deadline time",
@@ -111,13 +113,39 @@ class Stage(models.Model):
     class Meta:
         ordering = ["pipeline", "order"]
         constraints = [
-            models.UniqueConstraint(fields=["pipeline", "order"], name="stage_unique_order"),
-            models.UniqueConstraint(fields=["pipeline", "name"], name="stage_unique_name"),
+            # Deferred to the end of the transaction: reordering stages (30 ↔ 40, or the stage
+            # editor's drag and drop) passes through a moment where two rows share an order.
+            models.UniqueConstraint(
+                fields=["pipeline", "order"],
+                name="stage_unique_order",
+                deferrable=models.Deferrable.DEFERRED,
+                violation_error_message="Two stages of a pipeline cannot have the same position.",
+            ),
+            models.UniqueConstraint(
+                fields=["pipeline", "name"],
+                name="stage_unique_name",
+                violation_error_message="This pipeline already has a stage with this name.",
+            ),
+            # A pipeline runs one silence test: which stage an announcement belongs to, the
+            # board and the digests all assume a single one.
+            models.UniqueConstraint(
+                fields=["pipeline"],
+                condition=Q(kind="silence_test"),
+                name="stage_one_silence_test_per_pipeline",
+                violation_error_message="A pipeline has at most one silence-test stage.",
+            ),
             models.CheckConstraint(
                 condition=Q(stuck_after_days__isnull=True) | Q(stuck_after_days__gte=1),
                 name="stage_stuck_after_days_positive",
+                violation_error_message=(
+                    "“Stuck after days” is at least 1; leave it empty to never flag the stage."
+                ),
             ),
-            models.CheckConstraint(condition=Q(kind__in=StageKind.values), name="stage_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=StageKind.values),
+                name="stage_kind_valid",
+                violation_error_message="Choose a stage kind from the list.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -160,6 +188,18 @@ class RequisitionQuerySet(models.QuerySet):
             requisition_id=OuterRef("pk"), user_id=user.pk
         )
         return self.filter(Q(hiring_manager_id=user.pk) | Exists(assigned))
+
+
+def validate_recruiters(users) -> None:
+    """A requisition's recruiters must hold the Recruiters role (the admin form and
+    ``requisition_create`` call this: a many-to-many is not part of ``Model.clean``)."""
+    refused = [user for user in users if not may_be_recruiter(user)]
+    if refused:
+        raise ValidationError(
+            "Only active users with the Recruiters role can be assigned as recruiters: %(names)s.",
+            code="not_a_recruiter",
+            params={"names": ", ".join(u.get_full_name() or u.username for u in refused)},
+        )
 
 
 class Requisition(models.Model):
@@ -205,20 +245,40 @@ class Requisition(models.Model):
             models.CheckConstraint(
                 condition=Q(country=Upper("country")) & Q(country__regex=r"^[A-Z]{2}$"),
                 name="requisition_country_iso_alpha2",
+                violation_error_message=(
+                    "The country is a two-letter ISO code in capitals, e.g. US, DE or SE."
+                ),
             ),
             models.CheckConstraint(
-                condition=~Q(time_zone=""), name="requisition_time_zone_not_empty"
+                condition=~Q(time_zone=""),
+                name="requisition_time_zone_not_empty",
+                violation_error_message="Choose the requisition's time zone.",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=RequisitionStatus.values), name="requisition_status_valid"
+                condition=Q(status__in=RequisitionStatus.values),
+                name="requisition_status_valid",
+                violation_error_message="Choose a status from the list.",
             ),
         ]
 
     def __str__(self) -> str:
         return self.title
 
+    def clean_fields(self, exclude=None) -> None:
+        # "se" means SE: normalised before the validators and the capitals-only constraint.
+        self.country = (self.country or "").strip().upper()
+        super().clean_fields(exclude=exclude)
+
     def clean(self) -> None:
         super().clean()
+        if self.hiring_manager_id and not may_be_hiring_manager(self.hiring_manager):
+            raise ValidationError(
+                {
+                    "hiring_manager": "The hiring manager must have the Hiring managers or "
+                    "Admins role: hiring decisions are theirs."
+                },
+                code="not_a_hiring_manager",
+            )
         if self.subdivision and self.country:
             known = {code for code, _label in subdivision_choices(self.country)}
             if self.subdivision not in known:
@@ -286,10 +346,12 @@ class Closure(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=[choice for choice, _label in ClosureKind.CHOICES]),
                 name="closure_kind_valid",
+                violation_error_message="Choose a kind of closure from the list.",
             ),
             models.CheckConstraint(
                 condition=Q(end__isnull=True) | Q(start__isnull=False, end__gte=F("start")),
                 name="closure_end_after_start",
+                violation_error_message="The last day cannot be before the first (or without one).",
             ),
         ]
 
@@ -448,14 +510,21 @@ class SilenceTest(models.Model):
                 condition=Q(deadline_at__gte=models.F("announced_at"))
                 & Q(window_closes_at__gt=models.F("deadline_at")),
                 name="silence_test_instants_ordered",
+                violation_error_message=(
+                    "The deadline cannot be before the announcement, and the window must close "
+                    "after the deadline."
+                ),
             ),
             models.CheckConstraint(
-                condition=Q(state__in=SilenceTestState.values), name="silence_test_state_valid"
+                condition=Q(state__in=SilenceTestState.values),
+                name="silence_test_state_valid",
+                violation_error_message="Choose a silence-test state from the list.",
             ),
             models.CheckConstraint(
                 condition=(Q(state="closed") & Q(outcome__in=SilenceOutcome.values))
                 | (~Q(state="closed") & Q(outcome="")),
                 name="silence_test_outcome_iff_closed",
+                violation_error_message="A silence test has an outcome exactly when it is closed.",
             ),
         ]
         indexes = [

@@ -21,6 +21,13 @@ its own objects, so that the layers stay one-way (``[tool.importlinter]`` in pyp
   ``Candidate.objects.visible_to(user)`` (``candidates.models``). The candidate's identity is
   shared by the teams that hold an application of theirs, and by nobody else:
   ``candidates.selectors.candidate_for_new_application``.
+* **Scorecards** (blind until you rated the round; the hiring manager or an admin may reveal a
+  round): ``candidates.policy``. **CVs**: through their application —
+  ``ApplicationCV.objects.visible_to(user)``. **Find anyone** searches
+  ``Application.objects.visible_to(user)`` only (``candidates.selectors.application_search``).
+* **Who may hold a requisition's places** (hiring manager: Hiring managers or Admins role;
+  recruiters: Recruiters role): ``accounts.roles``, enforced by ``Requisition.clean`` and
+  ``hiring.models.validate_recruiters``.
 * **Contacts, the unmatched queue, call-log imports**: ``followups.policy``.
 * **Rank overrides and scoring weights**: ``scoring.policy``.
 * **Subject-access exports and erasure**: ``privacy.policy``.

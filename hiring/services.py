@@ -16,7 +16,9 @@ from hiring.models import (
     SilenceTestState,
     Stage,
     UserProfile,
+    validate_recruiters,
 )
+from hiring.wording import deadline_sentence
 
 User = get_user_model()
 
@@ -59,9 +61,11 @@ def requisition_create(
         country=country.upper(),
         status=status,
     )
+    recruiters = list(recruiters)
     requisition.full_clean()
+    validate_recruiters(recruiters)
     requisition.save()
-    requisition.recruiters.set(list(recruiters))
+    requisition.recruiters.set(recruiters)
     return requisition
 
 
@@ -103,6 +107,36 @@ def silence_instants(
         subdivision=subdivision,
         company=company_calendar() if company is None else company,
     )
+
+
+#: The stage editor's preview names this many requisitions at most (a bounded page).
+PREVIEW_REQUISITIONS = 5
+
+
+def silence_sentence_previews(*, stage: Stage, now: datetime) -> list[tuple[str, str]]:
+    """``(requisition title, "you'll hear from us by …")`` for the open requisitions on the
+    stage's pipeline, as an announcement made at ``now`` would be worded: the real deadline of
+    ``hiring.deadlines``, in each requisition's zone, holidays and company closure days."""
+    requisitions = Requisition.objects.filter(
+        pipeline_id=stage.pipeline_id, status=RequisitionStatus.OPEN
+    ).order_by("title", "id")[:PREVIEW_REQUISITIONS]
+    company = company_calendar()
+    previews = []
+    for requisition in requisitions:
+        try:
+            deadline, _closes = silence_instants(
+                announced_at=now,
+                stage=stage,
+                time_zone=requisition.time_zone,
+                country=requisition.country,
+                subdivision=requisition.subdivision,
+                company=company,
+            )
+        except ValueError:  # a calendar without business days
+            previews.append((requisition.title, "no deadline: the calendar has no business day"))
+            continue
+        previews.append((requisition.title, deadline_sentence(deadline, requisition.time_zone)))
+    return previews
 
 
 def silence_tests_cancel_open(

@@ -6,6 +6,7 @@ from functools import cache
 import holidays
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django_countries import countries
 
 #: Names the system zoneinfo database may carry that are not IANA zones: "localtime" is whatever
 #: the server happens to be set to, so deadlines would depend on the machine.
@@ -44,3 +45,11 @@ def validate_country(value: str) -> None:
 
 def time_zone_choices() -> list[tuple[str, str]]:
     return [(tz, tz) for tz in sorted(available_time_zones())]
+
+
+@cache
+def country_choices() -> tuple[tuple[str, str], ...]:
+    """Every country ``validate_country`` accepts, as ``(code, "Sweden (SE)")`` by name."""
+    usable = supported_countries() & frozenset(phonenumbers.SUPPORTED_REGIONS)
+    named = ((code, f"{countries.name(code) or code} ({code})") for code in usable)
+    return tuple(sorted(named, key=lambda choice: choice[1]))

@@ -36,7 +36,9 @@ class ErasureRecord(models.Model):
         ordering = ["-erased_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(reason__in=ErasureReason.values), name="erasure_reason_valid"
+                condition=Q(reason__in=ErasureReason.values),
+                name="erasure_reason_valid",
+                violation_error_message="Choose an erasure reason from the list.",
             ),
         ]
 
@@ -63,10 +65,19 @@ class RetentionPolicy(models.Model):
     class Meta:
         verbose_name_plural = "retention policy"
         constraints = [
-            models.CheckConstraint(condition=Q(singleton=True), name="retention_policy_singleton"),
+            models.CheckConstraint(
+                condition=Q(singleton=True),
+                name="retention_policy_singleton",
+                violation_error_message=(
+                    "There is only one retention policy; edit the existing one."
+                ),
+            ),
             models.CheckConstraint(
                 condition=Q(anonymise_after_months__isnull=True) | Q(anonymise_after_months__gte=1),
                 name="retention_policy_months_positive",
+                violation_error_message=(
+                    "Anonymise after at least 1 month, or leave it empty for never."
+                ),
             ),
         ]
 

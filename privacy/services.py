@@ -62,6 +62,7 @@ from audit.services import AuditAction, audit_record, audit_record_many
 from candidates.models import (
     SCORECARD_TRAITS,
     Application,
+    ApplicationCV,
     Candidate,
     CandidateEmail,
     CandidatePhone,
@@ -342,6 +343,13 @@ def candidate_export(*, candidate, actor, now: datetime | None = None) -> bytes:
             for number, (filename, payload) in enumerate(_attachments_of(raw), start=1):
                 name = _safe_name(filename, "attachment")
                 archive.writestr(f"attachments/{contact_id}-{number}-{name}", payload)
+        for cv in data.get("cvs", ()):
+            stored = ApplicationCV.objects.get(pk=cv["id"]).file
+            try:
+                with stored.open("rb") as handle:
+                    archive.writestr(cv["archive_path"], handle.read())
+            except FileNotFoundError:
+                logger.warning("CV #%s is missing from storage; exported without it", cv["id"])
     actor_id = getattr(actor, "pk", None)
     logger.info("Candidate #%s exported by user #%s", candidate.pk, actor_id)
     audit_record(action=AuditAction.CANDIDATE_EXPORTED, actor=actor, obj=candidate)

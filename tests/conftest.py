@@ -44,3 +44,9 @@ def _fast_password_hashing(settings):
 def client():
     """pytest-django's ``client``, signing admins in past the second step (tests/clients.py)."""
     return Client()
+
+
+@pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings, tmp_path):
+    # Uploaded files (CVs) never land in the checkout's var/ folder, and never leak between tests.
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -300,3 +300,26 @@ def bulk_applications(requisition, count: int, *, stage_kind: str = StageKind.AP
         )
         for i, c in enumerate(candidates)
     )
+
+
+# --- CVs ----------------------------------------------------------------------------------------
+
+#: The smallest file every PDF reader and our sniffing accept as a PDF.
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def application_cv(application, *, content: bytes = PDF_BYTES, filename: str = "cv.pdf"):
+    """A stored CV on ``application`` (through the service's storage, without the upload)."""
+    from django.core.files.base import ContentFile
+
+    from candidates.models import ApplicationCV
+
+    cv = ApplicationCV(
+        application=application,
+        filename=filename,
+        content_type="application/pdf",
+        size=len(content),
+        uploaded_at=timezone.now(),
+    )
+    cv.file.save(filename, ContentFile(content), save=True)
+    return cv

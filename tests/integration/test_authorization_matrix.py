@@ -19,6 +19,7 @@ from tests.factories import (
     InterviewRoundFactory,
     RequisitionFactory,
     UserFactory,
+    application_cv,
     stage_of,
 )
 
@@ -42,6 +43,8 @@ SIGNED_WEBHOOKS = {
 OK = {200, 302, 405, 422}
 NOT_FOUND = {404}
 FORBIDDEN = {403}
+#: An upload without a file is a form error (400): the page itself was allowed.
+UPLOAD = OK | {400}
 
 
 @pytest.fixture
@@ -73,6 +76,8 @@ def world():
     foreign_token, _secret = api_token_create(user=UserFactory(recruiter=True), name="foreign")
     own_silence = ApplicationFactory(requisition=own_req, at_silence_test=True)
     foreign_silence = ApplicationFactory(requisition=foreign_req, at_silence_test=True)
+    own_cv = application_cv(own_app)
+    foreign_cv = application_cv(foreign_app)
     return {
         "manager": manager,
         "recruiter": recruiter,
@@ -89,6 +94,7 @@ def world():
             "token": own_token.pk,
             "silence_app": own_silence.pk,
             "screen": stage_of(own_req, StageKind.SCREEN).pk,
+            "cv": own_cv.pk,
         },
         "foreign": {
             "req": foreign_req.pk,
@@ -101,6 +107,7 @@ def world():
             "token": foreign_token.pk,
             "silence_app": foreign_silence.pk,
             "screen": stage_of(foreign_req, StageKind.SCREEN).pk,
+            "cv": foreign_cv.pk,
         },
     }
 
@@ -112,6 +119,9 @@ def _kwargs(name, ids):
         "candidates:application_move": {"pk": ids["app"]},
         "candidates:round_create": {"pk": ids["app"]},
         "candidates:scorecard_submit": {"pk": ids["app"], "round_pk": ids["round"]},
+        "candidates:scorecards_reveal": {"pk": ids["app"], "round_pk": ids["round"]},
+        "candidates:cv_upload": {"pk": ids["app"]},
+        "candidates:cv_download": {"pk": ids["app"], "cv_pk": ids["cv"]},
         "followups:contact_log": {"application_pk": ids["app"]},
         "followups:email_send": {"application_pk": ids["app"]},
         "followups:contact_raw": {"pk": ids["contact"]},
@@ -205,6 +215,34 @@ MATRIX = {
         OK,
     ),
     "followups:quick_log_search": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": OK, "admin": OK},
+        OK,
+    ),
+    # Blind scorecards: revealing a round is the hiring manager's or an admin's choice.
+    "candidates:scorecards_reveal": (
+        "post",
+        {"manager": OK, "recruiter": FORBIDDEN, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    # CVs: whoever may see the application (an empty upload is a 400 form error).
+    "candidates:cv_upload": (
+        "post",
+        {
+            "manager": OK | {400},
+            "recruiter": OK | {400},
+            "stranger": NOT_FOUND,
+            "admin": OK | {400},
+        },
+        NOT_FOUND,
+    ),
+    "candidates:cv_download": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    # Everyone may search; what they find is scoped (tests/integration/test_search.py).
+    "candidates:search": (
         "get",
         {"manager": OK, "recruiter": OK, "stranger": OK, "admin": OK},
         OK,

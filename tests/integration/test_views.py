@@ -154,7 +154,8 @@ def test_application_page_shows_candidate_rounds_scorecards_and_history(client, 
     StageTransition.objects.create(
         application=app, from_stage=None, to_stage=app.stage, actor=None, at=app.stage_entered_at
     )
-    client.force_login(team["recruiter_a"])
+    # The scorecard's author: scorecards are blind until you rated the round (candidates.policy).
+    client.force_login(team["manager_a"])
     response = client.get(reverse("candidates:application_detail", args=[app.pk]))
     assert response.status_code == 200
     text = response.text
