@@ -39,7 +39,7 @@ from followups.models import (
 )
 from hiring.calendars import CompanyCalendar, business_calendar
 from hiring.closures import company_calendar
-from hiring.models import SilenceTest, SilenceTestState
+from hiring.models import SilenceTest, SilenceTestState, StageKind
 from scoring import sql
 from scoring.policy import may_override_rank
 from scoring.rules import (
@@ -51,6 +51,7 @@ from scoring.rules import (
     Weights,
     score_application,
 )
+from silence.services import silence_outcomes_refresh
 
 #: Applications scored per transaction in bulk recomputes.
 SCORE_BATCH_SIZE = 1000
@@ -77,11 +78,29 @@ class ScoreInput:
     test: TestSignal | None
     contacts: tuple[ContactSignal, ...]
     promises: tuple[PromiseSignal, ...]
+    #: The application is in a Withdrawn stage: it scores as *withdrew* (``scoring.rules``).
+    in_withdrawn_stage: bool = False
+
+    def score(self, *, rules: Weights, now: datetime) -> ScoreResult:
+        """``score_application`` on these inputs: every caller passes them the same way."""
+        return score_application(
+            test=self.test,
+            contacts=self.contacts,
+            promises=self.promises,
+            weights=rules,
+            now=now,
+            in_withdrawn_stage=self.in_withdrawn_stage,
+        )
 
 
 def score_inputs(application_ids: Sequence[int]) -> dict[int, ScoreInput]:
-    """Everything the pure scoring function needs for many applications, in five queries."""
+    """Everything the pure scoring function needs for many applications, in six queries."""
     company = company_calendar()
+    withdrawn = set(
+        Application.objects.filter(
+            pk__in=application_ids, stage__kind=StageKind.WITHDRAWN
+        ).values_list("pk", flat=True)
+    )
     tests: dict[int, tuple[int, TestSignal]] = {}
     for row in (
         SilenceTest.objects.filter(application_id__in=application_ids)
@@ -172,6 +191,7 @@ def score_inputs(application_ids: Sequence[int]) -> dict[int, ScoreInput]:
             test=test,
             contacts=tuple(contacts.get(application_id, ())),
             promises=tuple(promises.get(application_id, ())),
+            in_withdrawn_stage=application_id in withdrawn,
         )
     return result
 
@@ -216,6 +236,7 @@ def score_inputs_bulk(
     company = company_calendar() if company is None else company
     tests: dict[int, tuple[int | None, TestSignal | None]] = {}
     current: dict[int, _Current] = {}
+    withdrawn: set[int] = set()
     for (
         application_id,
         test_id,
@@ -226,8 +247,11 @@ def score_inputs_bulk(
         time_zone,
         country,
         subdivision,
+        in_withdrawn_stage,
         *stored,
     ) in application_rows:
+        if in_withdrawn_stage:
+            withdrawn.add(application_id)
         if stored[0] is not None:
             current[application_id] = _Current(*stored)
         if test_id is None:
@@ -284,6 +308,7 @@ def score_inputs_bulk(
             test=test,
             contacts=tuple(contacts.get(application_id, ())),
             promises=tuple(promises.get(application_id, ())),
+            in_withdrawn_stage=application_id in withdrawn,
         )
         for application_id, (test_id, test) in tests.items()
     }
@@ -317,13 +342,14 @@ def _scores_write_batch(
     # one-current constraint (a 500 the load test found). The lock, taken in its own
     # statement before the reads, makes the second writer read what the first committed.
     sql.scores_lock(application_ids)
+    # The closed tests' outcomes follow the same inputs as the scores (a tag added after the
+    # window closed, a move to Withdrawn): re-decided here, the one freshness mechanism.
+    silence_outcomes_refresh(application_ids=list(application_ids))
     inputs, current = score_inputs_bulk(application_ids, now=now, company=company)
     new: list[tuple[int, int | None, ScoreResult, list[dict]]] = []
     retire = []
     for application_id, data in inputs.items():
-        result = score_application(
-            test=data.test, contacts=data.contacts, promises=data.promises, weights=rules, now=now
-        )
+        result = data.score(rules=rules, now=now)
         lines = _lines_json(result)
         old = current.get(application_id)
         if old is not None:
@@ -393,13 +419,7 @@ def scores_recompute_all(*, now: datetime, batch_size: int = SCORE_BATCH_SIZE) -
 def score_for(application_id: int, *, now: datetime) -> ScoreResult:
     """One application's score, computed now (not stored): the bulk path with one id."""
     data = score_inputs([application_id])[application_id]
-    return score_application(
-        test=data.test,
-        contacts=data.contacts,
-        promises=data.promises,
-        weights=weights_as_rules(weights_current()),
-        now=now,
-    )
+    return data.score(rules=weights_as_rules(weights_current()), now=now)
 
 
 def stale_scores_drain(
@@ -483,12 +503,7 @@ class PreviewRow:
 def scores_under(inputs: dict[int, ScoreInput], *, rules: Weights, now: datetime) -> dict[int, int]:
     """The scores these loaded inputs get under ``rules``: what a draft weights version would
     give, for the preview here and for other apps' checks of a draft (evidence's backtest)."""
-    return {
-        pk: score_application(
-            test=data.test, contacts=data.contacts, promises=data.promises, weights=rules, now=now
-        ).score
-        for pk, data in inputs.items()
-    }
+    return {pk: data.score(rules=rules, now=now).score for pk, data in inputs.items()}
 
 
 def weights_preview(*, requisition, values: dict, now: datetime) -> list[PreviewRow]:
