@@ -22,7 +22,7 @@ from followups.models import (
     ScoringWeights,
 )
 from followups.quality import contact_details_set
-from hiring.models import SilenceTestState
+from hiring.models import SilenceTestState, StageKind
 from hiring.schedules import STALE_SCORES, TASK_FUNCS
 from scoring.scores import (
     INLINE_REFRESH_LIMIT,
@@ -45,6 +45,7 @@ from tests.factories import (
     ScorecardFactory,
     SilenceTestFactory,
     UserFactory,
+    stage_of,
 )
 
 
@@ -230,24 +231,25 @@ def test_bulk_score_loading_uses_a_constant_number_of_queries(rows, django_asser
     req = RequisitionFactory()
     tests = [_closed_with_call(req) for _ in range(rows)]
     ids = [t.application_id for t in tests]
-    with django_assert_num_queries(5):  # the company calendar (closure days) is one
+    # the company calendar (closure days) is one, the applications in a Withdrawn stage one
+    with django_assert_num_queries(6):
         inputs = score_inputs(ids)
     assert len(inputs) == rows
     with django_assert_num_queries(4):  # the company calendar (closure days) is one
         bulk_inputs, current_scores = score_inputs_bulk(ids, now=timezone.now())
     assert len(bulk_inputs) == rows
     assert not current_scores
-    # weights and company calendar (2) + savepoint and release (2) + writer lock (1) + reads (3)
-    # + insert (1)
-    with django_assert_num_queries(9):
+    # weights and company calendar (2) + savepoint and release (2) + writer lock (1) + the closed
+    # tests' outcomes re-decided (1) + reads (3) + insert (1)
+    with django_assert_num_queries(10):
         assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == rows
-    # unchanged: the lock and the reads only
-    with django_assert_num_queries(8):
+    # unchanged: the lock, the outcomes and the reads only
+    with django_assert_num_queries(9):
         assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == 0
     for test in tests:
         ContactFactory(application=test.application, occurred_at=test.deadline_at, prompted=True)
     # changed: retire the old current rows, then insert
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == rows
 
 
@@ -259,8 +261,8 @@ def test_bulk_recompute_costs_the_same_queries_per_batch_whatever_the_batch_size
     ids = [_closed_with_call(req).application_id for _ in range(4 * batch_size)]
     ContactFactory.create_batch(3, application_id=ids[0], prompted=True)
     # weights and company calendar (2) + per batch: savepoint and release (2), writer lock (1),
-    # reads (3), insert (1)
-    with django_assert_num_queries(2 + 4 * 7):
+    # outcomes re-decided (1), reads (3), insert (1)
+    with django_assert_num_queries(2 + 4 * 8):
         scores_recompute(application_ids=ids, now=timezone.now(), batch_size=batch_size)
 
 
@@ -649,6 +651,25 @@ def _varied_applications(now) -> list[Application]:
         )
         ContactFactory(application=earlier.application, occurred_at=earlier.deadline_at + hour)
         apps.append(earlier.application)
+
+        # Withdrew by stage, and contacted before the deadline only (a minute early).
+        gone = SilenceTestFactory(
+            closing=True, application__requisition=req, state="closed", outcome="silent"
+        )
+        ContactFactory(application=gone.application, occurred_at=gone.deadline_at + hour)
+        Application.objects.filter(pk=gone.application_id).update(
+            stage=stage_of(req, StageKind.WITHDRAWN)
+        )
+        apps.append(gone.application)
+        early = SilenceTestFactory(
+            closing=True, application__requisition=req, state="closed", outcome="early_only"
+        )
+        ContactFactory(
+            application=early.application,
+            occurred_at=early.deadline_at - dt.timedelta(minutes=1),
+            channel="phone",
+        )
+        apps.append(early.application)
     return apps
 
 
@@ -686,9 +707,11 @@ def test_bulk_recompute_stores_what_the_single_application_path_computes():
         stored = {a.pk: _stored(a) for a in apps}
         assert stored == {a.pk: _reference(a, moment) for a in apps}
     outcomes = {value[1] for value in stored.values()}
-    assert outcomes == {"reached_out", "silent", "pending"}  # the data covers every outcome
+    # the data covers every outcome
+    assert outcomes == {"reached_out", "silent", "pending", "early_only", "withdrew"}
     rules = {line["rule"] for value in stored.values() for line in value[3]}
     assert {"cadence", "impatience", "pushy", "opt_out", "inappropriate", "adds_value"} <= rules
+    assert {"withdrew", "early_only"} <= rules
 
 
 def test_bulk_recompute_agrees_with_the_single_application_path_on_scale_data():
