@@ -486,7 +486,7 @@ def weights_version_create(*, values: dict, note: str, actor) -> ScoringWeights:
         version=(latest.version if latest else 0) + 1, note=note, created_by=actor, **values
     )
     audit_record(action=AuditAction.WEIGHTS_CHANGED, actor=actor, obj=weights, details=values)
-    transaction.on_commit(lambda: async_task("followups.tasks.rescore_all"))
+    transaction.on_commit(lambda: async_task("scoring.tasks.rescore_all"))
     return weights
 
 

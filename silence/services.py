@@ -115,6 +115,9 @@ def silence_test_announce(
     test.deadline_at = deadline
     test.window_closes_at = closes
     test.save()
+    # A new (or moved) deadline changes what the score says ("no silence test yet" becomes
+    # "no follow-up yet", a contact may become a follow-up): the one freshness mechanism.
+    mark_scores_stale([locked.pk])
     return test
 
 

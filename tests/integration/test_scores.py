@@ -37,7 +37,7 @@ from scoring.scores import (
     weights_version_create,
 )
 from scoring.tasks import drain_stale_scores
-from silence.services import silence_tests_sweep
+from silence.services import silence_test_announce, silence_tests_sweep
 from tests.factories import (
     ApplicationFactory,
     ContactFactory,
@@ -286,6 +286,37 @@ def test_new_weights_version_changes_scores_after_a_bulk_recompute(
     after = current(test.application)
     assert after.weights == weights
     assert after.score == min(100, before + 20)
+
+
+def test_a_new_weights_version_queues_the_rescore_the_task_guard_allows(
+    django_capture_on_commit_callbacks,
+):
+    # The change used to queue the pre-#14 path "followups.tasks.rescore_all", which the
+    # enqueue guard refuses: the commit callback raised and no score was ever rescored (the
+    # issue #23 state machine found it).
+    admin = UserFactory(admin=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        weights_version_create(
+            values={**_weights_values(), "base_reached_out": 70}, note="More", actor=admin
+        )
+    assert [row.task["func"] for row in OrmQ.objects.all()] == ["scoring.tasks.rescore_all"]
+
+
+def test_announcing_a_silence_test_refreshes_the_stored_score(django_capture_on_commit_callbacks):
+    # "No silence test yet" becomes "no follow-up yet": found stale by the state machine.
+    app = ApplicationFactory(at_silence_test=True)
+    scores_recompute(application_ids=[app.pk], now=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        silence_test_announce(
+            application=app,
+            announced_by=app.requisition.hiring_manager,
+            recorded_by=app.requisition.hiring_manager,
+            announced_at=timezone.now(),
+            now=timezone.now(),
+        )
+    fresh = score_for(app.pk, now=timezone.now())
+    assert [line["text"] for line in current(app).lines] == [line.text for line in fresh.lines]
+    assert current(app).silence_test_id is not None
 
 
 def _weights_values():
