@@ -63,8 +63,8 @@ from tests.factories import ApplicationFactory, RequisitionFactory, UserFactory,
 
 pytestmark = pytest.mark.django_db
 
-MAX_EXAMPLES = 15
-STEPS = 20
+MAX_EXAMPLES = 12
+STEPS = 15
 #: Monday 2 March 2026, 9:00 in New York (the requisition's zone).
 START = dt.datetime(2026, 3, 2, 14, 0, tzinfo=dt.UTC)
 MOVES = (
