@@ -9,8 +9,10 @@ Two loaders feed the pure scoring function (``scoring.rules``):
   docstring for why the others cannot). It gives the same scores and the same breakdown lines as
   the reference; tests/integration/test_scores.py checks this on varied data.
 
-A batch of ``SCORE_BATCH_SIZE`` applications costs three reads (applications with their latest
-silence test and current score, contacts with their tags, promises). If any score changed, it
+A batch of ``SCORE_BATCH_SIZE`` applications costs one UPDATE re-deciding its closed tests'
+outcomes (``silence.services.silence_outcomes_refresh``) and three reads (applications with
+their latest silence test, stage and current score, contacts with their tags, promises). If any
+score changed, it
 costs one more query to insert the new rows, and one more before that to retire the old current
 rows when there were any.
 """

@@ -624,7 +624,7 @@ def _varied_applications(now) -> list[Application]:
                 (19, "phone", ()),
                 (30, "in_person", ("adds_value", "professional")),
                 (31, "other", ("pushy",)),
-                (40, "voicemail", ("opt_out",)),
+                (40, "voicemail", ("professional",)),
             ):
                 _tag(
                     ContactFactory(
@@ -701,6 +701,24 @@ def _varied_applications(now) -> list[Application]:
             channel="phone",
         )
         apps.append(early.application)
+        quiet = SilenceTestFactory(
+            closing=True, application__requisition=req, state="closed", outcome="silent"
+        )
+        apps.append(quiet.application)
+        # An opt-out among follow-ups: withdrew, whatever came before.
+        polite = SilenceTestFactory(
+            closing=True, application__requisition=req, state="closed", outcome="withdrew"
+        )
+        ContactFactory(application=polite.application, occurred_at=polite.deadline_at + hour)
+        _tag(
+            ContactFactory(
+                application=polite.application,
+                occurred_at=polite.deadline_at + 40 * hour,
+                channel="voicemail",
+            ),
+            "opt_out",
+        )
+        apps.append(polite.application)
     return apps
 
 
