@@ -54,7 +54,6 @@ from django.utils import timezone  # noqa: E402
 from candidates.models import Application  # noqa: E402
 from followups.models import Contact, PersistenceScore  # noqa: E402
 from hiring.models import SilenceTest  # noqa: E402
-from scoring.rules import score_application  # noqa: E402
 from scoring.scores import (  # noqa: E402
     SCORE_BATCH_SIZE,
     score_inputs_bulk,
@@ -168,13 +167,7 @@ def breakdown(ids: list[int], *, now, batch_size: int) -> dict:
         load += seconds
         started = time.perf_counter()
         for data in inputs.values():
-            score_application(
-                test=data.test,
-                contacts=data.contacts,
-                promises=data.promises,
-                weights=rules,
-                now=now,
-            )
+            data.score(rules=rules, now=now)
         score += time.perf_counter() - started
     return {"load": load, "score": score}
 

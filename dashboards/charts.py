@@ -238,8 +238,9 @@ def week_label(day: dt.date, days: list[dt.date]) -> str:
 
 
 def outcomes_by_week_svg(rows: list[tuple[dt.date, int, int]]) -> str:
-    """Stacked bars per ISO week of the deadline: reached out (bottom) and silent (top)."""
-    title = "Reached out vs silent per week"
+    """Stacked bars per ISO week of the deadline: reached out (bottom) and no follow-up (top:
+    silent, or contacted before the deadline only; withdrawals are not counted)."""
+    title = "Reached out vs no follow-up per week"
     if not rows or not any(reached + silent for _day, reached, silent in rows):
         return _empty(title, "outcomes")
     rows = sorted(rows)
@@ -247,7 +248,9 @@ def outcomes_by_week_svg(rows: list[tuple[dt.date, int, int]]) -> str:
     slot = (WIDTH - 2 * left) / len(rows)
     top = max(reached + silent for _day, reached, silent in rows)
     days = [d for d, _r, _s in rows]
-    summary = "; ".join(f"{week_label(d, days)}: {r} reached out, {s} silent" for d, r, s in rows)
+    summary = "; ".join(
+        f"{week_label(d, days)}: {r} reached out, {s} no follow-up" for d, r, s in rows
+    )
     parts = _open(title, f"Closed silence tests by deadline week. {summary}.", height, "outcomes")
     parts.append(
         f'<line x1="{left}" y1="{base}" x2="{WIDTH - left}" y2="{base}" stroke="currentColor"/>'
@@ -274,7 +277,7 @@ def outcomes_by_week_svg(rows: list[tuple[dt.date, int, int]]) -> str:
                 w,
                 h_silent,
                 fill=SILENT_COLOR,
-                label=f"{week}: {silent} silent",
+                label=f"{week}: {silent} no follow-up",
                 value=silent,
             )
         )
@@ -289,7 +292,7 @@ def outcomes_by_week_svg(rows: list[tuple[dt.date, int, int]]) -> str:
     parts.append(
         f'<rect x="{left + 130}" y="{legend_y - 10}" width="12" height="12" fill="{SILENT_COLOR}"/>'
     )
-    parts.append(_text(left + 148, legend_y, "Silent"))
+    parts.append(_text(left + 148, legend_y, "No follow-up"))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -297,6 +300,6 @@ def outcomes_by_week_svg(rows: list[tuple[dt.date, int, int]]) -> str:
 def outcomes_by_week_table(rows: list[tuple[dt.date, int, int]]) -> Table:
     days = [d for d, _r, _s in rows]
     return Table(
-        ("Week", "Reached out", "Silent"),
+        ("Week", "Reached out", "No follow-up"),
         tuple((week_label(d, days), str(r), str(s)) for d, r, s in sorted(rows)),
     )

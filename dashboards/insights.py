@@ -104,7 +104,9 @@ def _scores_and_latency(requisition: Requisition) -> dict:
 
 
 def _outcomes_by_week(requisition: Requisition) -> list[tuple[date, int, int]]:
-    """Closed tests per ISO week of their deadline, in the requisition's zone."""
+    """Closed tests per ISO week of their deadline, in the requisition's zone: reached out, and
+    no follow-up (silent, or contacted before the deadline only). A withdrawal is neither: the
+    candidate left, so it is not counted in the rate."""
     rows = (
         SilenceTest.objects.filter(
             application__requisition=requisition, state=SilenceTestState.CLOSED
@@ -114,7 +116,9 @@ def _outcomes_by_week(requisition: Requisition) -> list[tuple[date, int, int]]:
         .values("week")
         .annotate(
             reached=Count("pk", filter=Q(outcome=SilenceOutcome.REACHED_OUT)),
-            silent=Count("pk", filter=Q(outcome=SilenceOutcome.SILENT)),
+            silent=Count(
+                "pk", filter=Q(outcome__in=[SilenceOutcome.SILENT, SilenceOutcome.EARLY_ONLY])
+            ),
         )
         .values_list("week", "reached", "silent")
     )

@@ -20,7 +20,7 @@ from candidates.models import (
     Scorecard,
 )
 from devdata.evidence_demo import seed_evidence
-from followups.models import Channel, Contact, Direction
+from followups.models import Channel, Contact, ContactTag, Direction, QualityTag
 from hiring import services as hiring_services
 from hiring.models import Pipeline, Requisition, SilenceTest, Stage, StageKind
 from scoring.scores import scores_recompute
@@ -197,17 +197,22 @@ def _requisitions(pipeline: Pipeline, users: dict) -> list[Requisition]:
 
 #: Demo silence tests, by how long ago the candidate was told (days): still waiting; reached out
 #: with a follow-up call; stayed silent.
+#: (announced how many days ago, what the candidate did, its summary). Each requisition's three
+#: silence-test candidates take three consecutive stories from their position, so the demo shows
+#: every outcome: waiting, reached out, silent, contacted before the deadline only, withdrew.
 SILENCE_STORIES = (
-    (0.5, None),
-    (16, "Called the morning after the deadline with a 30-60-90 day plan."),
-    (16, None),
+    (0.5, None, ""),
+    (16, "follow_up", "Called the morning after the deadline with a 30-60-90 day plan."),
+    (16, None, ""),
+    (16, "early", "Called a minute before the deadline: any news?"),
+    (16, "opt_out", "Thank you — I have accepted another offer and withdraw my application."),
 )
 
 
 def _seed_silence_test(*, application, story: int, manager, now) -> None:
     if application.silence_tests.exists():
         return
-    days_ago, follow_up = SILENCE_STORIES[story % len(SILENCE_STORIES)]
+    days_ago, kind, summary = SILENCE_STORIES[story % len(SILENCE_STORIES)]
     announced_at = now - timedelta(days=days_ago)
     requisition = application.requisition
     # The story needs the candidate in the stage before they were told: shift the whole history
@@ -241,17 +246,23 @@ def _seed_silence_test(*, application, story: int, manager, now) -> None:
         deadline_at=deadline,
         window_closes_at=closes,
     )
-    called_at = deadline + timedelta(hours=16)
-    if follow_up and called_at < now:
-        Contact.objects.create(
+    channel, at = {
+        "follow_up": (Channel.PHONE, deadline + timedelta(hours=16)),
+        "early": (Channel.PHONE, deadline - timedelta(minutes=1)),
+        "opt_out": (Channel.EMAIL, deadline + timedelta(days=2, hours=3)),
+    }.get(kind, (None, None))
+    if channel and at < now:
+        contact = Contact.objects.create(
             candidate=application.candidate,
             application=application,
-            channel=Channel.PHONE,
+            channel=channel,
             direction=Direction.INBOUND,
-            occurred_at=called_at,
-            summary=follow_up,
+            occurred_at=at,
+            summary=summary,
             logged_by=requisition.recruiters.first(),
         )
+        if kind == "opt_out":
+            ContactTag.objects.create(contact=contact, tag=QualityTag.OPT_OUT)
 
 
 def _seed_application(
@@ -344,7 +355,9 @@ def _seed_application(
             at=at,
         )
     if target.kind == StageKind.SILENCE_TEST:
-        _seed_silence_test(application=application, story=index, manager=manager, now=now)
+        _seed_silence_test(
+            application=application, story=index + req_index, manager=manager, now=now
+        )
 
 
 @transaction.atomic

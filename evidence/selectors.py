@@ -84,6 +84,7 @@ class BiasAudit:
     finished: int = 0
     excluded_contaminated: int = 0
     excluded_cancelled: int = 0
+    excluded_withdrew: int = 0
     excluded_alternative: int = 0
     without_score: int = 0
     median_score: float | None = None
@@ -201,6 +202,9 @@ def bias_audit(scope: Scope) -> BiasAudit:
             audit.excluded_cancelled += 1
         elif row["contaminated_at"] is not None:
             audit.excluded_contaminated += 1
+        elif row["outcome"] == SilenceOutcome.WITHDREW:
+            # The candidate left: neither selected nor not selected by the silence test.
+            audit.excluded_withdrew += 1
         else:
             finished.append(row)
     audit.finished = len(finished)
@@ -265,6 +269,7 @@ def bias_audit_csv_rows(audit: BiasAudit) -> list[tuple[str, ...]]:
     summary("finished tests", audit.finished)
     summary("excluded: contaminated", audit.excluded_contaminated)
     summary("excluded: cancelled", audit.excluded_cancelled)
+    summary("excluded: withdrew", audit.excluded_withdrew)
     summary("excluded: alternative assessment", audit.excluded_alternative)
     summary("finished without a score", audit.without_score)
     summary("median score", _fmt(audit.median_score, 1))
@@ -388,6 +393,8 @@ def hires(requisition_id: int | None = None) -> list[Hire]:
         .distinct("application_id")
         .values_list("application_id", "outcome")
     ):
+        if outcome == SilenceOutcome.WITHDREW:
+            continue  # not a reached-out-or-not data point
         tests[application_id] = 1.0 if outcome == SilenceOutcome.REACHED_OUT else 0.0
     card_sums: dict[int, list[float]] = defaultdict(list)
     traits = [name for name, _label in SCORECARD_TRAITS]

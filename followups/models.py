@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from hiring.models import SilenceOutcome
+
 
 class Channel(models.TextChoices):
     EMAIL = "email", "Email"
@@ -529,6 +531,13 @@ class PersistenceScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.score} ({self.outcome})"
+
+    @property
+    def outcome_label(self) -> str:
+        """The outcome as shown: ``SilenceOutcome``'s label, or "Pending"."""
+        if self.outcome in SilenceOutcome.values:
+            return SilenceOutcome(self.outcome).label
+        return "Pending"
 
 
 class RankOverride(models.Model):

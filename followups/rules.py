@@ -12,6 +12,15 @@ the rows the Python half accepts. Every other module calls these; none restates 
   window's close (``is_follow_up``, ``window_follow_ups``); both instants are included: "if you
   haven't heard by Friday 5 pm, reach out" makes an email at 17:00:00 a follow-up. The score
   (``scoring.rules``), the sweeper's outcome and the silence board all use it.
+* **Outcome** of a closed silence test, the sweeper's decision (``silence_outcome`` and
+  ``silence_outcome_case``; the score's outcome uses the same predicates): *withdrew* when the
+  application is in a Withdrawn stage or the candidate sent an opt-out in the test's scope
+  (``is_withdrawal``, ``window_withdrawals``); else *reached out* with a follow-up; else
+  *contacted before the deadline only* with an early contact (``is_early_contact``,
+  ``window_early_contacts``: a persistence contact in the ``TEST_LOOKBACK`` before the deadline,
+  the deadline itself excluded); else *silent*. The test's scope starts ``TEST_LOOKBACK`` before
+  its deadline (tests are announced a few days before it; older contacts belong to earlier
+  stages) and ends when its window closes.
 * **Callback**: an inbound call, voicemail or text from a known candidate answers the team when
   the team contacted that candidate (outbound, any channel) within ``CALLBACK_WINDOW_HOURS``
   before it, bounds included (``is_callback``, ``callback_q``, ``outreach_before``).
@@ -28,10 +37,16 @@ from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 
+from candidates.models import Application
 from followups.models import Channel, Contact, ContactTag, Direction, QualityTag
-from hiring.models import SilenceTest, SilenceTestState
+from hiring.models import SilenceOutcome, SilenceTest, SilenceTestState, StageKind
+
+#: How far before a silence test's deadline its scope starts: the test is announced at most
+#: about a week before its deadline, and older contacts belong to earlier stages. Chasing
+#: before the deadline (the score's impatience) and early contact use it.
+TEST_LOOKBACK = timedelta(days=7)
 
 # --- Persistence ----------------------------------------------------------------------------
 
@@ -93,6 +108,108 @@ def window_follow_ups() -> QuerySet:
         application_id=OuterRef("application_id"),
         occurred_at__gte=OuterRef("deadline_at"),
         occurred_at__lte=OuterRef("window_closes_at"),
+    )
+
+
+# --- Outcome of a silence test --------------------------------------------------------------
+
+
+def is_withdrawal(
+    *,
+    direction: str,
+    is_automated: bool,
+    tags: Collection[str],
+    occurred_at: datetime,
+    deadline_at: datetime,
+    window_closes_at: datetime,
+) -> bool:
+    """An opt-out from the candidate in the test's scope (``window_withdrawals`` in SQL):
+    inbound, human, tagged opt-out — prompted or not, "thank you, I have accepted another
+    offer" withdraws either way — from ``TEST_LOOKBACK`` before the deadline to the window's
+    close, both included."""
+    return (
+        direction == Direction.INBOUND
+        and not is_automated
+        and QualityTag.OPT_OUT in tags
+        and deadline_at - TEST_LOOKBACK <= occurred_at <= window_closes_at
+    )
+
+
+def is_early_contact(
+    *,
+    direction: str,
+    is_prompted: bool,
+    is_automated: bool,
+    tags: Collection[str],
+    occurred_at: datetime,
+    deadline_at: datetime,
+) -> bool:
+    """A persistence contact before the deadline, inside the test's scope
+    (``window_early_contacts`` in SQL): the candidate did reach out, too early to be a
+    follow-up ("called at 16:59 on Friday")."""
+    return (
+        is_persistence(
+            direction=direction, is_prompted=is_prompted, is_automated=is_automated, tags=tags
+        )
+        and deadline_at - TEST_LOOKBACK <= occurred_at < deadline_at
+    )
+
+
+def silence_outcome(
+    *, in_withdrawn_stage: bool, withdrew: bool, followed_up: bool, contacted_early: bool
+) -> str:
+    """The outcome of a closed test (``silence_outcome_case`` in SQL). A withdrawal wins over
+    everything: the candidate has left, whatever they did before; a follow-up wins over early
+    contact (the early one was impatience, the follow-up still counts)."""
+    if in_withdrawn_stage or withdrew:
+        return SilenceOutcome.WITHDREW
+    if followed_up:
+        return SilenceOutcome.REACHED_OUT
+    if contacted_early:
+        return SilenceOutcome.EARLY_ONLY
+    return SilenceOutcome.SILENT
+
+
+def window_withdrawals() -> QuerySet:
+    """``is_withdrawal`` for the *outer* silence test: the candidate's opt-outs in its scope."""
+    opt_out = ContactTag.objects.filter(contact_id=OuterRef("pk"), tag=QualityTag.OPT_OUT)
+    return Contact.objects.filter(
+        Exists(opt_out),
+        application_id=OuterRef("application_id"),
+        direction=Direction.INBOUND,
+        is_automated=False,
+        occurred_at__gte=OuterRef("deadline_at") - TEST_LOOKBACK,
+        occurred_at__lte=OuterRef("window_closes_at"),
+    )
+
+
+def window_early_contacts() -> QuerySet:
+    """``is_early_contact`` for the *outer* silence test: its early contacts."""
+    return Contact.objects.filter(
+        persistence_q(),
+        application_id=OuterRef("application_id"),
+        occurred_at__gte=OuterRef("deadline_at") - TEST_LOOKBACK,
+        occurred_at__lt=OuterRef("deadline_at"),
+    )
+
+
+def in_withdrawn_stage_q() -> Exists:
+    """The *outer* silence test's application is in a Withdrawn stage."""
+    return Exists(
+        Application.objects.filter(pk=OuterRef("application_id"), stage__kind=StageKind.WITHDRAWN)
+    )
+
+
+def silence_outcome_case() -> Case:
+    """``silence_outcome`` as an expression on silence tests (the sweeper's decision)."""
+    return Case(
+        When(
+            in_withdrawn_stage_q() | Exists(window_withdrawals()),
+            then=Value(SilenceOutcome.WITHDREW),
+        ),
+        When(Exists(window_follow_ups()), then=Value(SilenceOutcome.REACHED_OUT)),
+        When(Exists(window_early_contacts()), then=Value(SilenceOutcome.EARLY_ONLY)),
+        default=Value(SilenceOutcome.SILENT),
     )
 
 

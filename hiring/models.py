@@ -417,8 +417,15 @@ OPEN_SILENCE_STATES = (SilenceTestState.WAITING, SilenceTestState.OBSERVING)
 
 
 class SilenceOutcome(models.TextChoices):
+    """How a closed silence test ended (``followups.rules.silence_outcome`` decides)."""
+
     REACHED_OUT = "reached_out", "Reached out"
     SILENT = "silent", "Silent"
+    # The candidate reached out, but only before the deadline: 0 under the rule, never
+    # reported as silence (docs/design.md, "The silence test").
+    EARLY_ONLY = "early_only", "Contacted before the deadline only"
+    # An opt-out in the test's scope or a move to Withdrawn: not silence, never auto-rejected.
+    WITHDREW = "withdrew", "Withdrew"
 
 
 class SilenceDigest(models.Model):

@@ -74,7 +74,10 @@ def with_ranking_fields(applications):
 
 
 def _group(application) -> int:
-    if application.stage.kind in TERMINAL_KINDS:
+    # A candidate who withdrew (an opt-out, even before anyone moved them) has left the process.
+    if application.stage.kind in TERMINAL_KINDS or application.outcome_shown == (
+        SilenceOutcome.WITHDREW
+    ):
         return GROUP_CLOSED_APPLICATION
     if application.test_state == SilenceTestState.CLOSED:
         return GROUP_FINISHED_TEST
@@ -86,7 +89,13 @@ def _group(application) -> int:
 def ranking_labels_set(application) -> None:
     """What the ranking shows of an application read by ``with_ranking_fields``: the outcome
     (a manager's override wins), the labels, and whether its score means anything yet."""
-    application.outcome_shown = application.override_outcome or application.test_outcome
+    # The current score's outcome, kept fresh by the one freshness mechanism (a withdrawal
+    # shows at once, even when the move to Withdrawn cancelled the test); the closed test's
+    # own outcome, which the same drain re-decides, otherwise.
+    computed = application.score_outcome
+    application.outcome_shown = application.override_outcome or (
+        computed if computed in SilenceOutcome.values else application.test_outcome
+    )
     application.outcome_label = (
         SilenceOutcome(application.outcome_shown).label if application.outcome_shown else ""
     )

@@ -53,6 +53,14 @@ Decisions (docs/design.md, "Rules", gives the why; the exact edges are here):
 * **Contaminated** tests are scored normally, with ``comparable=False`` and a 0-point line.
 * **Pending**: no test, or a test not closed (waiting, observing, cancelled): outcome
   *pending*; the score is what is known so far (0 until a persistence contact exists).
+* **Withdrew** (``followups.rules.is_withdrawal``, ``silence_outcome``): the application is in a
+  Withdrawn stage, or the candidate sent an opt-out in the test's scope: score 0, outcome
+  *withdrew* at once (whatever the test's state; nothing the window could still bring changes
+  it), one 0-point line saying so. Not silence, and never auto-rejected.
+* **Contacted before the deadline only** (``followups.rules.is_early_contact``): a closed test
+  with no follow-up but a persistence contact in the week before the deadline scores 0 like
+  silence, with outcome *early_only* and a 0-point line naming the last such contact (channel,
+  time in the test's zone), so the manager decides knowingly.
 """
 
 from __future__ import annotations
@@ -63,7 +71,13 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from functools import lru_cache
 
-from followups.rules import is_follow_up
+from followups.rules import (
+    TEST_LOOKBACK,
+    is_early_contact,
+    is_follow_up,
+    is_withdrawal,
+    silence_outcome,
+)
 
 __all__ = [
     "CHANNELS",
@@ -104,6 +118,8 @@ __all__ = [
     "pushy_lines",
     "responsiveness_lines",
     "score_application",
+    "withdrawal_contacts",
+    "withdrew_lines",
 ]
 
 CHANNELS = frozenset({"email", "phone", "voicemail", "sms", "linkedin", "in_person", "other"})
@@ -112,7 +128,7 @@ DIRECTIONS = frozenset({"inbound", "outbound"})
 DEFAULT_WEEKEND: frozenset[int] = frozenset({5, 6})
 #: How far before the deadline an unprompted contact counts as chasing (the test was announced
 #: at most about a week before its deadline; older contacts belong to earlier stages).
-IMPATIENCE_LOOKBACK = timedelta(days=7)
+IMPATIENCE_LOOKBACK = TEST_LOOKBACK
 
 _MINUS = "\N{MINUS SIGN}"
 _SUMMARY_CHARS = 60
@@ -124,6 +140,7 @@ class Rule(StrEnum):
     PENDING = "pending"
     CONTAMINATED = "contaminated"
     SILENT = "silent"
+    EARLY_ONLY = "early_only"
     BASE = "base"
     LATENCY = "latency"
     CHANNEL = "channel"
@@ -137,13 +154,18 @@ class Rule(StrEnum):
     PROMISE_BROKEN = "promise_broken"
     RESPONSIVENESS = "responsiveness"
     OPT_OUT = "opt_out"
+    WITHDREW = "withdrew"
     INAPPROPRIATE = "inappropriate"
     CAP = "cap"
 
 
 class Outcome(StrEnum):
+    """``hiring.models.SilenceOutcome``'s values, and *pending* while a test has not closed."""
+
     REACHED_OUT = "reached_out"
     SILENT = "silent"
+    EARLY_ONLY = "early_only"
+    WITHDREW = "withdrew"
     PENDING = "pending"
 
 
@@ -266,7 +288,7 @@ class ScoreLine:
 @dataclass(frozen=True)
 class ScoreResult:
     score: int  # 0..100, always the sum of the lines' points
-    outcome: str  # "reached_out" | "silent" | "pending"
+    outcome: str  # "reached_out" | "silent" | "early_only" | "withdrew" | "pending"
     comparable: bool  # False when the test was contaminated
     lines: tuple[ScoreLine, ...]
     first_follow_up_at: datetime | None
@@ -434,15 +456,46 @@ def chasing_contacts(
     the deadline (the deadline itself excluded), at or before ``now``."""
     if test is None:
         return ()
-    start = test.deadline_at - IMPATIENCE_LOOKBACK
     return tuple(
         sorted(
             (
                 c
-                for c in _inbound(contacts)
-                if not c.is_prompted
-                and "opt_out" not in c.tags
-                and start <= c.occurred_at < test.deadline_at
+                for c in contacts
+                if is_early_contact(
+                    direction=c.direction,
+                    is_prompted=c.is_prompted,
+                    is_automated=c.is_automated,
+                    tags=c.tags,
+                    occurred_at=c.occurred_at,
+                    deadline_at=test.deadline_at,
+                )
+                and c.occurred_at <= now
+            ),
+            key=_contact_key,
+        )
+    )
+
+
+def withdrawal_contacts(
+    contacts: Iterable[ContactSignal], *, test: TestSignal | None, now: datetime
+) -> tuple[ContactSignal, ...]:
+    """The candidate's opt-outs in the test's scope (``followups.rules.is_withdrawal``) that
+    have happened by ``now``, earliest first."""
+    if test is None:
+        return ()
+    return tuple(
+        sorted(
+            (
+                c
+                for c in contacts
+                if is_withdrawal(
+                    direction=c.direction,
+                    is_automated=c.is_automated,
+                    tags=c.tags,
+                    occurred_at=c.occurred_at,
+                    deadline_at=test.deadline_at,
+                    window_closes_at=test.window_closes_at,
+                )
                 and c.occurred_at <= now
             ),
             key=_contact_key,
@@ -713,6 +766,25 @@ def cap_lines(subtotal: int) -> list[ScoreLine]:
     return []
 
 
+def _when_and_how(contact: ContactSignal, test: TestSignal | None) -> str:
+    """ "phone call Fri 04 Dec 16:59 CET": a contact's channel and time in the test's zone."""
+    zone = test.time_zone if test is not None and test.time_zone is not None else UTC
+    at = contact.occurred_at.astimezone(zone)
+    return f"{_CHANNEL_REASONS[contact.channel].lower()} {at:%a %d %b %H:%M} {at.tzname()}"
+
+
+def withdrew_lines(
+    withdrawals: Sequence[ContactSignal], test: TestSignal | None, *, in_withdrawn_stage: bool
+) -> list[ScoreLine]:
+    """The 0-point verdict of a withdrawal: a move to Withdrawn, or an opt-out."""
+    if in_withdrawn_stage:
+        return [_line(Rule.WITHDREW, "Withdrawn from the process — withdrew, not scored", 0)]
+    if not withdrawals:
+        return []
+    how = _when_and_how(withdrawals[0], test)
+    return [_line(Rule.WITHDREW, f"Withdrew politely ({how}) — not silence, not scored", 0)]
+
+
 def no_follow_up_lines(
     human: Sequence[ContactSignal], test: TestSignal | None, now: datetime
 ) -> list[ScoreLine]:
@@ -724,14 +796,21 @@ def no_follow_up_lines(
         verdict = _line(Rule.SILENT, "No unprompted contact after the deadline — silent", 0)
     else:
         verdict = _line(Rule.PENDING, "No unprompted contact after the deadline yet", 0)
-    lines = [verdict]
     chasing = chasing_contacts(human, test=test, now=now)
+    if chasing and test is not None and test.state == "closed":
+        verdict = _line(
+            Rule.EARLY_ONLY,
+            "No unprompted contact after the deadline — contacted before the deadline only",
+            0,
+        )
+    lines = [verdict]
     if chasing:
+        last = _when_and_how(chasing[-1], test)
         lines.append(
             _line(
                 Rule.IMPATIENCE,
                 f"Contacted the team {_times(len(chasing))} before the deadline only "
-                "— not a follow-up",
+                f"(last: {last}) — not a follow-up",
                 0,
             )
         )
@@ -773,8 +852,10 @@ def score_application(
     promises: Sequence[PromiseSignal],
     weights: Weights,
     now: datetime,
+    in_withdrawn_stage: bool = False,
 ) -> ScoreResult:
     """Score one application's silence test; see the module docstring for every rule.
+    ``in_withdrawn_stage``: the application is in a Withdrawn stage.
 
     Raises ``ValueError`` for invalid weights, naive datetimes, unknown channels, directions or
     promise statuses, or a window that closes before its deadline."""
@@ -791,6 +872,19 @@ def score_application(
     human = human_contacts(contacts, test=test, now=now)
     persistence = persistence_contacts(human, test=test, now=now)
     closed = test is not None and test.state == "closed"
+    withdrawals = withdrawal_contacts(human, test=test, now=now)
+    if in_withdrawn_stage or withdrawals:
+        promise_lines(promises, weights)  # validated only
+        return ScoreResult(
+            score=0,
+            outcome=Outcome.WITHDREW.value,
+            comparable=not (test is not None and test.contaminated),
+            lines=tuple(
+                withdrew_lines(withdrawals, test, in_withdrawn_stage=in_withdrawn_stage)
+                + contamination_lines(test)
+            ),
+            first_follow_up_at=None,
+        )
 
     lines: list[ScoreLine] = []
     if test is not None and not closed and persistence:
@@ -801,7 +895,18 @@ def score_application(
         lines += no_follow_up_lines(human, test, now)
         lines += opt_out_lines(human)
         lines += inappropriate_lines(human, 0)
-        outcome = Outcome.SILENT if closed else Outcome.PENDING
+        outcome = (
+            Outcome(
+                silence_outcome(
+                    in_withdrawn_stage=False,
+                    withdrew=False,
+                    followed_up=False,
+                    contacted_early=bool(chasing_contacts(human, test=test, now=now)),
+                )
+            )
+            if closed
+            else Outcome.PENDING
+        )
         promise_lines(promises, weights)  # validated only: promises never lift a silent candidate
         return ScoreResult(
             score=0,

@@ -9,8 +9,10 @@ Two loaders feed the pure scoring function (``scoring.rules``):
   docstring for why the others cannot). It gives the same scores and the same breakdown lines as
   the reference; tests/integration/test_scores.py checks this on varied data.
 
-A batch of ``SCORE_BATCH_SIZE`` applications costs three reads (applications with their latest
-silence test and current score, contacts with their tags, promises). If any score changed, it
+A batch of ``SCORE_BATCH_SIZE`` applications costs one UPDATE re-deciding its closed tests'
+outcomes (``silence.services.silence_outcomes_refresh``) and three reads (applications with
+their latest silence test, stage and current score, contacts with their tags, promises). If any
+score changed, it
 costs one more query to insert the new rows, and one more before that to retire the old current
 rows when there were any.
 """
@@ -40,7 +42,7 @@ from followups.models import (
 from hiring import events
 from hiring.calendars import CompanyCalendar, business_calendar
 from hiring.closures import company_calendar
-from hiring.models import SilenceTest, SilenceTestState
+from hiring.models import SilenceTest, SilenceTestState, StageKind
 from scoring import sql
 from scoring.policy import may_override_rank
 from scoring.rules import (
@@ -52,6 +54,7 @@ from scoring.rules import (
     Weights,
     score_application,
 )
+from silence.services import silence_outcomes_refresh
 
 #: Applications scored per transaction in bulk recomputes.
 SCORE_BATCH_SIZE = 1000
@@ -78,11 +81,29 @@ class ScoreInput:
     test: TestSignal | None
     contacts: tuple[ContactSignal, ...]
     promises: tuple[PromiseSignal, ...]
+    #: The application is in a Withdrawn stage: it scores as *withdrew* (``scoring.rules``).
+    in_withdrawn_stage: bool = False
+
+    def score(self, *, rules: Weights, now: datetime) -> ScoreResult:
+        """``score_application`` on these inputs: every caller passes them the same way."""
+        return score_application(
+            test=self.test,
+            contacts=self.contacts,
+            promises=self.promises,
+            weights=rules,
+            now=now,
+            in_withdrawn_stage=self.in_withdrawn_stage,
+        )
 
 
 def score_inputs(application_ids: Sequence[int]) -> dict[int, ScoreInput]:
-    """Everything the pure scoring function needs for many applications, in five queries."""
+    """Everything the pure scoring function needs for many applications, in six queries."""
     company = company_calendar()
+    withdrawn = set(
+        Application.objects.filter(
+            pk__in=application_ids, stage__kind=StageKind.WITHDRAWN
+        ).values_list("pk", flat=True)
+    )
     tests: dict[int, tuple[int, TestSignal]] = {}
     for row in (
         SilenceTest.objects.filter(application_id__in=application_ids)
@@ -173,6 +194,7 @@ def score_inputs(application_ids: Sequence[int]) -> dict[int, ScoreInput]:
             test=test,
             contacts=tuple(contacts.get(application_id, ())),
             promises=tuple(promises.get(application_id, ())),
+            in_withdrawn_stage=application_id in withdrawn,
         )
     return result
 
@@ -217,6 +239,7 @@ def score_inputs_bulk(
     company = company_calendar() if company is None else company
     tests: dict[int, tuple[int | None, TestSignal | None]] = {}
     current: dict[int, _Current] = {}
+    withdrawn: set[int] = set()
     for (
         application_id,
         test_id,
@@ -227,8 +250,11 @@ def score_inputs_bulk(
         time_zone,
         country,
         subdivision,
+        in_withdrawn_stage,
         *stored,
     ) in application_rows:
+        if in_withdrawn_stage:
+            withdrawn.add(application_id)
         if stored[0] is not None:
             current[application_id] = _Current(*stored)
         if test_id is None:
@@ -285,6 +311,7 @@ def score_inputs_bulk(
             test=test,
             contacts=tuple(contacts.get(application_id, ())),
             promises=tuple(promises.get(application_id, ())),
+            in_withdrawn_stage=application_id in withdrawn,
         )
         for application_id, (test_id, test) in tests.items()
     }
@@ -318,13 +345,14 @@ def _scores_write_batch(
     # one-current constraint (a 500 the load test found). The lock, taken in its own
     # statement before the reads, makes the second writer read what the first committed.
     sql.scores_lock(application_ids)
+    # The closed tests' outcomes follow the same inputs as the scores (a tag added after the
+    # window closed, a move to Withdrawn): re-decided here, the one freshness mechanism.
+    silence_outcomes_refresh(application_ids=list(application_ids))
     inputs, current = score_inputs_bulk(application_ids, now=now, company=company)
     new: list[tuple[int, int | None, ScoreResult, list[dict]]] = []
     retire = []
     for application_id, data in inputs.items():
-        result = score_application(
-            test=data.test, contacts=data.contacts, promises=data.promises, weights=rules, now=now
-        )
+        result = data.score(rules=rules, now=now)
         lines = _lines_json(result)
         old = current.get(application_id)
         if old is not None:
@@ -403,13 +431,7 @@ def scores_recompute_all(*, now: datetime, batch_size: int = SCORE_BATCH_SIZE) -
 def score_for(application_id: int, *, now: datetime) -> ScoreResult:
     """One application's score, computed now (not stored): the bulk path with one id."""
     data = score_inputs([application_id])[application_id]
-    return score_application(
-        test=data.test,
-        contacts=data.contacts,
-        promises=data.promises,
-        weights=weights_as_rules(weights_current()),
-        now=now,
-    )
+    return data.score(rules=weights_as_rules(weights_current()), now=now)
 
 
 def stale_scores_drain(
@@ -476,7 +498,7 @@ def weights_version_create(*, values: dict, note: str, actor) -> ScoringWeights:
         version=(latest.version if latest else 0) + 1, note=note, created_by=actor, **values
     )
     audit_record(action=AuditAction.WEIGHTS_CHANGED, actor=actor, obj=weights, details=values)
-    transaction.on_commit(lambda: async_task("followups.tasks.rescore_all"))
+    transaction.on_commit(lambda: async_task("scoring.tasks.rescore_all"))
     return weights
 
 
@@ -493,12 +515,7 @@ class PreviewRow:
 def scores_under(inputs: dict[int, ScoreInput], *, rules: Weights, now: datetime) -> dict[int, int]:
     """The scores these loaded inputs get under ``rules``: what a draft weights version would
     give, for the preview here and for other apps' checks of a draft (evidence's backtest)."""
-    return {
-        pk: score_application(
-            test=data.test, contacts=data.contacts, promises=data.promises, weights=rules, now=now
-        ).score
-        for pk, data in inputs.items()
-    }
+    return {pk: data.score(rules=rules, now=now).score for pk, data in inputs.items()}
 
 
 def weights_preview(*, requisition, values: dict, now: datetime) -> list[PreviewRow]:

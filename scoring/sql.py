@@ -14,13 +14,14 @@ from django.db import connection
 
 from candidates.models import Application
 from followups.models import Contact, ContactTag, Direction, PersistenceScore, Promise
-from hiring.models import Requisition, SilenceTest, SilenceTestState
+from hiring.models import Requisition, SilenceTest, SilenceTestState, Stage, StageKind
 
 _q = connection.ops.quote_name
 
 _TABLES = {
     "application": _q(Application._meta.db_table),
     "requisition": _q(Requisition._meta.db_table),
+    "stage": _q(Stage._meta.db_table),
     "test": _q(SilenceTest._meta.db_table),
     "score": _q(PersistenceScore._meta.db_table),
     "contact": _q(Contact._meta.db_table),
@@ -35,10 +36,11 @@ SCORE_LOCK_NAMESPACE = 7201
 _BATCH_APPLICATIONS_SQL = """
 SELECT
     a.id, t.id, t.deadline_at, t.window_closes_at, t.state, t.contaminated_at IS NOT NULL,
-    t.time_zone, r.country, r.subdivision,
+    t.time_zone, r.country, r.subdivision, g.kind = %(withdrawn)s,
     s.score, s.outcome, s.comparable, s.lines, s.weights_id, s.silence_test_id
 FROM {application} a
 JOIN {requisition} r ON r.id = a.requisition_id
+JOIN {stage} g ON g.id = a.stage_id
 LEFT JOIN LATERAL (
     -- the latest test that was not cancelled counts
     SELECT st.id, st.deadline_at, st.window_closes_at, st.state, st.contaminated_at, st.time_zone
@@ -149,8 +151,9 @@ def score_batch_rows(
     """The three reads of a bulk recompute, as rows:
 
     * applications (those that exist): ``(id, test id, deadline_at, window_closes_at, state,
-      contaminated, time_zone, country, subdivision, score, outcome, comparable, lines, weights_id,
-      silence_test_id)`` — the latest test not cancelled, the current score (``None``s without);
+      contaminated, time_zone, country, subdivision, in a Withdrawn stage, score, outcome,
+      comparable, lines, weights_id, silence_test_id)`` — the latest test not cancelled, the
+      current score (``None``s without);
     * contacts that can change a result (``scoring.scores.score_inputs_bulk``): ``(id,
       application id, occurred_at, channel, is_prompted, summary, tag)``, one row per tag;
     * promises: ``(application id, status, description, due_at)``.
@@ -160,6 +163,7 @@ def score_batch_rows(
         "now": now,
         "lookback": lookback,
         "cancelled": SilenceTestState.CANCELLED.value,
+        "withdrawn": StageKind.WITHDRAWN.value,
         "inbound": Direction.INBOUND.value,
     }
     with _fast_cursor() as cursor:

@@ -28,7 +28,7 @@ from django_q.tasks import async_task
 from candidates.freshness import mark_scores_stale
 from candidates.models import Application
 from candidates.services import applications_auto_reject
-from followups.rules import window_follow_ups
+from followups.rules import silence_outcome_case
 from hiring import events
 from hiring import policy as hiring_policy
 from hiring.models import (
@@ -116,6 +116,9 @@ def silence_test_announce(
     test.deadline_at = deadline
     test.window_closes_at = closes
     test.save()
+    # A new (or moved) deadline changes what the score says ("no silence test yet" becomes
+    # "no follow-up yet", a contact may become a follow-up): the one freshness mechanism.
+    mark_scores_stale([locked.pk])
     return test
 
 
@@ -135,14 +138,13 @@ def _claimed(queryset, order_field: str, batch_size: int):
     ]
 
 
-def _reached_out():
-    """EXISTS: an unprompted, human follow-up from the candidate inside the window."""
-    return Exists(window_follow_ups())
-
-
 def _auto_reject(test_ids: list[int], now: datetime, stage_ids: set[int]) -> int:
     """Move silent candidates of auto-rejecting stages (``stage_ids``) to Rejected, through the
-    stage rules of every move (``candidates.services.applications_auto_reject``)."""
+    stage rules of every move (``candidates.services.applications_auto_reject``).
+
+    Only *silent*: a candidate who withdrew has left already (never "did not reach out"), and
+    one who contacted the team before the deadline only did reach out, too early: the manager
+    decides that one knowingly (docs/design.md, "The silence test")."""
     if not stage_ids:
         return 0
     rows = (
@@ -256,12 +258,11 @@ def _advance_batch(
             default=Value(SilenceTestState.OBSERVING),
         ),
         "closed_at": Case(When(window_closed, then=Value(now)), default=None),
-        # The same rule (``_reached_out``) decides every outcome, whether the test went through
-        # the observing state or not.
+        # The same rule (``followups.rules.silence_outcome_case``, the score's twin) decides
+        # every outcome, whether the test went through the observing state or not.
         "outcome": Case(
             When(~window_closed, then=Value("")),
-            When(_reached_out(), then=Value(SilenceOutcome.REACHED_OUT)),
-            default=Value(SilenceOutcome.SILENT),
+            default=silence_outcome_case(),
         ),
         "digest_id": Case(When(window_closed, then=Subquery(group_digest)), default=None),
         "updated_at": now,
@@ -286,6 +287,25 @@ def _advance_batch(
     # is never without its event.
     events.events_emit(
         event=events.SILENCE_TEST_CLOSED, ids=[test_id for test_id, _a in closing], at=now
+    )
+
+
+def silence_outcomes_refresh(*, application_ids: list[int]) -> int:
+    """Re-decide the outcome of these applications' closed tests with the sweeper's rule, after
+    their inputs changed (a contact tagged opt-out after the window closed, a move to
+    Withdrawn): the score's drain calls it in the transaction that stores the new scores
+    (``scoring.scores``), so the test's outcome and the score's never disagree. The digest
+    already sent is history and stays as it was. One UPDATE; tests already right are left
+    alone."""
+    if not application_ids:
+        return 0
+    return (
+        SilenceTest.objects.filter(
+            application_id__in=application_ids, state=SilenceTestState.CLOSED
+        )
+        .annotate(decided=silence_outcome_case())
+        .exclude(outcome=F("decided"))
+        .update(outcome=F("decided"))
     )
 
 

@@ -1,7 +1,16 @@
+import os
+
 import pytest
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from tests.clients import Client
+
+# CI runs every property and state-machine test with a fixed, derandomised seed, so a red build
+# is reproducible and never flaky; locally hypothesis keeps exploring new examples.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 def pytest_itemcollected(item):

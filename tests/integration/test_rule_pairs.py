@@ -21,8 +21,10 @@ from accounts.roles import ADMINS, HIRING_MANAGERS, RECRUITERS, is_active_user, 
 from candidates.models import Application, Candidate
 from followups import rules
 from followups.models import Channel, Contact, ContactTag, Direction, MatchStatus, QualityTag
-from hiring.models import Requisition, SilenceOutcome, SilenceTest, SilenceTestState
-from tests.factories import ApplicationFactory, RequisitionFactory, UserFactory
+from hiring.models import Requisition, SilenceOutcome, SilenceTest, SilenceTestState, StageKind
+from scoring.rules import ContactSignal, TestSignal, score_application
+from scoring.scores import weights_as_rules, weights_current
+from tests.factories import ApplicationFactory, RequisitionFactory, UserFactory, stage_of
 
 pytestmark = pytest.mark.django_db
 
@@ -176,6 +178,155 @@ def test_follow_up_python_and_sql_select_the_same_contacts(application, drawn, c
             )
         }
         assert by_sql == by_python
+
+    _in_savepoint(body)
+
+
+# --- Outcome of a closed test ---------------------------------------------------------------
+
+SCOPE_STARTS = DEADLINE - rules.TEST_LOOKBACK
+
+outcome_contacts = st.lists(
+    st.fixed_dictionaries(
+        {
+            "direction": st.sampled_from(Direction.values),
+            "channel": st.sampled_from(Channel.values),
+            "is_prompted": st.booleans(),
+            "is_automated": st.booleans(),
+            # Opt-out often: it decides the first branch.
+            "tags": st.one_of(
+                st.just({QualityTag.OPT_OUT}),
+                st.sets(st.sampled_from(QualityTag.values), max_size=2),
+            ),
+            "occurred_at": st.one_of(
+                _edges(SCOPE_STARTS, DEADLINE, WINDOW_CLOSES),
+                st.integers(min_value=-9 * 24 * 60, max_value=-6 * 24 * 60).map(
+                    lambda minutes: DEADLINE + dt.timedelta(minutes=minutes)
+                ),
+            ),
+        }
+    ),
+    max_size=6,
+)
+
+
+@PROPERTY
+@given(drawn=outcome_contacts, withdrawn_stage=st.booleans())
+@example(  # a minute before the deadline: early; at the scope's start: early; before it: not
+    drawn=[_inbound(DEADLINE - dt.timedelta(minutes=1))], withdrawn_stage=False
+)
+@example(drawn=[_inbound(SCOPE_STARTS)], withdrawn_stage=False)
+@example(drawn=[_inbound(SCOPE_STARTS - ONE_US)], withdrawn_stage=False)
+@example(  # a prompted opt-out in the window withdraws; one after the window does not
+    drawn=[
+        _inbound(WINDOW_CLOSES, tags={QualityTag.OPT_OUT}, is_prompted=True),
+        _inbound(WINDOW_CLOSES + ONE_US, tags={QualityTag.OPT_OUT}),
+    ],
+    withdrawn_stage=False,
+)
+@example(drawn=[_inbound(DEADLINE)], withdrawn_stage=True)
+def test_outcome_python_sql_and_score_decide_the_same(application, drawn, withdrawn_stage):
+    """The sweeper's SQL (``silence_outcome_case``), its Python twin (``silence_outcome`` over
+    ``is_withdrawal``, ``is_follow_up``, ``is_early_contact``) and the score's outcome agree
+    on every closed test, and each SQL contact selection is its predicate's."""
+
+    def body():
+        if withdrawn_stage:
+            Application.objects.filter(pk=application.pk).update(
+                stage=stage_of(application.requisition, StageKind.WITHDRAWN)
+            )
+        test = SilenceTest.objects.create(
+            application=application,
+            stage=application.stage,
+            announced_at=DEADLINE - dt.timedelta(days=2),
+            deadline_at=DEADLINE,
+            window_closes_at=WINDOW_CLOSES,
+            time_zone="UTC",
+            state=SilenceTestState.CLOSED,
+            outcome=SilenceOutcome.SILENT,
+        )
+        contacts = _store_contacts(application, drawn)
+        sql = (
+            SilenceTest.objects.filter(pk=test.pk)
+            .annotate(
+                decided=rules.silence_outcome_case(),
+                withdrawals=ArraySubquery(rules.window_withdrawals().values("pk")),
+                early=ArraySubquery(rules.window_early_contacts().values("pk")),
+            )
+            .values("decided", "withdrawals", "early")
+            .get()
+        )
+        facts = [(c, {t.tag for t in c.tags.all()}) for c in contacts]  # (contact, its tags)
+        withdrawals = {
+            c.pk
+            for c, tags in facts
+            if rules.is_withdrawal(
+                direction=c.direction,
+                is_automated=c.is_automated,
+                tags=tags,
+                occurred_at=c.occurred_at,
+                deadline_at=DEADLINE,
+                window_closes_at=WINDOW_CLOSES,
+            )
+        }
+        early = {
+            c.pk
+            for c, tags in facts
+            if rules.is_early_contact(
+                direction=c.direction,
+                is_prompted=c.is_prompted,
+                is_automated=c.is_automated,
+                tags=tags,
+                occurred_at=c.occurred_at,
+                deadline_at=DEADLINE,
+            )
+        }
+        followed_up = any(
+            rules.is_follow_up(
+                direction=c.direction,
+                is_prompted=c.is_prompted,
+                is_automated=c.is_automated,
+                tags=tags,
+                occurred_at=c.occurred_at,
+                deadline_at=DEADLINE,
+                window_closes_at=WINDOW_CLOSES,
+            )
+            for c, tags in facts
+        )
+        assert set(sql["withdrawals"]) == withdrawals
+        assert set(sql["early"]) == early
+        by_python = rules.silence_outcome(
+            in_withdrawn_stage=withdrawn_stage,
+            withdrew=bool(withdrawals),
+            followed_up=followed_up,
+            contacted_early=bool(early),
+        )
+        assert sql["decided"] == by_python
+        # The score (scoring.rules) reaches the same outcome once the window has closed.
+        result = score_application(
+            test=TestSignal(
+                deadline_at=DEADLINE,
+                window_closes_at=WINDOW_CLOSES,
+                state=SilenceTestState.CLOSED,
+                contaminated=False,
+            ),
+            contacts=[
+                ContactSignal(
+                    occurred_at=c.occurred_at,
+                    channel=c.channel,
+                    direction=c.direction,
+                    is_prompted=c.is_prompted,
+                    is_automated=c.is_automated,
+                    tags=frozenset(tags),
+                )
+                for c, tags in facts
+            ],
+            promises=[],
+            weights=weights_as_rules(weights_current()),
+            now=WINDOW_CLOSES + dt.timedelta(days=30),
+            in_withdrawn_stage=withdrawn_stage,
+        )
+        assert result.outcome == by_python
 
     _in_savepoint(body)
 

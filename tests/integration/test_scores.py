@@ -22,7 +22,7 @@ from followups.models import (
     ScoringWeights,
 )
 from followups.quality import contact_details_set
-from hiring.models import SilenceTestState
+from hiring.models import SilenceTestState, StageKind
 from hiring.schedules import STALE_SCORES, TASK_FUNCS
 from scoring.scores import (
     INLINE_REFRESH_LIMIT,
@@ -37,7 +37,7 @@ from scoring.scores import (
     weights_version_create,
 )
 from scoring.tasks import drain_stale_scores
-from silence.services import silence_tests_sweep
+from silence.services import silence_test_announce, silence_tests_sweep
 from tests.factories import (
     ApplicationFactory,
     ContactFactory,
@@ -45,6 +45,7 @@ from tests.factories import (
     ScorecardFactory,
     SilenceTestFactory,
     UserFactory,
+    stage_of,
 )
 
 
@@ -230,24 +231,26 @@ def test_bulk_score_loading_uses_a_constant_number_of_queries(rows, django_asser
     req = RequisitionFactory()
     tests = [_closed_with_call(req) for _ in range(rows)]
     ids = [t.application_id for t in tests]
-    with django_assert_num_queries(5):  # the company calendar (closure days) is one
+    # the company calendar (closure days) is one, the applications in a Withdrawn stage one
+    with django_assert_num_queries(6):
         inputs = score_inputs(ids)
     assert len(inputs) == rows
     with django_assert_num_queries(4):  # the company calendar (closure days) is one
         bulk_inputs, current_scores = score_inputs_bulk(ids, now=timezone.now())
     assert len(bulk_inputs) == rows
     assert not current_scores
-    # weights and company calendar (2) + savepoint and release (2) + writer lock (1) + reads (3)
-    # + insert (1) + the webhook endpoints subscribed to score.changed (1)
-    with django_assert_num_queries(10):
+    # weights and company calendar (2) + savepoint and release (2) + writer lock (1) + the closed
+    # tests' outcomes re-decided (1) + reads (3) + insert (1) + the webhook endpoints subscribed
+    # to score.changed (1)
+    with django_assert_num_queries(11):
         assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == rows
-    # unchanged: the lock and the reads only
-    with django_assert_num_queries(8):
+    # unchanged: the lock, the outcomes and the reads only
+    with django_assert_num_queries(9):
         assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == 0
     for test in tests:
         ContactFactory(application=test.application, occurred_at=test.deadline_at, prompted=True)
     # changed: retire the old current rows, then insert (and the endpoints' lookup)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == rows
 
 
@@ -259,8 +262,9 @@ def test_bulk_recompute_costs_the_same_queries_per_batch_whatever_the_batch_size
     ids = [_closed_with_call(req).application_id for _ in range(4 * batch_size)]
     ContactFactory.create_batch(3, application_id=ids[0], prompted=True)
     # weights and company calendar (2) + per batch: savepoint and release (2), writer lock (1),
-    # reads (3), insert (1), the webhook endpoints subscribed to score.changed (1)
-    with django_assert_num_queries(2 + 4 * 8):
+    # outcomes re-decided (1), reads (3), insert (1), the webhook endpoints subscribed to
+    # score.changed (1)
+    with django_assert_num_queries(2 + 4 * 9):
         scores_recompute(application_ids=ids, now=timezone.now(), batch_size=batch_size)
 
 
@@ -284,6 +288,37 @@ def test_new_weights_version_changes_scores_after_a_bulk_recompute(
     after = current(test.application)
     assert after.weights == weights
     assert after.score == min(100, before + 20)
+
+
+def test_a_new_weights_version_queues_the_rescore_the_task_guard_allows(
+    django_capture_on_commit_callbacks,
+):
+    # The change used to queue the pre-#14 path "followups.tasks.rescore_all", which the
+    # enqueue guard refuses: the commit callback raised and no score was ever rescored (the
+    # issue #23 state machine found it).
+    admin = UserFactory(admin=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        weights_version_create(
+            values={**_weights_values(), "base_reached_out": 70}, note="More", actor=admin
+        )
+    assert [row.task["func"] for row in OrmQ.objects.all()] == ["scoring.tasks.rescore_all"]
+
+
+def test_announcing_a_silence_test_refreshes_the_stored_score(django_capture_on_commit_callbacks):
+    # "No silence test yet" becomes "no follow-up yet": found stale by the state machine.
+    app = ApplicationFactory(at_silence_test=True)
+    scores_recompute(application_ids=[app.pk], now=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        silence_test_announce(
+            application=app,
+            announced_by=app.requisition.hiring_manager,
+            recorded_by=app.requisition.hiring_manager,
+            announced_at=timezone.now(),
+            now=timezone.now(),
+        )
+    fresh = score_for(app.pk, now=timezone.now())
+    assert [line["text"] for line in current(app).lines] == [line.text for line in fresh.lines]
+    assert current(app).silence_test_id is not None
 
 
 def _weights_values():
@@ -591,7 +626,7 @@ def _varied_applications(now) -> list[Application]:
                 (19, "phone", ()),
                 (30, "in_person", ("adds_value", "professional")),
                 (31, "other", ("pushy",)),
-                (40, "voicemail", ("opt_out",)),
+                (40, "voicemail", ("professional",)),
             ):
                 _tag(
                     ContactFactory(
@@ -649,6 +684,43 @@ def _varied_applications(now) -> list[Application]:
         )
         ContactFactory(application=earlier.application, occurred_at=earlier.deadline_at + hour)
         apps.append(earlier.application)
+
+        # Withdrew by stage, and contacted before the deadline only (a minute early).
+        gone = SilenceTestFactory(
+            closing=True, application__requisition=req, state="closed", outcome="silent"
+        )
+        ContactFactory(application=gone.application, occurred_at=gone.deadline_at + hour)
+        Application.objects.filter(pk=gone.application_id).update(
+            stage=stage_of(req, StageKind.WITHDRAWN)
+        )
+        apps.append(gone.application)
+        early = SilenceTestFactory(
+            closing=True, application__requisition=req, state="closed", outcome="early_only"
+        )
+        ContactFactory(
+            application=early.application,
+            occurred_at=early.deadline_at - dt.timedelta(minutes=1),
+            channel="phone",
+        )
+        apps.append(early.application)
+        quiet = SilenceTestFactory(
+            closing=True, application__requisition=req, state="closed", outcome="silent"
+        )
+        apps.append(quiet.application)
+        # An opt-out among follow-ups: withdrew, whatever came before.
+        polite = SilenceTestFactory(
+            closing=True, application__requisition=req, state="closed", outcome="withdrew"
+        )
+        ContactFactory(application=polite.application, occurred_at=polite.deadline_at + hour)
+        _tag(
+            ContactFactory(
+                application=polite.application,
+                occurred_at=polite.deadline_at + 40 * hour,
+                channel="voicemail",
+            ),
+            "opt_out",
+        )
+        apps.append(polite.application)
     return apps
 
 
@@ -686,9 +758,11 @@ def test_bulk_recompute_stores_what_the_single_application_path_computes():
         stored = {a.pk: _stored(a) for a in apps}
         assert stored == {a.pk: _reference(a, moment) for a in apps}
     outcomes = {value[1] for value in stored.values()}
-    assert outcomes == {"reached_out", "silent", "pending"}  # the data covers every outcome
+    # the data covers every outcome
+    assert outcomes == {"reached_out", "silent", "pending", "early_only", "withdrew"}
     rules = {line["rule"] for value in stored.values() for line in value[3]}
     assert {"cadence", "impatience", "pushy", "opt_out", "inappropriate", "adds_value"} <= rules
+    assert {"withdrew", "early_only"} <= rules
 
 
 def test_bulk_recompute_agrees_with_the_single_application_path_on_scale_data():

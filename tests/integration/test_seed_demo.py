@@ -7,7 +7,15 @@ from candidates.models import (
     Scorecard,
     StageTransition,
 )
-from hiring.models import Pipeline, Requisition, StageKind
+from followups.models import PersistenceScore
+from hiring.models import (
+    Pipeline,
+    Requisition,
+    SilenceOutcome,
+    SilenceTest,
+    SilenceTestState,
+    StageKind,
+)
 
 
 def _counts():
@@ -69,3 +77,16 @@ def test_seed_demo_reset_passwords_prints_new_ones(capsys):
     capsys.readouterr()
     call_command("seed_demo", "--reset-passwords")
     assert "Demo users (shown once" in capsys.readouterr().out
+
+
+def test_seed_demo_shows_every_silence_test_outcome():
+    # A withdrawal and a contact before the deadline only among the demo's finished tests
+    # (issue #23), next to reached out and silent; their scores agree with the tests.
+    call_command("seed_demo")
+    closed = SilenceTest.objects.filter(state=SilenceTestState.CLOSED).exclude(
+        application__requisition__title__startswith="Evidence"
+    )
+    assert set(SilenceOutcome.values) <= set(closed.values_list("outcome", flat=True))
+    for test in closed.filter(outcome__in=[SilenceOutcome.WITHDREW, SilenceOutcome.EARLY_ONLY]):
+        score = PersistenceScore.objects.get(application=test.application, is_current=True)
+        assert (score.score, score.outcome) == (0, test.outcome)

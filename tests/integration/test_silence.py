@@ -210,7 +210,6 @@ def test_a_contact_at_exactly_the_deadline_instant_closes_as_reached_out_and_sco
         pytest.param({"prompted": True}, id="prompted reply"),
         pytest.param({"auto_reply": True}, id="auto-reply"),
         pytest.param({"outbound": True}, id="team's own call"),
-        pytest.param({"before_deadline": True}, id="before the deadline"),
         pytest.param({"after_window": True}, id="after the window"),
     ],
 )
@@ -279,6 +278,7 @@ _AT = {
     "after the window": lambda t: t.window_closes_at + dt.timedelta(seconds=1),
 }
 REACHED, SILENT = SilenceOutcome.REACHED_OUT, SilenceOutcome.SILENT
+EARLY, WITHDREW = SilenceOutcome.EARLY_ONLY, SilenceOutcome.WITHDREW
 
 
 @pytest.mark.parametrize(
@@ -287,12 +287,15 @@ REACHED, SILENT = SilenceOutcome.REACHED_OUT, SilenceOutcome.SILENT
         ("inside the window", {}, REACHED),
         ("at the window close", {}, REACHED),
         ("at the deadline", {}, REACHED),
-        ("before the deadline", {}, SILENT),
+        ("before the deadline", {}, EARLY),
+        ("before the deadline", {"prompted": True}, SILENT),
+        ("before the deadline", {"opt_out": True}, WITHDREW),
         ("after the window", {}, SILENT),
         ("inside the window", {"prompted": True}, SILENT),
         ("inside the window", {"auto_reply": True}, SILENT),
         ("inside the window", {"outbound": True}, SILENT),
-        ("inside the window", {"opt_out": True}, SILENT),
+        ("inside the window", {"opt_out": True}, WITHDREW),
+        ("inside the window", {"opt_out": True, "prompted": True}, WITHDREW),
         (None, {}, SILENT),
     ],
 )
@@ -684,7 +687,7 @@ def test_silence_board_groups_tests_by_state(client, django_assert_max_num_queri
     assert "Recommendation: <strong>No</strong>" in closed_part
 
 
-def test_a_polite_opt_out_is_not_reaching_out():
+def test_a_polite_opt_out_is_a_withdrawal_not_reaching_out_nor_silence():
     from followups.models import ContactTag
 
     test = SilenceTestFactory(closing=True)
@@ -693,7 +696,7 @@ def test_a_polite_opt_out_is_not_reaching_out():
     )
     ContactTag.objects.create(contact=contact, tag="opt_out")
     silence_tests_sweep(now=timezone.now())
-    assert _state(test) == (SilenceTestState.CLOSED, SilenceOutcome.SILENT)
+    assert _state(test) == (SilenceTestState.CLOSED, SilenceOutcome.WITHDREW)
 
 
 @pytest.mark.parametrize("rows", [5, 500])

@@ -27,7 +27,7 @@ from followups.models import (
     ScoringWeights,
 )
 from followups.services import applications_for_candidates
-from hiring.models import SilenceDigest, SilenceOutcome, SilenceTest, SilenceTestState
+from hiring.models import SilenceDigest, SilenceOutcome, SilenceTest, SilenceTestState, StageKind
 from privacy import sql as privacy_sql
 from scoring import sql as scoring_sql
 from scoring.ranking import ranking_queryset
@@ -245,7 +245,9 @@ def test_score_batch_rows_agree_with_the_orm(scoring_data):
     )
 
     expected_apps = {}
-    for application in Application.objects.filter(pk__in=ids).select_related("requisition"):
+    for application in Application.objects.filter(pk__in=ids).select_related(
+        "requisition", "stage"
+    ):
         test = (
             SilenceTest.objects.filter(application=application)
             .exclude(state=SilenceTestState.CANCELLED)
@@ -257,9 +259,10 @@ def test_score_batch_rows_agree_with_the_orm(scoring_data):
             if test
             else (None, None, None, None),
             application.requisition.country,
+            application.stage.kind == StageKind.WITHDRAWN,
         )
     assert {
-        row[0]: ((row[1], row[2], row[4], row[5] if row[1] else None), row[7])
+        row[0]: ((row[1], row[2], row[4], row[5] if row[1] else None), row[7], row[9])
         for row in applications
     } == expected_apps
     assert {(r[0], r[1], r[2], r[3], r[4], r[6]) for r in contacts} == _contacts_reference(ids, NOW)

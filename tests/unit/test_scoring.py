@@ -114,7 +114,7 @@ def score(contacts=(), promises=(), *, test=CLOSED, weights: Weights = W, now=AF
 def assert_consistent(result: ScoreResult) -> None:
     assert 0 <= result.score <= 100
     assert sum(line.points for line in result.lines) == result.score
-    assert result.outcome in {"reached_out", "silent", "pending"}
+    assert result.outcome in {"reached_out", "silent", "early_only", "withdrew", "pending"}
     for line in result.lines:
         assert line.text.endswith(f" ({format_points(line.points)})"), line
         assert "(-" not in line.text, "a real minus sign, not a hyphen"
@@ -561,7 +561,12 @@ def test_cap_lines():
 def test_no_follow_up_lines_give_the_verdict_and_the_context():
     chased_and_replied = [contact(ny(2, 5)), contact(ny(2, 9), prompted=True)]
     lines = no_follow_up_lines(chased_and_replied, CLOSED, AFTER)
-    assert [line.rule for line in lines] == ["silent", "impatience", "responsiveness"]
+    # Closed with chasing before the deadline only: not "silent" but early contact.
+    assert [line.rule for line in lines] == ["early_only", "impatience", "responsiveness"]
+    assert [line.rule for line in no_follow_up_lines(chased_and_replied[1:], CLOSED, AFTER)] == [
+        "silent",
+        "responsiveness",
+    ]
     assert all(line.points == 0 for line in lines)
     assert no_follow_up_lines([], make_test("observing"), AFTER)[0].rule == "pending"
     assert (
@@ -591,8 +596,9 @@ def test_silent_scores_zero_whatever_else_happened():
         ],
         [PromiseSignal("kept", "I'll call Monday", ny(2, 9))],
     )
-    assert (result.score, result.outcome, result.first_follow_up_at) == (0, "silent", None)
-    assert rules(result) == ["silent", "impatience", "responsiveness"]
+    # It chased before the deadline: 0, but "contacted before the deadline only", not silent.
+    assert (result.score, result.outcome, result.first_follow_up_at) == (0, "early_only", None)
+    assert rules(result) == ["early_only", "impatience", "responsiveness"]
 
 
 def test_every_component_together():
@@ -652,17 +658,42 @@ def test_inappropriate_on_a_silent_candidate_is_explained():
     assert "inappropriate" in rules(result)
 
 
-def test_opt_out_alone_is_not_a_follow_up():
+def test_opt_out_alone_is_a_withdrawal_not_silence():
     result = score([contact(ny(2, 9), tags={"opt_out"}, summary="Accepted another offer")])
-    assert (result.score, result.outcome) == (0, "silent")
-    assert line_of(result, "opt_out").points == 0
+    assert (result.score, result.outcome) == (0, "withdrew")
+    assert rules(result) == ["withdrew"]
+    assert "Withdrew politely (email" in line_of(result, "withdrew").text
 
 
-def test_opt_out_after_a_follow_up_keeps_the_follow_up():
+def test_opt_out_after_a_follow_up_is_a_withdrawal_the_candidate_has_left():
     result = score([SATURDAY_EMAIL, contact(ny(2, 10), tags={"opt_out"})])
-    assert (result.score, result.outcome) == (69, "reached_out")
-    assert "opt_out" in rules(result)
-    assert "cadence" not in rules(result)
+    assert (result.score, result.outcome, result.first_follow_up_at) == (0, "withdrew", None)
+    assert rules(result) == ["withdrew"]
+
+
+def test_withdrawn_stage_is_a_withdrawal_whatever_the_contacts():
+    for test in (CLOSED, make_test("observing"), None):
+        result = score_application(
+            test=test,
+            contacts=[SATURDAY_EMAIL],
+            promises=[],
+            weights=W,
+            now=AFTER,
+            in_withdrawn_stage=True,
+        )
+        assert (result.score, result.outcome) == (0, "withdrew")
+
+
+def test_contact_before_the_deadline_only_is_early_only_with_the_contact_not_silent():
+    # Called at 16:59 on Friday: 0 under the rule, but the manager sees the call.
+    result = score([contact(DEADLINE - timedelta(minutes=1), "phone")])
+    assert (result.score, result.outcome) == (0, "early_only")
+    assert rules(result) == ["early_only", "impatience"]
+    assert "(last: phone call Fri" in line_of(result, "impatience").text
+    assert "silent" not in rules(result)
+    # While the test runs it is pending: a follow-up may still come.
+    running = score([contact(DEADLINE - timedelta(minutes=1))], test=make_test("observing"))
+    assert running.outcome == "pending"
 
 
 def test_capped_at_100():
@@ -876,7 +907,10 @@ def test_property_general_invariants(contacts, promises, weights, test, now, dat
     assert score(shuffled, reordered, test=test, weights=weights, now=now) == result
 
     if test is None or test.state != "closed":
-        assert result.outcome == "pending"
+        # Not closed: pending, unless the candidate has withdrawn already (a fact, at once).
+        assert result.outcome in ("pending", "withdrew")
+    if result.outcome == "withdrew":
+        assert result.score == 0
     if result.outcome == "reached_out":
         assert result.first_follow_up_at is not None
 
@@ -899,20 +933,41 @@ def test_property_general_invariants(contacts, promises, weights, test, now, dat
 @PROPERTY
 @given(contacts=contact_lists, promises=promise_lists, weights=weights_strategy, test=closed_tests)
 def test_property_silent_unless_a_follow_up(contacts, promises, weights, test):
-    # No unprompted post-deadline contact: 0 and silent, whatever else happened.
+    # No unprompted post-deadline contact: 0 and not reached out, whatever else happened:
+    # withdrew with an opt-out in scope, early only with an unprompted contact in the week
+    # before the deadline, else silent.
+    def withdrawal(c):
+        return (
+            c.direction == "inbound"
+            and not c.is_automated
+            and "opt_out" in c.tags
+            and test.deadline_at - IMPATIENCE_LOOKBACK <= c.occurred_at <= test.window_closes_at
+        )
+
     without = [c for c in contacts if not is_follow_up(c, test)]
+    early = any(
+        c.direction == "inbound"
+        and not c.is_automated
+        and not c.is_prompted
+        and "opt_out" not in c.tags
+        and test.deadline_at - IMPATIENCE_LOOKBACK <= c.occurred_at < test.deadline_at
+        for c in without
+    )
+    expected = "withdrew" if any(map(withdrawal, without)) else "early_only" if early else "silent"
     silent = score(without, promises, test=test, weights=weights)
-    assert (silent.score, silent.outcome, silent.first_follow_up_at) == (0, "silent", None)
+    assert (silent.score, silent.outcome, silent.first_follow_up_at) == (0, expected, None)
     assert all(line.points == 0 for line in silent.lines)
     # And any (that is not a polite withdrawal) means reached out, with the base.
     follow_ups = [c for c in contacts if is_follow_up(c, test) and "opt_out" not in c.tags]
     result = score(contacts, promises, test=test, weights=weights)
-    if follow_ups:
+    if any(map(withdrawal, contacts)):
+        assert (result.score, result.outcome) == (0, "withdrew")
+    elif follow_ups:
         assert result.outcome == "reached_out"
         assert result.first_follow_up_at == min(c.occurred_at for c in follow_ups)
         assert "base" in rules(result)
     else:
-        assert result.outcome == "silent"
+        assert result.outcome == expected
         assert result.score == 0
 
 
@@ -1042,8 +1097,9 @@ def test_scenario_the_order_a_seasoned_sales_hiring_manager_would_choose():
     assert comparable[:3] == ["a", "b", "c"]
     assert results["a"].score > results["b"].score > results["c"].score > 0
     assert comparable[3:] == ["d", "e", "f", "g", "i"]  # all 0: by scorecard average
-    for name in "defg":
+    for name in "deg":
         assert (results[name].score, results[name].outcome) == (0, "silent"), name
+    assert (results["f"].score, results["f"].outcome) == (0, "early_only")
     assert (results["i"].score, results["i"].outcome) == (0, "reached_out")
 
     assert results["h"].comparable is False
@@ -1057,6 +1113,6 @@ def test_scenario_the_order_a_seasoned_sales_hiring_manager_would_choose():
         f"Added value: {LQ}30-60-90 plan{RQ} (+10)",
     ]
     assert line_of(results["c"], "cadence").points < 0
-    assert rules(results["f"]) == ["silent", "impatience"]
+    assert rules(results["f"]) == ["early_only", "impatience"]
     assert rules(results["g"]) == ["silent", "responsiveness"]
     assert rules(results["e"]) == ["silent"]
