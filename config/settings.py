@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "privacy",
     # Fairness evidence: bias audit, validity, voluntary self-identification (docs/evidence.md).
     "evidence",
+    "decisions",
     # Development data (the seed_demo and seed_scale commands); the product never imports it.
     "devdata",
 ]

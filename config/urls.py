@@ -33,4 +33,5 @@ urlpatterns = [
     path("", include("privacy.urls")),
     path("", include("twofactor.urls")),
     path("", include("evidence.urls")),
+    path("", include("decisions.urls")),
 ]

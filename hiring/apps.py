@@ -20,6 +20,9 @@ ADMIN_GROUP_PERMISSIONS = {
     # Post-hire outcomes, and the one permission on self-identification: seeing the aggregates
     # (evidence.view_bias_audit); individual answers have no permission to grant.
     "evidence": ALL,
+    # Email templates per pipeline; scheduled emails are seen, cancelled only from the app.
+    "decisions.emailtemplate": ALL,
+    "decisions.scheduledemail": ("view",),
     # Accounts: the user admin refuses superuser, staff and Admins accounts to non-superusers
     # (accounts.roles.can_manage_account).
     "auth.user": ALL,

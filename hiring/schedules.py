@@ -23,6 +23,7 @@ TASK_FUNCS = frozenset(
         "scoring.tasks.rescore_all",
         "privacy.tasks.apply_retention_policy",
         "evidence.tasks.send_self_id_invite",
+        "decisions.tasks.send_scheduled_emails",
     }
 )
 #: Task paths before the apps were layered (issue #14): existing schedules are renamed.
@@ -39,6 +40,7 @@ IMAP_POLLER = "imap-poller"
 PROMISE_SWEEPER = "promise-sweeper"
 RETENTION_POLICY = "retention-policy"
 STALE_SCORES = "stale-scores-drain"
+SCHEDULED_EMAILS = "scheduled-emails"
 
 SCHEDULES = {
     SILENCE_SWEEPER: {
@@ -65,6 +67,13 @@ SCHEDULES = {
     # process died after its COMMIT) or was handed to the queue (``candidates.freshness``).
     STALE_SCORES: {
         "func": "scoring.tasks.drain_stale_scores",
+        "schedule_type": "I",
+        "minutes": 1,
+        "repeats": -1,
+    },
+    # Sends the rejection and acknowledgement emails whose cancel window has passed.
+    SCHEDULED_EMAILS: {
+        "func": "decisions.tasks.send_scheduled_emails",
         "schedule_type": "I",
         "minutes": 1,
         "repeats": -1,

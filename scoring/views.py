@@ -125,6 +125,8 @@ def ranking(request, pk: int):
             "form_html": filter_form_html(form, query=request.META.get("QUERY_STRING", "")),
             "filters": filters,
             "rows_html": rows_html,
+            # The bulk toolbar's stages (the filter's choices: no further query).
+            "bulk_stages": form.fields["stage"].choices[1:],
         },
     )
 
@@ -145,13 +147,21 @@ CSV_COLUMNS = (
 
 
 def ranking_csv(request, pk: int):
-    requisition = _requisition(request, pk)
+    return ranking_csv_response(_requisition(request, pk))
+
+
+def ranking_csv_response(requisition: Requisition, *, application_ids=None) -> HttpResponse:
+    """The ranking as CSV, all of it or only ``application_ids`` (a bulk export from the board
+    or the ranking). The caller has checked that the user may see the requisition."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="ranking-{requisition.pk}.csv"'
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
+    only = None if application_ids is None else set(application_ids)
     for row in requisition_ranking(requisition):
         app = row.application
+        if only is not None and app.pk not in only:
+            continue
         writer.writerow(
             [
                 row.rank,

@@ -5,6 +5,7 @@ import pytest
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
+from decisions.models import ScheduledEmail
 from followups.models import ImportBatch
 from followups.services import email_ingest
 from tests.emails import make_email
@@ -51,6 +52,17 @@ def world():
     foreign_batch = ImportBatch.objects.create(
         uploaded_by=UserFactory(recruiter=True), filename="x.csv", preset="generic", content=b""
     )
+    own_email, foreign_email = (
+        ScheduledEmail.objects.create(
+            application=app,
+            kind="rejection_silent",
+            subject="Your application",
+            body="Thank you.",
+            send_at=timezone.now(),
+            created_at=timezone.now(),
+        )
+        for app in (own_app, foreign_app)
+    )
     return {
         "manager": manager,
         "recruiter": recruiter,
@@ -64,6 +76,7 @@ def world():
             "queued": queued.contact_id,
             "batch": batch.pk,
             "candidate": own_app.candidate_id,
+            "scheduled_email": own_email.pk,
         },
         "foreign": {
             "req": foreign_req.pk,
@@ -73,6 +86,7 @@ def world():
             "queued": queued.contact_id,
             "batch": foreign_batch.pk,
             "candidate": foreign_app.candidate_id,
+            "scheduled_email": foreign_email.pk,
         },
     }
 
@@ -103,6 +117,10 @@ def _kwargs(name, ids):
         "evidence:outcome_edit": {"pk": ids["app"]},
         "evidence:alternative_assessment": {"pk": ids["app"]},
         "evidence:self_id_invite": {"pk": ids["app"]},
+        "decisions:advance": {"application_pk": ids["app"]},
+        "decisions:reject": {"application_pk": ids["app"]},
+        "decisions:scheduled_email_cancel": {"pk": ids["scheduled_email"]},
+        "decisions:bulk": {"pk": ids["req"]},
     }.get(name, {})
 
 
@@ -287,6 +305,28 @@ MATRIX = {
         NOT_FOUND,
     ),
     "evidence:self_id_invite": (
+        "post",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    # Decisions: whoever may move and reject the requisition's candidates (hiring.policy);
+    # every item of a bulk action meets the same rules again.
+    "decisions:advance": (
+        "post",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "decisions:reject": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "decisions:scheduled_email_cancel": (
+        "post",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "decisions:bulk": (
         "post",
         {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
         NOT_FOUND,
