@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from audit.admin_mixins import AuditedAdminMixin
 from decisions.models import EmailTemplate, ScheduledEmail
@@ -35,11 +36,13 @@ class EmailTemplateAdmin(AuditedAdminMixin, admin.ModelAdmin):
         if obj is None or not obj.pk:
             return "Save the template to see it with sample values."
         values = {**SAMPLE_VALUES, "company": obj.company or SAMPLE_VALUES["company"]}
-        # Escaped by format_html: the preview shows the text exactly as the plain-text email.
+        # Every line escaped by format_html: the preview shows the plain-text email as text.
+        lines = text_render(obj.body, values).split("\n")
+        body = format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
         return format_html(
-            '<div class="email-preview"><p><strong>{}</strong></p><pre>{}</pre></div>',
+            '<div class="email-preview"><p><strong>{}</strong></p><p>{}</p></div>',
             subject_render(obj.subject, values),
-            text_render(obj.body, values),
+            body,
         )
 
 

@@ -18,6 +18,7 @@ from followups.models import ReplyToken
 from hiring.models import StageKind
 from tests.clients import Client
 from tests.factories import (
+    ApplicationFactory,
     CandidateFactory,
     EmailTemplateFactory,
     RequisitionFactory,
@@ -122,3 +123,33 @@ def test_the_reject_form_works_without_javascript(live_server, log_in, browser):
     context.close()
     test.application.refresh_from_db()
     assert test.application.stage.kind == StageKind.REJECTED
+
+
+def test_bulk_move_on_a_phone_reports_moves_and_refusals(live_server, log_in):
+    recruiter = UserFactory(recruiter=True)
+    requisition = RequisitionFactory(recruiters=[recruiter])
+    first, second = (
+        ApplicationFactory(requisition=requisition, interviewing=True, candidate__first_name=name)
+        for name in ("Ana", "Ben")
+    )
+    page = log_in(recruiter, form=False)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/requisitions/{requisition.pk}/")
+    page.get_by_label(f"Select {first.candidate.full_name}").check()
+    page.get_by_label(f"Select {second.candidate.full_name}").check()
+    page.get_by_text("Bulk actions on the ticked candidates").click()
+    page.get_by_label("Stage").select_option(label="Offer")
+    page.get_by_role("button", name="Apply to the ticked candidates").click()
+    expect(page.locator(".messages")).to_contain_text("0 moved, 2 refused")
+    expect(page.locator(".messages")).to_contain_text("Only the hiring manager can move")
+    page.get_by_label(f"Select {first.candidate.full_name}").check()
+    page.get_by_text("Bulk actions on the ticked candidates").click()
+    page.get_by_label("Stage").select_option(label="Final")
+    page.get_by_role("button", name="Apply to the ticked candidates").click()
+    expect(page.locator(".messages")).to_contain_text("1 moved.")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    first.refresh_from_db()
+    assert first.stage.kind == StageKind.FINAL

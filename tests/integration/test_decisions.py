@@ -375,3 +375,55 @@ def test_board_cards_show_the_test_state_outcome_and_score(client, team):
     assert "state-closed" in text
     assert "outcome-silent" in text
     assert f'value="{test.application_id}" form="bulk-form"' in text
+
+
+# --- The template admin ----------------------------------------------------------------------
+
+
+def _template_post(pipeline, **fields):
+    return {
+        "pipeline": pipeline.pk,
+        "kind": TemplateKind.REJECTION_INTERVIEWS,
+        "company": "Acme",
+        "subject": "About {requisition_title}",
+        "body": "Dear {first_name},\nthank you.",
+        "send_delay": "next_business_morning",
+        "cancel_minutes": 60,
+        "morning_hour": 9,
+        **fields,
+    }
+
+
+def test_admins_edit_templates_and_unknown_placeholders_are_refused(client, team):
+    admin = UserFactory(admin=True)
+    client.force_login(admin)
+    url = reverse("admin:decisions_emailtemplate_add")
+    refused = client.post(
+        url, _template_post(team["req"].pipeline, body="Hi {first_name} {secret_key}")
+    )
+    assert refused.status_code == 200
+    assert "Unknown placeholder {secret_key}" in refused.content.decode()
+    subject_break = client.post(url, _template_post(team["req"].pipeline, subject="A\r\nBcc: x"))
+    assert subject_break.status_code == 200
+    assert client.post(url, _template_post(team["req"].pipeline)).status_code == 302
+    assert team["req"].pipeline.email_templates.filter(
+        kind=TemplateKind.REJECTION_INTERVIEWS
+    ).exists()
+
+
+def test_the_admin_preview_shows_the_text_escaped(client, team):
+    template = team["req"].pipeline.email_templates.get()
+    template.body = "Dear {first_name},\n<script>alert(1)</script>"
+    template.save()
+    client.force_login(UserFactory(admin=True))
+    page = client.get(reverse("admin:decisions_emailtemplate_change", args=[template.pk])).text
+    assert "Dear Dana,<br>&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)" not in page
+
+
+@pytest.mark.parametrize("role", ["manager", "recruiter"])
+def test_only_admins_open_the_template_admin(client, team, role):
+    client.force_login(team[role])
+    response = client.get(reverse("admin:decisions_emailtemplate_changelist"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response.url
