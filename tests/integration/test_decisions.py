@@ -406,9 +406,9 @@ def test_admins_edit_templates_and_unknown_placeholders_are_refused(client, team
     subject_break = client.post(url, _template_post(team["req"].pipeline, subject="A\r\nBcc: x"))
     assert subject_break.status_code == 200
     assert client.post(url, _template_post(team["req"].pipeline)).status_code == 302
-    assert team["req"].pipeline.email_templates.filter(
-        kind=TemplateKind.REJECTION_INTERVIEWS
-    ).exists()
+    assert (
+        team["req"].pipeline.email_templates.filter(kind=TemplateKind.REJECTION_INTERVIEWS).exists()
+    )
 
 
 def test_the_admin_preview_shows_the_text_escaped(client, team):
