@@ -332,3 +332,34 @@ def email_template_save(*, template: EmailTemplate) -> EmailTemplate:
     template.full_clean()
     template.save()
     return template
+
+
+# --- Personal data (hooks of privacy.services, registered in DecisionsConfig.ready) ----------
+
+
+def scheduled_emails_erase(*, candidate_ids, application_ids) -> int:
+    """Erasure step: the emails written to the candidate (their name is in them) go, scheduled
+    or not; a sent one's copy on the timeline is a contact, which the erasure handles."""
+    deleted, _by_model = ScheduledEmail.objects.filter(
+        application_id__in=list(application_ids)
+    ).delete()
+    return deleted
+
+
+def scheduled_emails_export_section(*, candidate, viewer) -> dict:
+    """Export section: the emails written to the candidate after a decision."""
+    return {
+        "decision_emails": [
+            {
+                "application": row.application_id,
+                "kind": row.get_kind_display(),
+                "subject": row.subject,
+                "body": row.body,
+                "status": row.get_status_display(),
+                "send_at": row.send_at.isoformat(),
+            }
+            for row in ScheduledEmail.objects.filter(
+                application__candidate_id=candidate.pk
+            ).order_by("created_at", "pk")
+        ]
+    }

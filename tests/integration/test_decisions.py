@@ -22,6 +22,7 @@ from decisions.services import (
 )
 from followups.models import Contact, Direction, ReplyToken
 from hiring.models import StageKind
+from privacy.services import candidate_data, candidate_erase
 from tests.factories import (
     ApplicationFactory,
     CandidateFactory,
@@ -427,3 +428,19 @@ def test_only_admins_open_the_template_admin(client, team, role):
     response = client.get(reverse("admin:decisions_emailtemplate_changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response.url
+
+
+def test_erasing_a_candidate_deletes_the_emails_written_to_them(team):
+    test = closed_silence_test(requisition=team["req"])
+    application_reject(
+        application=test.application,
+        actor=team["manager"],
+        reason="Silent",
+        email_kind=TemplateKind.REJECTION_SILENT,
+        now=timezone.now(),
+    )
+    candidate = test.application.candidate
+    exported = candidate_data(candidate=candidate, viewer=None)
+    assert exported["decision_emails"][0]["body"].startswith(f"Dear {candidate.first_name},")
+    candidate_erase(candidate=candidate, actor=UserFactory(admin=True), reason="request")
+    assert not ScheduledEmail.objects.filter(application=test.application).exists()
