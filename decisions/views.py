@@ -79,16 +79,19 @@ def decision_reject(request, application_pk: int):
         else TemplateKind.REJECTION_INTERVIEWS
     )
     preferred = request.GET.get("email_kind", default)
+    initial = {"email_kind": preferred if preferred == NO_EMAIL else initial_kind(kinds, preferred)}
+    previewing = "preview" in request.POST
+    if previewing:
+        # A preview keeps what was typed without judging it: no "required" error yet.
+        initial = {key: request.POST.get(key, "") for key in ("reason", "email_kind")}
     form = RejectForm(
-        request.POST or None,
+        request.POST if request.method == "POST" and not previewing else None,
         kinds=kinds,
-        initial={
-            "email_kind": preferred if preferred == NO_EMAIL else initial_kind(kinds, preferred)
-        },
+        initial=initial,
     )
     now = timezone.now()
     status = 200
-    if request.method == "POST" and "preview" not in request.POST:
+    if request.method == "POST" and not previewing:
         if form.is_valid():
             try:
                 scheduled = services.application_reject(
@@ -117,7 +120,7 @@ def decision_reject(request, application_pk: int):
                 return redirect(_next_url(request, reverse("hiring:home")))
         if status == 200:
             status = 422
-    kind = form.data.get("email_kind", form.initial.get("email_kind", NO_EMAIL))
+    kind = form["email_kind"].value() or NO_EMAIL
     kind = kind if kind in dict(kinds) else NO_EMAIL
     draft = services.email_draft(application=application, kind=kind, now=now) if kind else None
     context = {

@@ -59,6 +59,13 @@ def test_manager_rejects_from_home_and_the_kind_email_goes_after_the_delay(
     preview = form_row.locator(".email-preview")
     expect(preview).to_contain_text("Dear Priya,")
     expect(preview).to_contain_text("Morgan Lee, Acme")
+    # Changing the email re-renders only the preview.
+    choice = form_row.get_by_label("Email to the candidate")
+    choice.select_option(label="Don't send an email")
+    expect(preview).to_contain_text("No email will be sent.")
+    choice.select_option(label="Rejection after a silent test")
+    expect(preview).to_contain_text("Dear Priya,")
+    expect(form_row.locator("form")).to_have_count(1)
     form_row.get_by_label("Reason").fill("Stayed silent after the deadline")
     form_row.get_by_role("button", name="Reject and schedule the email").click()
 

@@ -444,3 +444,18 @@ def test_erasing_a_candidate_deletes_the_emails_written_to_them(team):
     assert exported["decision_emails"][0]["body"].startswith(f"Dear {candidate.first_name},")
     candidate_erase(candidate=candidate, actor=UserFactory(admin=True), reason="request")
     assert not ScheduledEmail.objects.filter(application=test.application).exists()
+
+
+def test_preview_without_javascript_keeps_the_reason_and_rejects_nothing(client, team):
+    test = closed_silence_test(requisition=team["req"])
+    client.force_login(team["manager"])
+    response = client.post(
+        reverse("decisions:reject", args=[test.application_id]),
+        {"reason": "Silent", "email_kind": "", "preview": "1"},
+    )
+    assert response.status_code == 200
+    assert "No email will be sent." in response.text
+    assert 'value="Silent"' in response.text
+    assert "This field is required" not in response.text
+    test.application.refresh_from_db()
+    assert test.application.stage.kind == StageKind.SILENCE_TEST
