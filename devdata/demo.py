@@ -424,7 +424,7 @@ def seed_demo(
         rejected = (
             Application.objects.filter(requisition=requisition, stage__kind=StageKind.REJECTED)
             .select_related("candidate", "stage", "requisition__hiring_manager")
-            .order_by("pk")
+            .order_by("stage_entered_at", "pk")  # the board's first card in Rejected
             .first()
         )
         if rejected is not None and not rejected.scheduled_emails.exists():
