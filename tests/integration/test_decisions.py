@@ -459,3 +459,43 @@ def test_preview_without_javascript_keeps_the_reason_and_rejects_nothing(client,
     assert "This field is required" not in response.text
     test.application.refresh_from_db()
     assert test.application.stage.kind == StageKind.SILENCE_TEST
+
+
+def test_reject_and_cancel_with_htmx_swap_the_home_row(client, team):
+    test = closed_silence_test(requisition=team["req"])
+    client.force_login(team["manager"])
+    response = client.post(
+        reverse("decisions:reject", args=[test.application_id]),
+        {"reason": "Silent", "email_kind": TemplateKind.REJECTION_SILENT},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert f'id="decision-{test.application_id}"' in response.text
+    assert "you can cancel it until then" in response.text
+    scheduled = ScheduledEmail.objects.get(application=test.application)
+    cancel = client.post(
+        reverse("decisions:scheduled_email_cancel", args=[scheduled.pk]),
+        headers={"HX-Request": "true"},
+    )
+    assert cancel.status_code == 200
+    assert f'id="scheduled-{scheduled.pk}"' in cancel.text
+    assert "is cancelled" in cancel.text
+    again = client.post(
+        reverse("decisions:scheduled_email_cancel", args=[scheduled.pk]),
+        headers={"HX-Request": "true"},
+    )
+    assert "already cancelled" in again.text
+
+
+def test_htmx_reject_without_a_reason_shows_the_error_in_place(client, team):
+    test = closed_silence_test(requisition=team["req"])
+    client.force_login(team["manager"])
+    response = client.post(
+        reverse("decisions:reject", args=[test.application_id]),
+        {"reason": "", "email_kind": TemplateKind.REJECTION_SILENT},
+        headers={"HX-Request": "true"},
+    )
+    # htmx swaps only 2xx responses: the refused form comes back as one, with its error.
+    assert response.status_code == 200
+    assert "reject-form" in response.text
+    assert "This field is required" in response.text
