@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "evidence",
     # Outbound webhooks and the Slack / Teams digest (docs/operations.md, "Integrations").
     "integrations",
+    # Decisions from the home page: email templates, scheduled emails, bulk actions.
+    "decisions",
     # The REST API (/api/v1/, docs/api.md), above every app whose selectors and actions it calls.
     "rest_framework",
     "drf_spectacular",

@@ -32,4 +32,5 @@ urlpatterns = [
     path("", include("twofactor.urls")),
     path("", include("evidence.urls")),
     path("", include("api.urls")),
+    path("", include("decisions.urls")),
 ]

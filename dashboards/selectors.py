@@ -7,7 +7,15 @@ from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from candidates.models import Application
-from hiring.models import TERMINAL_KINDS, Requisition, Stage
+from followups.models import PersistenceScore
+from hiring.models import (
+    TERMINAL_KINDS,
+    Requisition,
+    SilenceOutcome,
+    SilenceTest,
+    SilenceTestState,
+    Stage,
+)
 
 
 def requisitions_for_list(*, user):
@@ -52,12 +60,28 @@ class BoardColumn:
 
 
 def requisition_board(*, requisition: Requisition, now: datetime) -> list[BoardColumn]:
-    """The pipeline board: one column per stage, in order. Two queries whatever the size."""
+    """The pipeline board: one column per stage, in order. Two queries whatever the size.
+
+    Each card carries its latest silence test's state and outcome and its current score
+    (correlated subqueries, one index lookup each), labelled by the models' own choices.
+    """
     columns = {
         stage.pk: BoardColumn(stage=stage)
         for stage in Stage.objects.filter(pipeline_id=requisition.pipeline_id).order_by("order")
     }
-    applications = Application.objects.filter(requisition=requisition).for_board()
+    latest_test = SilenceTest.objects.filter(application_id=OuterRef("pk")).order_by(
+        "-announced_at", "-pk"
+    )
+    current_score = PersistenceScore.objects.filter(application_id=OuterRef("pk"), is_current=True)
+    applications = (
+        Application.objects.filter(requisition=requisition)
+        .for_board()
+        .annotate(
+            test_state=Subquery(latest_test.values("state")[:1]),
+            test_outcome=Subquery(latest_test.values("outcome")[:1]),
+            score=Subquery(current_score.values("score")[:1]),
+        )
+    )
     for application in applications:
         column = columns.get(application.stage_id)
         if column is None:  # pragma: no cover - stage/pipeline mismatch is refused on write
@@ -66,6 +90,18 @@ def requisition_board(*, requisition: Requisition, now: datetime) -> list[BoardC
             stage=application.stage, entered_at=application.stage_entered_at, now=now
         )
         application.days_in_stage = (now - application.stage_entered_at).days
+        application.test_state_label = _label(SilenceTestState, application.test_state)
+        application.test_outcome_label = _label(SilenceOutcome, application.test_outcome)
         column.stuck_count += application.is_stuck
         column.applications.append(application)
     return list(columns.values())
+
+
+def _label(choices, value: str | None) -> str:
+    """A choice's display label; a value the code no longer knows shows as stored."""
+    if not value:
+        return ""
+    try:
+        return choices(value).label
+    except ValueError:
+        return value

@@ -32,5 +32,6 @@ def requisition_board(request, pk: int):
             "requisition": requisition,
             "columns": columns,
             "application_count": sum(len(c.applications) for c in columns),
+            "stage_list": [column.stage for column in columns],
         },
     )

@@ -19,6 +19,8 @@ from candidates.models import (
     Recommendation,
     Scorecard,
 )
+from decisions.models import EmailTemplate, SendDelayKind, TemplateKind
+from decisions.services import email_template_save, scheduled_email_create
 from devdata.evidence_demo import seed_evidence
 from followups.models import Channel, Contact, ContactTag, Direction, QualityTag
 from hiring import services as hiring_services
@@ -176,6 +178,48 @@ def _users(*, password: str | None, reset_passwords: bool, report: SeedReport) -
 def _pipeline() -> Pipeline:
     existing = Pipeline.objects.filter(name=PIPELINE_NAME).first()
     return existing or hiring_services.pipeline_create(name=PIPELINE_NAME, stages=PIPELINE_STAGES)
+
+
+#: The demo's candidate emails after a decision: (kind, subject, body).
+DEMO_EMAIL_TEMPLATES = (
+    (
+        TemplateKind.REJECTION_SILENT,
+        "Your application for {requisition_title}",
+        "Dear {first_name},\n\nthank you for the time you gave us for the {requisition_title} "
+        "role. We have decided not to take your application further.\n\nWe wish you every "
+        "success.\n\n{hiring_manager_name}\n{company}",
+    ),
+    (
+        TemplateKind.REJECTION_INTERVIEWS,
+        "Your interviews for {requisition_title}",
+        "Dear {first_name},\n\nthank you for meeting the team. After the interviews we have "
+        "decided to go ahead with other candidates for {requisition_title}.\n\nKind regards,"
+        "\n{hiring_manager_name}\n{company}",
+    ),
+    (
+        TemplateKind.WITHDRAWAL,
+        "Your withdrawal from {requisition_title}",
+        "Dear {first_name},\n\nthank you for letting us know. We have withdrawn your "
+        "application for {requisition_title}; you are welcome to apply again.\n\n"
+        "{hiring_manager_first_name}\n{company}",
+    ),
+)
+
+
+def _email_templates(pipeline: Pipeline) -> None:
+    existing = set(pipeline.email_templates.values_list("kind", flat=True))
+    for kind, subject, body in DEMO_EMAIL_TEMPLATES:
+        if kind not in existing:
+            email_template_save(
+                template=EmailTemplate(
+                    pipeline=pipeline,
+                    kind=kind,
+                    company="Northwind Sales",
+                    subject=subject,
+                    body=body,
+                    send_delay=SendDelayKind.NEXT_BUSINESS_MORNING,
+                )
+            )
 
 
 def _requisitions(pipeline: Pipeline, users: dict) -> list[Requisition]:
@@ -368,6 +412,7 @@ def seed_demo(
     report = SeedReport()
     users = _users(password=password, reset_passwords=reset_passwords, report=report)
     pipeline = _pipeline()
+    _email_templates(pipeline)
     stages = list(pipeline.stages.order_by("order"))
     by_name = {stage.name: stage for stage in stages}
     requisitions = _requisitions(pipeline, users)
@@ -385,6 +430,22 @@ def seed_demo(
                 rng=rng,
                 now=now,
                 report=report,
+            )
+    # A rejection email waiting in its cancel window, on the first rejected candidate of each
+    # requisition (the timeline's "Emails after decisions"; the cluster sends it when due).
+    for requisition in requisitions:
+        rejected = (
+            Application.objects.filter(requisition=requisition, stage__kind=StageKind.REJECTED)
+            .select_related("candidate", "stage", "requisition__hiring_manager")
+            .order_by("stage_entered_at", "pk")  # the board's first card in Rejected
+            .first()
+        )
+        if rejected is not None and not rejected.scheduled_emails.exists():
+            scheduled_email_create(
+                application=rejected,
+                kind=TemplateKind.REJECTION_INTERVIEWS,
+                actor=requisition.hiring_manager,
+                now=now,
             )
     # evidence (issue #16): a history of hires with outcomes, and self-identification.
     seed_evidence(requisitions=requisitions, pipeline=pipeline, now=now)

@@ -178,6 +178,9 @@ def candidate_email_deliver(*, contact_id: int) -> bool:
         .first()
     )
     sender_name = contact.logged_by.get_full_name() if contact.logged_by else ""
+    # One line: a line break in a user's name would make Django refuse the From header
+    # (BadHeaderError) and the task fail on every retry.
+    sender_name = " ".join(sender_name.split())
     message = EmailMessage(
         subject=contact.subject,
         body=contact.body_text,

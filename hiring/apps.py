@@ -22,6 +22,9 @@ ADMIN_GROUP_PERMISSIONS = {
     "evidence": ALL,
     # Outbound webhook endpoints and their delivery log (the log is read-only whatever this says).
     "integrations": ALL,
+    # Email templates per pipeline; scheduled emails are seen, cancelled only from the app.
+    "decisions.emailtemplate": ALL,
+    "decisions.scheduledemail": ("view",),
     # Accounts: the user admin refuses superuser, staff and Admins accounts to non-superusers
     # (accounts.roles.can_manage_account).
     "auth.user": ALL,

@@ -31,6 +31,8 @@ its own objects, so that the layers stay one-way (``[tool.importlinter]`` in pyp
 * **Contacts, the unmatched queue, call-log imports**: ``followups.policy``.
 * **Rank overrides and scoring weights**: ``scoring.policy``.
 * **Subject-access exports and erasure**: ``privacy.policy``.
+* **Rejecting and the emails that follow** (here): ``may_reject``; the one-click decisions,
+  bulk moves and scheduled emails (``decisions``) move through ``candidates.services``.
 * **Human review** (here): requisitions in ``settings.HUMAN_REVIEW_COUNTRIES`` (GDPR Art. 22)
   are never rejected by the silence test alone — the sweeper skips them, the stage admin does
   not offer automatic rejection for their pipelines, and a rejection there names a person.
@@ -75,6 +77,15 @@ def is_move_back(from_stage: Stage, to_stage: Stage) -> bool:
         from_stage.kind not in TERMINAL_KINDS
         and to_stage.kind not in TERMINAL_KINDS
         and to_stage.order < from_stage.order
+    )
+
+
+def may_reject(user, requisition: Requisition) -> bool:
+    """Whether ``user`` may reject the requisition's candidates — and so schedule, preview and
+    cancel the rejection emails that follow. The stage rule for the Rejected kind (open to the
+    team unless it is made a decision kind); visibility is the caller's ``visible_to``."""
+    return is_active_user(user) and (
+        StageKind.REJECTED not in DECISION_KINDS or _decides(user, requisition)
     )
 
 

@@ -24,6 +24,7 @@ TASK_FUNCS = frozenset(
         "privacy.tasks.apply_retention_policy",
         "evidence.tasks.send_self_id_invite",
         "integrations.tasks.send_webhooks",
+        "decisions.tasks.send_scheduled_emails",
     }
 )
 #: Task paths before the apps were layered (issue #14): existing schedules are renamed.
@@ -41,6 +42,7 @@ PROMISE_SWEEPER = "promise-sweeper"
 RETENTION_POLICY = "retention-policy"
 STALE_SCORES = "stale-scores-drain"
 WEBHOOK_SENDER = "webhook-sender"
+SCHEDULED_EMAILS = "scheduled-emails"
 
 SCHEDULES = {
     SILENCE_SWEEPER: {
@@ -75,6 +77,13 @@ SCHEDULES = {
     # due (integrations.services.deliveries_send); a no-op without endpoints.
     WEBHOOK_SENDER: {
         "func": "integrations.tasks.send_webhooks",
+        "schedule_type": "I",
+        "minutes": 1,
+        "repeats": -1,
+    },
+    # Sends the rejection and acknowledgement emails whose cancel window has passed.
+    SCHEDULED_EMAILS: {
+        "func": "decisions.tasks.send_scheduled_emails",
         "schedule_type": "I",
         "minutes": 1,
         "repeats": -1,

@@ -19,6 +19,7 @@ from scoring.ranking import (
     RANKING_PAGE_SIZE,
     RankingFilters,
     ranking_filtered,
+    requisition_ranking,
 )
 from scoring.ranking_cache import filter_form_html, ranking_rows_html
 from scoring.rules import Weights
@@ -124,6 +125,8 @@ def ranking(request, pk: int):
             "rows_html": rows_html,
             # The download carries the page's filters and sort (not its page number).
             "csv_query": _without_page(request.GET),
+            # The bulk toolbar's stages (the filter's choices: no further query).
+            "bulk_stages": form.fields["stage"].choices[1:],
         },
     )
 
@@ -153,12 +156,29 @@ def ranking_csv(request, pk: int):
     """Every row the ranking page shows with the same filters and sort (all pages)."""
     requisition = _requisition(request, pk)
     filters = RankingFilterForm(request.GET or None, requisition=requisition).filters()
+    return ranking_csv_response(requisition, filters=filters)
+
+
+def ranking_csv_response(
+    requisition: Requisition, *, filters: RankingFilters | None = None, application_ids=None
+) -> HttpResponse:
+    """The ranking as CSV: as the page shows it with ``filters`` (its filters and sort), or
+    all of it in rank order, or only ``application_ids`` (a bulk export from the board or the
+    ranking). The caller has checked that the user may see the requisition."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="ranking-{requisition.pk}.csv"'
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
-    for row in ranking_filtered(requisition, filters):
+    only = None if application_ids is None else set(application_ids)
+    rows = (
+        requisition_ranking(requisition)
+        if filters is None
+        else ranking_filtered(requisition, filters)
+    )
+    for row in rows:
         app = row.application
+        if only is not None and app.pk not in only:
+            continue
         writer.writerow(
             [
                 row.rank,

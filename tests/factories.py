@@ -19,6 +19,7 @@ from candidates.models import (
     Scorecard,
     StageTransition,
 )
+from decisions.models import EmailTemplate, SendDelayKind, TemplateKind
 from followups.models import Channel, Contact, ContactSource, Direction
 from hiring.models import Pipeline, Requisition, SilenceTest, SilenceTestState, Stage, StageKind
 
@@ -323,3 +324,44 @@ def application_cv(application, *, content: bytes = PDF_BYTES, filename: str = "
     )
     cv.file.save(filename, ContentFile(content), save=True)
     return cv
+
+
+# --- Decisions ----------------------------------------------------------------------------------
+
+
+class EmailTemplateFactory(factory.django.DjangoModelFactory):
+    """A rejection email after a silent test, sent right after a one-hour cancel window."""
+
+    class Meta:
+        model = EmailTemplate
+
+    pipeline = factory.SubFactory(PipelineFactory)
+    kind = TemplateKind.REJECTION_SILENT
+    company = "Acme"
+    subject = "Your application for {requisition_title}"
+    body = (
+        "Dear {first_name},\n\nthank you for your time. We will not take your application for "
+        "{requisition_title} further.\n\nKind regards,\n{hiring_manager_name}, {company}"
+    )
+    send_delay = SendDelayKind.AFTER
+    cancel_minutes = 60
+
+
+def closed_silence_test(*, requisition, outcome="silent", candidate=None, closed_at=None):
+    """A finished silence test whose candidate still waits in the silence-test stage."""
+    application = ApplicationFactory(
+        requisition=requisition,
+        at_silence_test=True,
+        **({"candidate": candidate} if candidate else {}),
+    )
+    closed_at = closed_at or timezone.now() - dt.timedelta(hours=1)
+    return SilenceTestFactory(
+        application=application,
+        state=SilenceTestState.CLOSED,
+        outcome=outcome,
+        announced_at=closed_at - dt.timedelta(days=9),
+        deadline_at=closed_at - dt.timedelta(days=6),
+        window_closes_at=closed_at,
+        observing_since=closed_at - dt.timedelta(days=6),
+        closed_at=closed_at,
+    )

@@ -33,6 +33,7 @@ from silence.services import silence_tests_sweep
 from tests.factories import (
     ApplicationFactory,
     ContactFactory,
+    EmailTemplateFactory,
     InterviewRoundFactory,
     RequisitionFactory,
     ScorecardFactory,
@@ -206,6 +207,7 @@ def _world():
         application__candidate__last_name="Quiet",
     )
     silence_tests_sweep(now=timezone.now())
+    EmailTemplateFactory(pipeline=requisition.pipeline)
     scores_recompute(
         application_ids=[reached.application_id, silent.application_id], now=timezone.now()
     )
@@ -247,6 +249,7 @@ def _world():
         "recruiter": recruiter,
         "requisition": requisition,
         "reached": reached.application,
+        "silent": silent.application,
         "interview": interview,
         "batches": batches,
     }
@@ -277,6 +280,7 @@ def test_every_page_of_each_role_has_no_wcag_aa_violation_on_desktop_and_phone(
     audit.check("ranking, details open")
     audit.visit("insights", f"/requisitions/{requisition.pk}/insights/")
     audit.visit("application", f"/applications/{application.pk}/")
+    audit.visit("reject with email preview", f"/applications/{world['silent'].pk}/reject/")
     audit.visit(
         "scorecard form", f"/applications/{application.pk}/rounds/{interview.pk}/scorecard/"
     )

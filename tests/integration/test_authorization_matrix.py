@@ -10,6 +10,7 @@ from django.urls import get_resolver, reverse
 from django.utils import timezone
 
 from api.services import api_token_create
+from decisions.models import ScheduledEmail
 from followups.models import ImportBatch
 from followups.services import email_ingest
 from hiring.models import StageKind
@@ -78,6 +79,17 @@ def world():
     foreign_silence = ApplicationFactory(requisition=foreign_req, at_silence_test=True)
     own_cv = application_cv(own_app)
     foreign_cv = application_cv(foreign_app)
+    own_email, foreign_email = (
+        ScheduledEmail.objects.create(
+            application=app,
+            kind="rejection_silent",
+            subject="Your application",
+            body="Thank you.",
+            send_at=timezone.now(),
+            created_at=timezone.now(),
+        )
+        for app in (own_app, foreign_app)
+    )
     return {
         "manager": manager,
         "recruiter": recruiter,
@@ -95,6 +107,7 @@ def world():
             "silence_app": own_silence.pk,
             "screen": stage_of(own_req, StageKind.SCREEN).pk,
             "cv": own_cv.pk,
+            "scheduled_email": own_email.pk,
         },
         "foreign": {
             "req": foreign_req.pk,
@@ -108,6 +121,7 @@ def world():
             "silence_app": foreign_silence.pk,
             "screen": stage_of(foreign_req, StageKind.SCREEN).pk,
             "cv": foreign_cv.pk,
+            "scheduled_email": foreign_email.pk,
         },
     }
 
@@ -142,6 +156,10 @@ def _kwargs(name, ids):
         "evidence:alternative_assessment": {"pk": ids["app"]},
         "evidence:self_id_invite": {"pk": ids["app"]},
         "api:token_revoke": {"pk": ids["token"]},
+        "decisions:advance": {"application_pk": ids["app"]},
+        "decisions:reject": {"application_pk": ids["app"]},
+        "decisions:scheduled_email_cancel": {"pk": ids["scheduled_email"]},
+        "decisions:bulk": {"pk": ids["req"]},
     }.get(name, {})
 
 
@@ -354,6 +372,28 @@ MATRIX = {
         NOT_FOUND,
     ),
     "evidence:self_id_invite": (
+        "post",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    # Decisions: whoever may move and reject the requisition's candidates (hiring.policy);
+    # every item of a bulk action meets the same rules again.
+    "decisions:advance": (
+        "post",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "decisions:reject": (
+        "get",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "decisions:scheduled_email_cancel": (
+        "post",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "decisions:bulk": (
         "post",
         {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
         NOT_FOUND,
