@@ -4,7 +4,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 
 from candidates.models import Application, Candidate, InterviewRound, Scorecard, StageTransition
-from hiring.models import SilenceTest
+from hiring.models import SilenceTest, Stage
 
 #: Prefetches that apps above this one add to the application page (contacts, promises):
 #: registered from their ``AppConfig.ready()``, like the page sections of ``candidates.views``:
@@ -43,9 +43,12 @@ def application_for_page(*, user, pk: int) -> Application:
                     ),
                 ),
             ),
+            # The forms' choices (stages to move to, the team to name) render from these.
+            Prefetch("requisition__pipeline__stages", queryset=Stage.objects.order_by("order")),
+            "requisition__recruiters",
             Prefetch(
                 "silence_tests",
-                queryset=SilenceTest.objects.select_related("announced_by").order_by(
+                queryset=SilenceTest.objects.select_related("announced_by", "stage").order_by(
                     "-announced_at", "-id"
                 ),
             ),

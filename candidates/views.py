@@ -50,14 +50,23 @@ def render_application_page(
     can_announce = application.stage.kind == StageKind.SILENCE_TEST and (
         open_test is None or open_test.state == SilenceTestState.WAITING
     )
+    requisition = application.requisition
+    # Prefetched by application_for_page: the forms' choices render without queries of their
+    # own, so the page's query count does not depend on which forms it shows.
+    stages = list(requisition.pipeline.stages.all())
+    team = [requisition.hiring_manager, *requisition.recruiters.all()]
+    move_form = move_form or MoveStageForm(application=application, stages=stages)
+    round_form = round_form or InterviewRoundForm(requisition=requisition, team=team)
+    announce_form = announce_form or AnnounceForm(
+        requisition=requisition, user=request.user, team=team
+    )
     context = {
         "application": application,
         "candidate": application.candidate,
-        "requisition": application.requisition,
-        "move_form": move_form or MoveStageForm(application=application),
-        "round_form": round_form or InterviewRoundForm(requisition=application.requisition),
-        "announce_form": announce_form
-        or AnnounceForm(requisition=application.requisition, user=request.user),
+        "requisition": requisition,
+        "move_form": move_form,
+        "round_form": round_form,
+        "announce_form": announce_form,
         "silence_tests": silence_tests,
         "open_test": open_test,
         "can_announce": can_announce,
