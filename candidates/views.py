@@ -15,6 +15,7 @@ from candidates.forms import (
     ScorecardForm,
 )
 from candidates.models import SCORECARD_TRAITS, InterviewRound
+from hiring.closures import company_calendar
 from hiring.forms import AnnounceForm
 from hiring.models import Requisition, SilenceTestState, StageKind
 from hiring.services import silence_instants
@@ -51,6 +52,9 @@ def render_application_page(
         open_test is None or open_test.state == SilenceTestState.WAITING
     )
     requisition = application.requisition
+    # Read whether or not the page announces, so the query count is the same for every
+    # application (one small query: the company's closure days).
+    company = company_calendar()
     # Prefetched by application_for_page: the forms' choices render without queries of their
     # own, so the page's query count does not depend on which forms it shows.
     stages = list(requisition.pipeline.stages.all())
@@ -71,7 +75,9 @@ def render_application_page(
         "open_test": open_test,
         "can_announce": can_announce,
         # The sentence to say, with the deadline an announcement made now would get.
-        "announce_deadline": _deadline_if_announced_now(application) if can_announce else None,
+        "announce_deadline": (
+            _deadline_if_announced_now(application, company=company) if can_announce else None
+        ),
         "other_applications": selectors.other_applications(
             user=request.user, application=application
         ),
@@ -82,7 +88,7 @@ def render_application_page(
     return render(request, f"{template}#{partial}" if partial else template, context, status=status)
 
 
-def _deadline_if_announced_now(application):
+def _deadline_if_announced_now(application, *, company):
     requisition = application.requisition
     try:
         deadline, _closes = silence_instants(
@@ -91,6 +97,7 @@ def _deadline_if_announced_now(application):
             time_zone=requisition.time_zone,
             country=requisition.country,
             subdivision=requisition.subdivision,
+            company=company,
         )
     except ValueError:  # a calendar without business days: the announcement will say so
         return None

@@ -1,0 +1,178 @@
+"""The application page: a constant number of queries whatever the application holds, and a
+timeline paged newest first by (occurred_at, id)."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from followups.models import Channel, Contact, ContactSource, Direction
+from followups.selectors import TIMELINE_PAGE_SIZE
+from tests.factories import (
+    ApplicationFactory,
+    ContactFactory,
+    InterviewRoundFactory,
+    RequisitionFactory,
+    ScorecardFactory,
+    SilenceTestFactory,
+    StageTransitionFactory,
+    UserFactory,
+)
+
+#: Session, user, the user's zone and groups, the application, its candidate's emails and
+#: phones, rounds, interviewers, scorecards, pipeline stages, recruiters, silence tests,
+#: transitions, promises, the company calendar, the timeline page, the score, the evidence
+#: panel's visibility and the other applications.
+PAGE_QUERIES = 19
+
+
+@pytest.fixture
+def manager():
+    return UserFactory(hiring_manager=True)
+
+
+def _contacts(application, count, *, at=None):
+    """``count`` contacts; all at the instant ``at`` when given (ties on occurred_at)."""
+    now = timezone.now()
+    return Contact.objects.bulk_create(
+        Contact(
+            application=application,
+            candidate=application.candidate,
+            channel=Channel.PHONE,
+            direction=Direction.INBOUND,
+            occurred_at=at or now - dt.timedelta(minutes=i),
+            source=ContactSource.MANUAL,
+            summary=f"Contact number {i}",
+        )
+        for i in range(count)
+    )
+
+
+def _busy_application(manager, *, contacts, stage_kind="interview"):
+    """An application with rounds, scorecards, history, a silence test and ``contacts``."""
+    requisition = RequisitionFactory(
+        hiring_manager=manager, recruiters=[UserFactory(recruiter=True)]
+    )
+    application = ApplicationFactory(requisition=requisition, stage_kind=stage_kind)
+    for _ in range(2):
+        interview_round = InterviewRoundFactory(application=application)
+        ScorecardFactory(round=interview_round)
+    StageTransitionFactory(application=application)
+    SilenceTestFactory(application=application)
+    _contacts(application, contacts)
+    return application
+
+
+@pytest.mark.parametrize("contacts", [1, 300])
+@pytest.mark.parametrize("stage_kind", ["interview", "silence_test", "hired"])
+def test_application_page_queries_do_not_grow_with_contacts(
+    client, manager, contacts, stage_kind, django_assert_num_queries
+):
+    application = _busy_application(manager, contacts=contacts, stage_kind=stage_kind)
+    client.force_login(manager)
+    url = reverse("candidates:application_detail", args=[application.pk])
+    client.get(url)  # per-process caches (calendars, weights) are not the page's cost
+    with django_assert_num_queries(PAGE_QUERIES):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response.content.count(b'class="contact channel-') == min(contacts, TIMELINE_PAGE_SIZE)
+
+
+def test_application_page_without_contacts_costs_the_same_queries(
+    client, manager, django_assert_num_queries
+):
+    application = _busy_application(manager, contacts=0)
+    client.force_login(manager)
+    url = reverse("candidates:application_detail", args=[application.pk])
+    client.get(url)
+    with django_assert_num_queries(PAGE_QUERIES):
+        response = client.get(url)
+    assert b"No contacts yet." in response.content
+
+
+def _pages(client, application):
+    """Every contact id the timeline shows, page after page, the way "Older contacts" asks."""
+    url = reverse("followups:contact_timeline", args=[application.pk])
+    response = client.get(reverse("candidates:application_detail", args=[application.pk]))
+    seen = [c.pk for c in response.context["timeline"].contacts]
+    before = response.context["timeline"].older_than
+    while before is not None:
+        response = client.get(url, {"before": before}, headers={"HX-Request": "true"})
+        assert response.status_code == 200
+        page = response.context["timeline"]
+        seen += [c.pk for c in page.contacts]
+        before = page.older_than
+    return seen
+
+
+def test_timeline_pages_contacts_at_identical_instants_without_duplicates_or_gaps(client, manager):
+    application = _busy_application(manager, contacts=0)
+    instant = timezone.now() - dt.timedelta(days=1)
+    tied = _contacts(application, TIMELINE_PAGE_SIZE * 2 + 5, at=instant)
+    newer = _contacts(application, 3)
+    client.force_login(manager)
+    seen = _pages(client, application)
+    assert len(seen) == len(set(seen)) == len(tied) + len(newer)
+    expected = sorted(tied + newer, key=lambda c: (c.occurred_at, c.pk), reverse=True)
+    assert seen == [c.pk for c in expected]
+
+
+def test_older_contacts_fragment_appends_items_and_announces_them(client, manager):
+    application = _busy_application(manager, contacts=TIMELINE_PAGE_SIZE + 3)
+    client.force_login(manager)
+    first = client.get(reverse("candidates:application_detail", args=[application.pk]))
+    before = first.context["timeline"].older_than
+    assert f"?before={before}".encode() in first.content
+    response = client.get(
+        reverse("followups:contact_timeline", args=[application.pk]),
+        {"before": before},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert 'hx-swap-oob="beforeend:#timeline"' in html
+    assert html.count('class="contact channel-') == 3
+    assert 'data-announce-to="timeline-status"' in html
+    assert "3 older contacts loaded" in html
+    assert "Older contacts</a>" not in html
+
+
+def test_older_contacts_link_works_without_javascript(client, manager):
+    application = _busy_application(manager, contacts=TIMELINE_PAGE_SIZE + 3)
+    client.force_login(manager)
+    page = client.get(reverse("candidates:application_detail", args=[application.pk]))
+    before = page.context["timeline"].older_than
+    redirect = client.get(
+        reverse("followups:contact_timeline", args=[application.pk]), {"before": before}
+    )
+    assert redirect.status_code == 302
+    older = client.get(redirect.url)
+    assert older.status_code == 200
+    assert len(older.context["timeline"].contacts) == 3
+    assert b"Back to the newest" in older.content
+
+
+@pytest.mark.parametrize("before", ["abc", "-1", "1.5", "9" * 40, "\uff11"])
+def test_a_malformed_timeline_cursor_is_a_400(client, manager, before):
+    application = _busy_application(manager, contacts=2)
+    client.force_login(manager)
+    for url in (
+        reverse("followups:contact_timeline", args=[application.pk]),
+        reverse("candidates:application_detail", args=[application.pk]),
+    ):
+        assert client.get(url, {"before": before}).status_code == 400
+
+
+def test_a_cursor_from_another_application_shows_nothing_of_it(client, manager):
+    mine = _busy_application(manager, contacts=2)
+    theirs = ApplicationFactory()
+    foreign = ContactFactory(application=theirs, summary="Their secret")
+    client.force_login(manager)
+    response = client.get(
+        reverse("followups:contact_timeline", args=[mine.pk]),
+        {"before": foreign.pk},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert response.context["timeline"].contacts == []
+    assert b"Their secret" not in response.content
