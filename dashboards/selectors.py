@@ -56,12 +56,14 @@ class BoardColumn:
     stuck_count: int = 0
 
 
-def requisition_board(*, requisition: Requisition, now: datetime) -> list[BoardColumn]:
-    """The pipeline board: one column per stage, in order. Two queries whatever the size."""
-    columns = {
-        stage.pk: BoardColumn(stage=stage)
-        for stage in Stage.objects.filter(pipeline_id=requisition.pipeline_id).order_by("order")
-    }
+def requisition_board(
+    *, requisition: Requisition, now: datetime, stages: list[Stage] | None = None
+) -> list[BoardColumn]:
+    """The pipeline board: one column per stage, in order. Two queries whatever the size (one
+    when the caller passes the pipeline's ``stages`` in order)."""
+    if stages is None:
+        stages = Stage.objects.filter(pipeline_id=requisition.pipeline_id).order_by("order")
+    columns = {stage.pk: BoardColumn(stage=stage) for stage in stages}
     # Only what a card shows: building the full application, candidate and stage rows of
     # every card cost more than the query itself (the stage is the column's).
     applications = (
@@ -83,9 +85,7 @@ def requisition_board(*, requisition: Requisition, now: datetime) -> list[BoardC
         if column is None:  # pragma: no cover - stage/pipeline mismatch is refused on write
             continue
         application.stage = column.stage
-        application.detail_url = url_template.replace(
-            str(_URL_PLACEHOLDER), str(application.pk), 1
-        )
+        application.detail_url = url_template.replace(str(_URL_PLACEHOLDER), str(application.pk), 1)
         application.is_stuck = is_stuck(
             stage=column.stage, entered_at=application.stage_entered_at, now=now
         )
