@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from candidates.models import Application
+from dashboards import board_cache
 from tests.factories import (
     ApplicationFactory,
     RequisitionFactory,
@@ -75,3 +76,19 @@ def test_days_in_stage_and_stuck_change_when_a_day_passes_although_nothing_was_w
         html = client.get(url).content.decode()
     assert "3 days in stage" in html
     assert "Stuck</span>" in html
+
+
+def test_an_unchanged_board_is_served_from_the_cache_without_building_its_cards(board, monkeypatch):
+    client, url, _requisition, _application = board
+    first = client.get(url).content.decode()
+    built = []
+    original = board_cache.selectors.requisition_board
+    monkeypatch.setattr(
+        board_cache.selectors,
+        "requisition_board",
+        lambda **kwargs: built.append(kwargs) or original(**kwargs),
+    )
+    again = client.get(url).content.decode()
+    assert built == []
+    board_html = first[first.index('<div class="board"') :]
+    assert board_html[: board_html.index("</main>")] in again
