@@ -36,8 +36,12 @@ def export_includes_self_id(viewer) -> bool:
 
 
 def application_visible(user, application) -> bool:
-    """Whether ``user`` may see ``application`` (one query). A page that asks several of the
-    rules below about one application asks this once and passes it as ``visible``."""
+    """Whether ``user`` may see ``application``: ``Application.objects.visible_to``, one query
+    — none for an instance that ``candidates.selectors.application_for_page`` just loaded
+    through that same filter for this user. A page that asks several of the rules below about
+    one application asks this once and passes it as ``visible``."""
+    if user is not None and getattr(application, "loaded_visible_to_user_id", None) == user.pk:
+        return True
     return Application.objects.visible_to(user).filter(pk=application.pk).exists()
 
 

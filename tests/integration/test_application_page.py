@@ -11,6 +11,8 @@ from followups.models import Channel, Contact, ContactSource, Direction
 from followups.selectors import TIMELINE_PAGE_SIZE
 from tests.factories import (
     ApplicationFactory,
+    CandidateEmailFactory,
+    CandidatePhoneFactory,
     ContactFactory,
     InterviewRoundFactory,
     RequisitionFactory,
@@ -20,11 +22,11 @@ from tests.factories import (
     UserFactory,
 )
 
-#: Session, user, the user's zone and groups, the application, its candidate's emails and
-#: phones, rounds, interviewers, scorecards, pipeline stages, recruiters, silence tests,
-#: transitions, promises, the company calendar, the timeline page, the score, the evidence
-#: panel's visibility and the other applications.
-PAGE_QUERIES = 19
+#: Session, user, the user's zone and groups, the application (with its candidate's emails and
+#: phones, the pipeline's stages and the recruiters as JSON columns), rounds, interviewers,
+#: scorecards, silence tests, transitions, promises, the company calendar, the timeline page,
+#: the score and the other applications.
+PAGE_QUERIES = 14
 
 
 @pytest.fixture
@@ -176,3 +178,36 @@ def test_a_cursor_from_another_application_shows_nothing_of_it(client, manager):
     assert response.status_code == 200
     assert response.context["timeline"].contacts == []
     assert b"Their secret" not in response.content
+
+
+def test_page_shows_emails_phones_stage_choices_and_team_from_the_one_application_query(
+    client, manager
+):
+    recruiter = UserFactory(recruiter=True, first_name="Rita", last_name="Recruiter")
+    requisition = RequisitionFactory(hiring_manager=manager, recruiters=[recruiter])
+    application = ApplicationFactory(requisition=requisition, at_silence_test=True)
+    application.candidate.emails.all().delete()
+    CandidateEmailFactory(candidate=application.candidate, address="zed@mail.example")
+    CandidateEmailFactory(
+        candidate=application.candidate, address="ana@mail.example", is_primary=True
+    )
+    CandidatePhoneFactory(candidate=application.candidate, number="+14155550123")
+    client.force_login(manager)
+    response = client.get(reverse("candidates:application_detail", args=[application.pk]))
+    html = response.content.decode()
+    assert html.index("ana@mail.example") < html.index("zed@mail.example")
+    assert "(primary)" in html
+    assert "+14155550123" in html or "415" in html
+    move_choices = [
+        label for _pk, label in response.context["move_form"].fields["to_stage"].choices
+    ]
+    expected = [s.name for s in requisition.pipeline.stages.order_by("order")]
+    expected.remove(application.stage.name)
+    assert move_choices == expected
+    team = [
+        label for _pk, label in response.context["announce_form"].fields["announced_by"].choices
+    ]
+    assert "Rita Recruiter" in team
+    assert "Rita Recruiter" in [
+        label for _pk, label in response.context["round_form"].fields["interviewers"].choices
+    ]
