@@ -30,13 +30,15 @@ def application_page_prefetch_register(prefetches: Callable[[], list[Prefetch]])
         _page_prefetches.append(prefetches)
 
 
-def _json_rows(queryset, fields: tuple[str, ...]) -> ArraySubquery:
+def _json_rows(queryset, fields) -> ArraySubquery:
     """``fields`` of every row of ``queryset``, in its order, as one array column of the outer
-    query: a small related list without a round trip of its own."""
-    return ArraySubquery(queryset.values(json=JSONObject(**{f: f for f in fields})))
+    query: a small related list without a round trip of its own. ``fields``: names, or a
+    mapping of names to the lookups that give them."""
+    mapping = fields if isinstance(fields, dict) else {f: f for f in fields}
+    return ArraySubquery(queryset.values(json=JSONObject(**mapping)))
 
 
-def _prefetched(instance, cache_name: str, model, fields: tuple[str, ...], rows) -> None:
+def _prefetched(instance, cache_name: str, model, fields, rows) -> list:
     """Put ``rows`` (from ``_json_rows``) where a prefetch would have: ``instance.<cache_name>
     .all()`` then answers from memory. Fields not read are deferred (loaded if ever touched),
     never defaulted."""
@@ -52,6 +54,7 @@ def _prefetched(instance, cache_name: str, model, fields: tuple[str, ...], rows)
     if not hasattr(instance, "_prefetched_objects_cache"):
         instance._prefetched_objects_cache = {}
     instance._prefetched_objects_cache[cache_name] = queryset
+    return objects
 
 
 _EMAIL_FIELDS = ("id", "candidate_id", "address", "is_primary")
@@ -59,6 +62,9 @@ _PHONE_FIELDS = ("id", "candidate_id", "number", "label")
 #: What the move form and the page read of the pipeline's stages and of the recruiters.
 _STAGE_FIELDS = ("id", "pipeline_id", "name", "order", "kind")
 _USER_FIELDS = ("id", "username", "first_name", "last_name", "is_active")
+_INTERVIEWER_FIELDS = {name: f"user__{name}" for name in _USER_FIELDS}
+_SCORECARD_FIELDS = tuple(f.attname for f in Scorecard._meta.concrete_fields)
+_SCORECARD_INTERVIEWER = {f"interviewer_{name}": f"interviewer__{name}" for name in _USER_FIELDS}
 
 
 def application_for_page(*, user, pk: int) -> Application:
@@ -95,15 +101,22 @@ def application_for_page(*, user, pk: int) -> Application:
             page_recruiters=_json_rows(recruiters, _USER_FIELDS),
         )
         .prefetch_related(
+            # Interviewers and scorecards as JSON columns of the rounds' query: nested
+            # prefetches would be skipped when there are no rounds (a count that varies).
             Prefetch(
                 "rounds",
-                queryset=InterviewRound.objects.order_by("sequence").prefetch_related(
-                    "interviewers",
-                    Prefetch(
-                        "scorecards",
-                        queryset=Scorecard.objects.select_related("interviewer").order_by(
-                            "submitted_at"
+                queryset=InterviewRound.objects.order_by("sequence").annotate(
+                    page_interviewers=_json_rows(
+                        InterviewRound.interviewers.through.objects.filter(
+                            interviewround_id=OuterRef("pk")
+                        ).order_by("user__first_name", "user__username", "user_id"),
+                        _INTERVIEWER_FIELDS,
+                    ),
+                    page_scorecards=_json_rows(
+                        Scorecard.objects.filter(round_id=OuterRef("pk")).order_by(
+                            "submitted_at", "id"
                         ),
+                        {**{f: f for f in _SCORECARD_FIELDS}, **_SCORECARD_INTERVIEWER},
                     ),
                 ),
             ),
@@ -133,6 +146,24 @@ def application_for_page(*, user, pk: int) -> Application:
     # The forms' choices (stages to move to, the team to name) render from these.
     _prefetched(requisition.pipeline, "stages", Stage, _STAGE_FIELDS, application.page_stages)
     _prefetched(requisition, "recruiters", User, _USER_FIELDS, application.page_recruiters)
+    for interview_round in application.rounds.all():
+        _prefetched(
+            interview_round, "interviewers", User, _USER_FIELDS, interview_round.page_interviewers
+        )
+        cards = _prefetched(
+            interview_round,
+            "scorecards",
+            Scorecard,
+            _SCORECARD_FIELDS,
+            interview_round.page_scorecards,
+        )
+        for card, row in zip(cards, interview_round.page_scorecards or (), strict=True):
+            card.interviewer = User.from_db(
+                None,
+                list(_USER_FIELDS),
+                [row[f"interviewer_{name}"] for name in _USER_FIELDS],
+            )
+            card.round = interview_round
     return application
 
 
