@@ -28,6 +28,8 @@ QUERY_SIZES = (10, 1_000, 10_000)
 QUERY_CONTACTS_PER_APPLICATION = 10
 QUERY_LIMIT = 10
 RATIO_GOAL = 0.5
+#: The application page does several times the board's work (issue #22): its own goal.
+APPLICATION_PAGE_RATIO_GOAL = 0.3
 SWEEP_TESTS = 100_000
 #: The sweep against one set-based UPDATE deciding the same outcomes (bench.sweep).
 SWEEP_GOAL_OF_FLOOR = 3.0
@@ -127,16 +129,51 @@ def _check_page(base: str, path: str, session: str) -> None:
             raise RuntimeError(f"{path} answered {response.status}")
 
 
-def part_web(seconds: int, raw: dict) -> list[Row]:
+#: The web rows, by the name ``--web-page`` selects them with (/healthz is always measured:
+#: every other row is its ratio to it, in the same run).
+WEB_PAGES = ("ranking", "home", "board", "application-median", "application-p95")
+
+
+def web_pages(fixtures: dict, selected: list[str]) -> dict[str, str]:
+    """Label → path of the pages to measure, /healthz first."""
+    median = fixtures["median_contacts_application"]
+    p95 = fixtures["p95_contacts_application"]
+    applications = fixtures["requisition_applications"]
+    pages = {
+        "ranking": (
+            f"ranking ({applications} applications)",
+            f"/requisitions/{fixtures['requisition']}/ranking/",
+        ),
+        "home": ("hiring-manager home", "/"),
+        "board": (
+            f"board ({applications} applications)",
+            f"/requisitions/{fixtures['requisition']}/",
+        ),
+        "application-median": (
+            f"application page, median contacts ({median['contacts']})",
+            f"/applications/{median['pk']}/",
+        ),
+        "application-p95": (
+            f"application page, 95th-percentile contacts ({p95['contacts']})",
+            f"/applications/{p95['pk']}/",
+        ),
+    }
+    chosen = {"trivial view (/healthz, same middleware)": "/healthz"}
+    for name in WEB_PAGES:
+        if not selected or name in selected:
+            label, path = pages[name]
+            chosen[label] = path
+    return chosen
+
+
+def goal_for(label: str) -> float:
+    return APPLICATION_PAGE_RATIO_GOAL if label.startswith("application page") else RATIO_GOAL
+
+
+def part_web(seconds: int, raw: dict, selected: list[str]) -> list[Row]:
     fixtures = common.run_part("bench.fixtures", common.SCALE_DB)
     session = fixtures["manager_sessions"][0]
-    pages = {
-        "trivial view (/healthz, same middleware)": "/healthz",
-        f"ranking ({fixtures['requisition_applications']} applications)": (
-            f"/requisitions/{fixtures['requisition']}/ranking/"
-        ),
-        "hiring-manager home": "/",
-    }
+    pages = web_pages(fixtures, selected)
     results = {}
     cache = "Redis cache + sessions" if common.shared_cache_url() else "per-process cache"
     with common.gunicorn(common.SCALE_DB) as base:
@@ -160,8 +197,8 @@ def part_web(seconds: int, raw: dict) -> list[Row]:
                 f"{r['p95_ms']:.0f}/{r['p99_ms']:.0f} ms"
                 + ("" if is_ceiling else f", ratio {ratio:.2f}")
                 + (f", {errors} errors" if errors else ""),
-                "ceiling" if is_ceiling else f"ratio ≥ {RATIO_GOAL}",
-                (errors == 0) if is_ceiling else (ratio >= RATIO_GOAL and errors == 0),
+                "ceiling" if is_ceiling else f"ratio ≥ {goal_for(label)}",
+                (errors == 0) if is_ceiling else (ratio >= goal_for(label) and errors == 0),
             )
         )
     return rows
@@ -470,7 +507,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=2000, help="emails per ingest path")
     parser.add_argument("--skip", action="append", default=[], help="part to skip (repeatable)")
     parser.add_argument(
-        "--only", action="append", default=[], help="run only this part (repeatable)"
+        "--only",
+        action="append",
+        default=[],
+        choices=[
+            "queries",
+            "web",
+            "big-ranking",
+            "rescore",
+            "sweep",
+            "ingest",
+            "call-import",
+            "load",
+            "growth",
+        ],
+        help="run only this part (repeatable); the others are skipped",
+    )
+    parser.add_argument(
+        "--web-page",
+        action="append",
+        default=[],
+        choices=WEB_PAGES,
+        help="measure only this page besides /healthz (repeatable; default all)",
     )
     parser.add_argument(
         "--scale",
@@ -479,10 +537,6 @@ def main(argv: list[str] | None = None) -> int:
         help="also measure sweep and rescore per row at this many times the data (growth)",
     )
     args = parser.parse_args(argv)
-
-    def wanted(name: str) -> bool:
-        return name not in args.skip and (not args.only or name in args.only)
-
     started_at = datetime.now(UTC)
     raw: dict = {"started": started_at.isoformat(), "web_workers": common.WEB_WORKERS}
     rows: list[Row] = []
@@ -492,26 +546,31 @@ def main(argv: list[str] | None = None) -> int:
     common.collectstatic()
     parts = {
         "queries": (part_queries,),
-        "web": (part_web, args.web_seconds, raw),
+        "web": (part_web, args.web_seconds, raw, args.web_page),
         "big-ranking": (part_big_ranking, args.web_seconds, raw),
         "rescore": (part_rescore, raw),
     }
+    writing = {
+        "sweep": (part_sweep, raw),
+        "ingest": (part_ingest, args.messages, raw),
+        "call-import": (part_call_import, raw),
+    }
+
+    def wanted(name: str) -> bool:
+        return name not in args.skip and (not args.only or name in args.only)
+
     for name, (function, *rest) in parts.items():
         if wanted(name):
             guarded(name, rows, function, *rest)
-    # The parts that write work in a file-level copy of the scale database, dropped afterwards.
-    common.create_database(WORK_DB, template=common.SCALE_DB)
-    try:
-        writing = {
-            "sweep": (part_sweep, raw),
-            "ingest": (part_ingest, args.messages, raw),
-            "call-import": (part_call_import, raw),
-        }
-        for name, (function, *rest) in writing.items():
-            if wanted(name):
-                guarded(name, rows, function, *rest)
-    finally:
-        common.drop_database(WORK_DB)
+    if any(wanted(name) for name in writing):
+        # The parts that write work in a file-level copy of the scale database, dropped after.
+        common.create_database(WORK_DB, template=common.SCALE_DB)
+        try:
+            for name, (function, *rest) in writing.items():
+                if wanted(name):
+                    guarded(name, rows, function, *rest)
+        finally:
+            common.drop_database(WORK_DB)
     if wanted("load"):
         guarded("load", rows, part_load, raw)
     if args.scale > 1 and wanted("growth"):

@@ -27,7 +27,8 @@ RESULTS_DIR = ROOT / "var" / "bench-results"
 
 #: PostgreSQL server used when DATABASE_URL is not set; each benchmark database is named here.
 DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-SCALE_DB = "persist_scale"
+#: Helpers sharing one PostgreSQL server may each keep their own copy (``BENCH_SCALE_DB``).
+SCALE_DB = os.environ.get("BENCH_SCALE_DB", "persist_scale")
 #: Contacts the scale dataset holds (seed_scale default): below this it is seeded again.
 SCALE_CONTACTS = 1_000_000
 #: The shared cache for the web processes (database 14 keeps the benchmark's keys apart);

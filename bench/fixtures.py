@@ -79,6 +79,16 @@ def main() -> int:
     apps = list(
         Application.objects.filter(requisition=owned).order_by("pk").values_list("pk", flat=True)
     )
+    # The application page is measured at the median and the 95th-percentile contact count of
+    # the requisition's applications (ties broken by pk, so every run picks the same ones).
+    by_contacts = list(
+        Application.objects.filter(requisition=owned)
+        .annotate(n=Count("contacts"))
+        .order_by("n", "pk")
+        .values_list("pk", "n")
+    )
+    median_app = by_contacts[len(by_contacts) // 2]
+    p95_app = by_contacts[min(len(by_contacts) - 1, int(len(by_contacts) * 0.95))]
     candidate_ids = list(
         Application.objects.filter(requisition__title__startswith=SCALE_PREFIX)
         .order_by("pk")
@@ -88,6 +98,8 @@ def main() -> int:
         "requisition": owned.pk,
         "requisition_applications": len(apps),
         "applications": apps[:SAMPLE_SIZE],
+        "median_contacts_application": {"pk": median_app[0], "contacts": median_app[1]},
+        "p95_contacts_application": {"pk": p95_app[0], "contacts": p95_app[1]},
         "manager_sessions": [session_for(manager) for _ in range(args.sessions)],
         "recruiter_sessions": [session_for(recruiter) for _ in range(args.sessions)],
         # The CSRF cookie holds the secret; a form or header may carry it unmasked.

@@ -89,20 +89,30 @@ class MoveStageForm(forms.Form):
         help_text="Required when moving back, rejecting, withdrawing, hiring or reopening.",
     )
 
-    def __init__(self, *args, application, **kwargs):
+    def __init__(self, *args, application, stages=None, **kwargs):
+        """``stages``: the pipeline's stages in order, already loaded (the application page
+        prefetches them): the choices then render without a query."""
         super().__init__(*args, **kwargs)
-        self.fields["to_stage"].queryset = (
+        field = self.fields["to_stage"]
+        field.queryset = (
             Stage.objects.filter(pipeline_id=application.requisition.pipeline_id)
             .exclude(pk=application.stage_id)
             .order_by("order")
         )
         current = application.stage
-        # The rule itself is the service's (stage_change_check); the label only says so.
-        self.fields["to_stage"].label_from_instance = lambda stage: (
-            f"{stage.name} (back: needs a reason)"
-            if policy.is_move_back(current, stage)
-            else stage.name
-        )
+
+        def label(stage) -> str:
+            # The rule itself is the service's (stage_change_check); the label only says so.
+            if policy.is_move_back(current, stage):
+                return f"{stage.name} (back: needs a reason)"
+            return stage.name
+
+        field.label_from_instance = label
+        if stages is not None:
+            field.choices = [
+                ("", field.empty_label),
+                *((s.pk, label(s)) for s in stages if s.pk != application.stage_id),
+            ]
 
 
 class InterviewRoundForm(forms.Form):
@@ -116,16 +126,27 @@ class InterviewRoundForm(forms.Form):
         queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, requisition: Requisition, **kwargs):
+    def __init__(self, *args, requisition: Requisition, team=None, **kwargs):
+        """``team``: the requisition's hiring manager and recruiters, already loaded (the
+        application page prefetches them): the choices then render without a query."""
         super().__init__(*args, **kwargs)
-        team = User.objects.filter(is_active=True).filter(
+        field = self.fields["interviewers"]
+        field.label_from_instance = lambda u: u.get_full_name() or u.username
+        if team is not None:
+            people = {u.pk: u for u in team if u.is_active}
+            field.queryset = User.objects.filter(is_active=True, pk__in=people)
+            field.choices = [
+                (u.pk, field.label_from_instance(u))
+                for u in sorted(people.values(), key=lambda u: (u.first_name, u.username))
+            ]
+            return
+        members = User.objects.filter(is_active=True).filter(
             pk__in=[
                 requisition.hiring_manager_id,
                 *requisition.recruiters.values_list("pk", flat=True),
             ]
         )
-        self.fields["interviewers"].queryset = team.order_by("first_name", "username")
-        self.fields["interviewers"].label_from_instance = lambda u: u.get_full_name() or u.username
+        field.queryset = members.order_by("first_name", "username")
 
 
 RATING_CHOICES = [(value, str(value)) for value in range(RATING_MIN, RATING_MAX + 1)]

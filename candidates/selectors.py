@@ -1,9 +1,11 @@
 import re
 from collections.abc import Callable, Iterable
 
+from django.contrib.auth import get_user_model
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Value
-from django.db.models.functions import Concat
+from django.db.models import DEFERRED, Count, Exists, OuterRef, Prefetch, Q, Value
+from django.db.models.functions import Concat, JSONObject
 from django.shortcuts import get_object_or_404
 
 from candidates.models import (
@@ -17,7 +19,9 @@ from candidates.models import (
     StageTransition,
 )
 from candidates.normalize import normalize_phone
-from hiring.models import Requisition, SilenceTest
+from hiring.models import Requisition, SilenceTest, Stage
+
+User = get_user_model()
 
 #: Prefetches that apps above this one add to the application page (contacts, promises):
 #: registered from their ``AppConfig.ready()``, like the page sections of ``candidates.views``:
@@ -30,8 +34,61 @@ def application_page_prefetch_register(prefetches: Callable[[], list[Prefetch]])
         _page_prefetches.append(prefetches)
 
 
+def _json_rows(queryset, fields) -> ArraySubquery:
+    """``fields`` of every row of ``queryset``, in its order, as one array column of the outer
+    query: a small related list without a round trip of its own. ``fields``: names, or a
+    mapping of names to the lookups that give them."""
+    mapping = fields if isinstance(fields, dict) else {f: f for f in fields}
+    return ArraySubquery(queryset.values(json=JSONObject(**mapping)))
+
+
+def _prefetched(instance, cache_name: str, model, fields, rows) -> list:
+    """Put ``rows`` (from ``_json_rows``) where a prefetch would have: ``instance.<cache_name>
+    .all()`` then answers from memory. Fields not read are deferred (loaded if ever touched),
+    never defaulted."""
+    by_name = {f.attname: f for f in model._meta.concrete_fields}
+    names = [f.attname for f in model._meta.concrete_fields]
+    objects = []
+    for row in rows or ():
+        values = [by_name[name].to_python(row[name]) if name in row else DEFERRED for name in names]
+        objects.append(model.from_db(None, names, values))
+    queryset = model._default_manager.none()
+    queryset._result_cache = objects
+    queryset._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[cache_name] = queryset
+    return objects
+
+
+_EMAIL_FIELDS = ("id", "candidate_id", "address", "is_primary")
+_PHONE_FIELDS = ("id", "candidate_id", "number", "label")
+#: What the move form and the page read of the pipeline's stages and of the recruiters.
+_STAGE_FIELDS = ("id", "pipeline_id", "name", "order", "kind")
+_USER_FIELDS = ("id", "username", "first_name", "last_name", "is_active")
+_INTERVIEWER_FIELDS = {name: f"user__{name}" for name in _USER_FIELDS}
+_SCORECARD_FIELDS = tuple(f.attname for f in Scorecard._meta.concrete_fields)
+_SCORECARD_INTERVIEWER = {f"interviewer_{name}": f"interviewer__{name}" for name in _USER_FIELDS}
+
+
 def application_for_page(*, user, pk: int) -> Application:
-    """The application page's data, scoped to what the user may see (404 otherwise)."""
+    """The application page's data, scoped to what the user may see (404 otherwise).
+
+    The candidate's emails and phones, the pipeline's stages and the requisition's recruiters
+    come as JSON columns of the application's own query (each would be a round trip of its
+    own, and on a busy server round trips, not rows, set the page's speed)."""
+    emails = CandidateEmail.objects.filter(candidate_id=OuterRef("candidate_id")).order_by(
+        "-is_primary", "address"
+    )
+    phones = CandidatePhone.objects.filter(candidate_id=OuterRef("candidate_id")).order_by(
+        "label", "number"
+    )
+    stages = Stage.objects.filter(pipeline_id=OuterRef("requisition__pipeline_id")).order_by(
+        "order", "id"
+    )
+    recruiters = User.objects.filter(recruited_requisitions=OuterRef("requisition_id")).order_by(
+        "id"
+    )
     queryset = (
         Application.objects.visible_to(user)
         .select_related(
@@ -41,25 +98,36 @@ def application_for_page(*, user, pk: int) -> Application:
             "requisition__hiring_manager",
         )
         .annotate_scorecard_average()
+        .annotate(
+            page_emails=_json_rows(emails, _EMAIL_FIELDS),
+            page_phones=_json_rows(phones, _PHONE_FIELDS),
+            page_stages=_json_rows(stages, _STAGE_FIELDS),
+            page_recruiters=_json_rows(recruiters, _USER_FIELDS),
+        )
         .prefetch_related(
-            "candidate__emails",
-            "candidate__phones",
             Prefetch("cvs", queryset=ApplicationCV.objects.select_related("uploaded_by")),
+            # Interviewers and scorecards as JSON columns of the rounds' query: nested
+            # prefetches would be skipped when there are no rounds (a count that varies).
             Prefetch(
                 "rounds",
-                queryset=InterviewRound.objects.order_by("sequence").prefetch_related(
-                    "interviewers",
-                    Prefetch(
-                        "scorecards",
-                        queryset=Scorecard.objects.select_related("interviewer").order_by(
-                            "submitted_at"
+                queryset=InterviewRound.objects.order_by("sequence").annotate(
+                    page_interviewers=_json_rows(
+                        InterviewRound.interviewers.through.objects.filter(
+                            interviewround_id=OuterRef("pk")
+                        ).order_by("user__first_name", "user__username", "user_id"),
+                        _INTERVIEWER_FIELDS,
+                    ),
+                    page_scorecards=_json_rows(
+                        Scorecard.objects.filter(round_id=OuterRef("pk")).order_by(
+                            "submitted_at", "id"
                         ),
+                        {**{f: f for f in _SCORECARD_FIELDS}, **_SCORECARD_INTERVIEWER},
                     ),
                 ),
             ),
             Prefetch(
                 "silence_tests",
-                queryset=SilenceTest.objects.select_related("announced_by").order_by(
+                queryset=SilenceTest.objects.select_related("announced_by", "stage").order_by(
                     "-announced_at", "-id"
                 ),
             ),
@@ -73,7 +141,35 @@ def application_for_page(*, user, pk: int) -> Application:
     )
     for prefetches in _page_prefetches:
         queryset = queryset.prefetch_related(*prefetches())
-    return get_object_or_404(queryset, pk=pk)
+    application = get_object_or_404(queryset, pk=pk)
+    # Loaded through visible_to(user): rules that ask "may this user see it?" need not ask the
+    # database again for this instance (evidence.policy.application_visible).
+    application.loaded_visible_to_user_id = user.pk
+    candidate, requisition = application.candidate, application.requisition
+    _prefetched(candidate, "emails", CandidateEmail, _EMAIL_FIELDS, application.page_emails)
+    _prefetched(candidate, "phones", CandidatePhone, _PHONE_FIELDS, application.page_phones)
+    # The forms' choices (stages to move to, the team to name) render from these.
+    _prefetched(requisition.pipeline, "stages", Stage, _STAGE_FIELDS, application.page_stages)
+    _prefetched(requisition, "recruiters", User, _USER_FIELDS, application.page_recruiters)
+    for interview_round in application.rounds.all():
+        _prefetched(
+            interview_round, "interviewers", User, _USER_FIELDS, interview_round.page_interviewers
+        )
+        cards = _prefetched(
+            interview_round,
+            "scorecards",
+            Scorecard,
+            _SCORECARD_FIELDS,
+            interview_round.page_scorecards,
+        )
+        for card, row in zip(cards, interview_round.page_scorecards or (), strict=True):
+            card.interviewer = User.from_db(
+                None,
+                list(_USER_FIELDS),
+                [row[f"interviewer_{name}"] for name in _USER_FIELDS],
+            )
+            card.round = interview_round
+    return application
 
 
 def other_applications(*, user, application: Application):

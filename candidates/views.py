@@ -19,6 +19,7 @@ from candidates.forms import (
     ScorecardForm,
 )
 from candidates.models import SCORECARD_TRAITS, Application, ApplicationCV, InterviewRound
+from hiring.closures import company_calendar
 from hiring.forms import AnnounceForm
 from hiring.models import Requisition, SilenceTestState, StageKind
 from hiring.services import silence_instants
@@ -55,19 +56,33 @@ def render_application_page(
     can_announce = application.stage.kind == StageKind.SILENCE_TEST and (
         open_test is None or open_test.state == SilenceTestState.WAITING
     )
+    requisition = application.requisition
+    # Read whether or not the page announces, so the query count is the same for every
+    # application (one small query: the company's closure days).
+    company = company_calendar()
+    # Prefetched by application_for_page: the forms' choices render without queries of their
+    # own, so the page's query count does not depend on which forms it shows.
+    stages = list(requisition.pipeline.stages.all())
+    team = [requisition.hiring_manager, *requisition.recruiters.all()]
+    move_form = move_form or MoveStageForm(application=application, stages=stages)
+    round_form = round_form or InterviewRoundForm(requisition=requisition, team=team)
+    announce_form = announce_form or AnnounceForm(
+        requisition=requisition, user=request.user, team=team
+    )
     context = {
         "application": application,
         "candidate": application.candidate,
-        "requisition": application.requisition,
-        "move_form": move_form or MoveStageForm(application=application),
-        "round_form": round_form or InterviewRoundForm(requisition=application.requisition),
-        "announce_form": announce_form
-        or AnnounceForm(requisition=application.requisition, user=request.user),
+        "requisition": requisition,
+        "move_form": move_form,
+        "round_form": round_form,
+        "announce_form": announce_form,
         "silence_tests": silence_tests,
         "open_test": open_test,
         "can_announce": can_announce,
         # The sentence to say, with the deadline an announcement made now would get.
-        "announce_deadline": _deadline_if_announced_now(application) if can_announce else None,
+        "announce_deadline": (
+            _deadline_if_announced_now(application, company=company) if can_announce else None
+        ),
         "other_applications": selectors.other_applications(
             user=request.user, application=application
         ),
@@ -90,7 +105,7 @@ def render_application_page(
     return render(request, f"{template}#{partial}" if partial else template, context, status=status)
 
 
-def _deadline_if_announced_now(application):
+def _deadline_if_announced_now(application, *, company):
     requisition = application.requisition
     try:
         deadline, _closes = silence_instants(
@@ -99,6 +114,7 @@ def _deadline_if_announced_now(application):
             time_zone=requisition.time_zone,
             country=requisition.country,
             subdivision=requisition.subdivision,
+            company=company,
         )
     except ValueError:  # a calendar without business days: the announcement will say so
         return None

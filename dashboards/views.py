@@ -1,7 +1,7 @@
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from dashboards import selectors
+from dashboards import board_cache, selectors
 from dashboards.dashboard import dashboard_for
 from hiring.models import Requisition
 
@@ -24,14 +24,14 @@ def requisition_board(request, pk: int):
         Requisition.objects.visible_to(request.user).select_related("hiring_manager", "pipeline"),
         pk=pk,
     )
-    columns = selectors.requisition_board(requisition=requisition, now=timezone.now())
+    board = board_cache.board_columns(requisition=requisition, now=timezone.now())
     return render(
         request,
         "hiring/requisition_board.html",
         {
             "requisition": requisition,
-            "columns": columns,
-            "application_count": sum(len(c.applications) for c in columns),
-            "stage_list": [column.stage for column in columns],
+            "board_html": board.html,
+            "application_count": board.application_count,
+            "stage_list": board.stages,
         },
     )

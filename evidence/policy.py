@@ -35,12 +35,22 @@ def export_includes_self_id(viewer) -> bool:
     return viewer is None or (_active(viewer) and is_admin(viewer))
 
 
-def may_record_outcome(user, application) -> bool:
+def application_visible(user, application) -> bool:
+    """Whether ``user`` may see ``application``: ``Application.objects.visible_to``, one query
+    — none for an instance that ``candidates.selectors.application_for_page`` just loaded
+    through that same filter for this user. A page that asks several of the rules below about
+    one application asks this once and passes it as ``visible``."""
+    if user is not None and getattr(application, "loaded_visible_to_user_id", None) == user.pk:
+        return True
+    return Application.objects.visible_to(user).filter(pk=application.pk).exists()
+
+
+def may_record_outcome(user, application, *, visible: bool | None = None) -> bool:
     return (
         _active(user)
         and application.stage.kind == StageKind.HIRED
         and (is_admin(user) or application.requisition.hiring_manager_id == user.pk)
-        and Application.objects.visible_to(user).filter(pk=application.pk).exists()
+        and (application_visible(user, application) if visible is None else visible)
     )
 
 
@@ -57,9 +67,9 @@ def outcome_applications_for(user):
     return hired if is_admin(user) else hired.filter(requisition__hiring_manager_id=user.pk)
 
 
-def may_mark_alternative_assessment(user, application) -> bool:
+def may_mark_alternative_assessment(user, application, *, visible: bool | None = None) -> bool:
     return _active(user) and (
-        Application.objects.visible_to(user).filter(pk=application.pk).exists()
+        application_visible(user, application) if visible is None else visible
     )
 
 
@@ -71,7 +81,12 @@ ALTERNATIVE_TOO_LATE = (
 
 def alternative_assessment_too_late(application) -> bool:
     """Whether the application's silence test has finished (closed): the accommodation comes
-    too late to replace it. The service refuses and the application page hides the form."""
+    too late to replace it. The service refuses and the application page hides the form.
+
+    The application page has the tests prefetched: they answer without another query."""
+    prefetched = getattr(application, "_prefetched_objects_cache", {}).get("silence_tests")
+    if prefetched is not None:
+        return any(test.state == SilenceTestState.CLOSED for test in prefetched)
     return SilenceTest.objects.filter(
         application_id=application.pk, state=SilenceTestState.CLOSED
     ).exists()

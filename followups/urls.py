@@ -9,6 +9,11 @@ from followups.webhooks import inbound_email_webhook
 urlpatterns = [
     path("applications/<int:application_pk>/contacts/", views.contact_log, name="contact_log"),
     path("applications/<int:application_pk>/email/", views.email_send, name="email_send"),
+    path(
+        "applications/<int:application_pk>/timeline/",
+        views.contact_timeline,
+        name="contact_timeline",
+    ),
     path("contacts/<int:pk>/raw/", views.contact_raw, name="contact_raw"),
     path("log/", views.quick_log, name="quick_log"),
     path("log/search/", views.quick_log_search, name="quick_log_search"),

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponse
@@ -7,13 +7,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from candidates.selectors import application_for_page
 from candidates.views import render_application_page
 from followups import policy, quality, selectors, services, triage
 from followups.forms import ContactLogForm, EmailSendForm
-from followups.models import Channel, Contact, Promise
+from followups.models import Channel, Promise
 from followups.selectors import contacts_visible_to
 
 #: Queue rows per page.
@@ -21,25 +21,31 @@ QUEUE_PAGE_SIZE = 50
 
 
 def application_page_prefetches() -> list[Prefetch]:
-    """The application page's timeline: contacts with their attachments and tags, promises."""
-    return [
-        Prefetch(
-            "contacts",
-            queryset=Contact.objects.select_related("logged_by")
-            .prefetch_related("attachments", "tags")
-            .order_by("-occurred_at", "-id"),
-        ),
-        Prefetch("promises", queryset=Promise.objects.order_by("due_at", "id")),
-    ]
+    """The application page's promises (its contacts are paged: ``timeline_page``)."""
+    return [Prefetch("promises", queryset=Promise.objects.order_by("due_at", "id"))]
+
+
+def _timeline_before(request) -> int | None:
+    """The ``before`` cursor of the timeline (a contact id), None for the newest page."""
+    raw = request.GET.get("before", "")
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise BadRequest("“before” must be a contact id.")
+    return int(raw)
 
 
 def application_page_section(request, application, bound: dict) -> dict:
-    """The application page's contact-logging and email forms (bound ones after an error)."""
+    """The application page's contact-logging and email forms (bound ones after an error) and
+    the first page of its timeline (or the page ``?before=`` asks for, without JavaScript)."""
+    before = _timeline_before(request) if request.method == "GET" else None
     return {
         "contact_form": bound.get("contact_form") or ContactLogForm(),
         "contact_warning": bound.get("contact_warning"),
         "email_form": bound.get("email_form") or EmailSendForm(),
         "email_warning": bound.get("email_warning"),
+        "timeline": selectors.timeline_page(application=application, before=before),
+        "timeline_before": before,
     }
 
 
@@ -78,6 +84,24 @@ def _contact_log_submit(request, application, form: ContactLogForm):
         f"{Channel(data['channel']).label} with {application.candidate.full_name} logged.",
     )
     return True, form, None
+
+
+@require_GET
+def contact_timeline(request, application_pk: int):
+    """The next page of an application's timeline: HTMX appends it in place; a request without
+    HTMX gets the application page showing that page (the link works without JavaScript)."""
+    before = _timeline_before(request)
+    application = selectors.application_for_timeline(user=request.user, pk=application_pk)
+    if not request.htmx:
+        url = reverse("candidates:application_detail", args=[application.pk])
+        query = f"?before={before}" if before is not None else ""
+        return redirect(f"{url}{query}#contacts")
+    timeline = selectors.timeline_page(application=application, before=before)
+    return render(
+        request,
+        "followups/_timeline_more.html",
+        {"application": application, "timeline": timeline, "appended": True},
+    )
 
 
 @require_POST

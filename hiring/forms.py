@@ -76,18 +76,28 @@ class AnnounceForm(forms.Form):
     )
     announced_by = forms.ModelChoiceField(queryset=None, label="Told by", empty_label=None)
 
-    def __init__(self, *args, requisition, user, **kwargs):
+    def __init__(self, *args, requisition, user, team=None, **kwargs):
+        """``team``: the requisition's hiring manager and recruiters, already loaded (the
+        application page prefetches them): the choices then render without a query."""
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault(
             "announced_at", timezone.localtime().replace(second=0, microsecond=0)
         )
         kwargs["initial"].setdefault("announced_by", user.pk)
         super().__init__(*args, **kwargs)
+        field = self.fields["announced_by"]
+        field.label_from_instance = lambda u: u.get_full_name() or u.username
+        if team is not None:
+            people = {u.pk: u for u in [*team, user]}
+            field.queryset = get_user_model().objects.filter(pk__in=people)
+            field.choices = [
+                (u.pk, field.label_from_instance(u))
+                for u in sorted(people.values(), key=lambda u: (u.first_name, u.pk))
+            ]
+            return
         team_ids = {requisition.hiring_manager_id, user.pk}
         team_ids.update(requisition.recruiters.values_list("pk", flat=True))
-        field = self.fields["announced_by"]
         field.queryset = get_user_model().objects.filter(pk__in=team_ids).order_by("first_name")
-        field.label_from_instance = lambda u: u.get_full_name() or u.username
 
 
 class HumanReviewStageForm(forms.ModelForm):

@@ -139,6 +139,7 @@ def _kwargs(name, ids):
         "followups:contact_log": {"application_pk": ids["app"]},
         "followups:email_send": {"application_pk": ids["app"]},
         "followups:contact_raw": {"pk": ids["contact"]},
+        "followups:contact_timeline": {"application_pk": ids["app"]},
         "followups:ranking": {"pk": ids["req"]},
         "followups:ranking_csv": {"pk": ids["req"]},
         "followups:rank_override": {"application_pk": ids["app"]},
@@ -199,6 +200,11 @@ MATRIX = {
     ),
     "followups:email_send": (
         "post",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "followups:contact_timeline": (
+        "get",
         {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
         NOT_FOUND,
     ),
