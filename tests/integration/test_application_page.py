@@ -25,8 +25,9 @@ from tests.factories import (
 #: Session, user, the user's zone and groups, the application (with its candidate's emails and
 #: phones, the pipeline's stages and the recruiters as JSON columns), rounds (with their
 #: interviewers and scorecards), silence tests, transitions, promises, the company calendar,
-#: the timeline page, the score and the other applications.
-PAGE_QUERIES = 12
+#: the timeline page, the score and the other applications; the CVs and the emails scheduled
+#: after a decision (their page sections).
+PAGE_QUERIES = 14
 
 
 @pytest.fixture
@@ -61,7 +62,8 @@ def _busy_application(manager, *, contacts, stage_kind="interview", busy=True):
         for _ in range(2):
             interview_round = InterviewRoundFactory(application=application)
             interview_round.interviewers.add(recruiter, manager)
-            ScorecardFactory(round=interview_round)
+            # The manager's own scorecard: with it, blind scoring shows them every card.
+            ScorecardFactory(round=interview_round, interviewer=manager)
         StageTransitionFactory(application=application)
         SilenceTestFactory(application=application)
     _contacts(application, contacts)
@@ -211,7 +213,11 @@ def test_page_shows_emails_phones_stage_choices_and_team_from_the_one_applicatio
     ]
     expected = [s.name for s in requisition.pipeline.stages.order_by("order")]
     expected.remove(application.stage.name)
-    assert move_choices == expected
+    # No stage preselected; earlier stages say that moving back needs a reason.
+    assert move_choices[0] == "Choose a stage…"
+    assert [label.removesuffix(" (back: needs a reason)") for label in move_choices[1:]] == (
+        expected
+    )
     team = [
         label for _pk, label in response.context["announce_form"].fields["announced_by"].choices
     ]
