@@ -137,5 +137,11 @@ class ScorecardForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 4}),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The model field's choices carry a blank "---------" that a radio list shows checked:
+        # the interviewer must pick a recommendation, none is preselected.
+        self.fields["recommendation"].choices = Recommendation.choices
+
     def ratings(self) -> dict[str, int]:
         return {name: self.cleaned_data[name] for name, _label in SCORECARD_TRAITS}

@@ -1,5 +1,7 @@
 """Pages: what each role sees, what a forbidden object answers, and the write flows."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -327,6 +329,18 @@ def test_scorecard_is_submitted_then_replaced(client, team):
     assert response.status_code == 302
     card = Scorecard.objects.get(round=interview_round)
     assert (card.closing, card.recommendation, card.interviewer) == (2, "yes", team["manager_a"])
+
+
+def test_scorecard_recommendation_offers_only_real_choices_none_preselected(client, team):
+    # A blank "---------" radio, checked by default, let a scorecard look answered when it was not.
+    app = team["app_a"]
+    interview_round = InterviewRoundFactory(application=app, sequence=1)
+    client.force_login(team["manager_a"])
+    url = reverse("candidates:scorecard_submit", args=[app.pk, interview_round.pk])
+    page = client.get(url).text
+    assert "---------" not in page
+    assert 'name="recommendation" value=""' not in page
+    assert not re.search(r'name="recommendation"[^>]*checked', page)
 
 
 def test_scorecard_with_an_out_of_range_rating_is_refused(client, team):
