@@ -18,6 +18,8 @@ Hardening on top of anymail:
   ``AnymailConfigurationError``: a Mailgun tracking event or ``store()`` route, a Postmark
   ``Delivery``/``Bounce``/... webhook) answers 400 and logs what to reconfigure at the provider:
   a 5xx would be retried for days and never succeed.
+* The score refresh is not done in the request: the contact's application is marked stale in
+  the same transaction and the minutely ``drain_stale_scores`` schedule recomputes it.
 * Redeliveries are recognised by Message-ID, by the content fingerprint (SendGrid's parsed
   format and Postmark's JSON are rebuilt into MIME with new boundaries each time) and by the
   provider's own id of the message where it sends one (Postmark ``MessageID``, Mailgun token).
@@ -284,8 +286,15 @@ def handle_inbound(sender, event, esp_name, **kwargs) -> None:
     # The provider's own id of this message: a redelivery carries it whatever the rebuilt bytes.
     provider_id = f"{esp_name.lower()}:{event.event_id}" if event.event_id else ""
     try:
+        # The score refresh is left to the minutely drain (``candidates.freshness``): the
+        # provider waits for our answer, and the refresh was half of each request's work. The
+        # stale mark is written in the same transaction as the contact, so nothing is lost.
         outcome = email_ingest(
-            raw=raw, source=ContactSource.WEBHOOK, now=now, provider_id=provider_id
+            raw=raw,
+            source=ContactSource.WEBHOOK,
+            now=now,
+            provider_id=provider_id,
+            drain_scores=False,
         )
     except NotAnEmail as exc:
         email_reject(raw=raw, source=ContactSource.WEBHOOK, now=now, reason=str(exc))

@@ -212,6 +212,21 @@ def test_recruiter_cannot_make_an_offer(client, team):
     assert app.stage.kind == StageKind.INTERVIEW
 
 
+def test_move_form_offers_a_recruiter_only_the_stages_they_may_set(client, team):
+    app = team["app_a"]
+    client.force_login(team["recruiter_a"])
+    page = client.get(reverse("candidates:application_detail", args=[app.pk])).text
+    offered = re.search(r'<select name="to_stage".*?</select>', page, re.S).group(0)
+    assert f'value="{stage_of(team["req_a"], StageKind.OFFER).pk}"' not in offered
+    assert f'value="{stage_of(team["req_a"], StageKind.HIRED).pk}"' not in offered
+    assert f'value="{stage_of(team["req_a"], StageKind.FINAL).pk}"' in offered
+    # The hiring manager decides offers: offered to them.
+    client.force_login(team["manager_a"])
+    page = client.get(reverse("candidates:application_detail", args=[app.pk])).text
+    offered = re.search(r'<select name="to_stage".*?</select>', page, re.S).group(0)
+    assert f'value="{stage_of(team["req_a"], StageKind.OFFER).pk}"' in offered
+
+
 def test_htmx_move_returns_only_the_stage_panel(client, team):
     app = team["app_a"]
     client.force_login(team["manager_a"])
