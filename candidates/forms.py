@@ -88,7 +88,7 @@ class MoveStageForm(forms.Form):
         help_text="Required when rejecting, withdrawing, hiring or reopening.",
     )
 
-    def __init__(self, *args, application, **kwargs):
+    def __init__(self, *args, application, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_stage"].queryset = (
             Stage.objects.filter(pipeline_id=application.requisition.pipeline_id)
@@ -96,6 +96,15 @@ class MoveStageForm(forms.Form):
             .order_by("order")
         )
         self.fields["to_stage"].label_from_instance = lambda stage: stage.name
+        # Offered: only the stages this user may set (hiring.policy.may_set_stage as SQL), so a
+        # recruiter is not shown Offer or Hired only to be refused. A posted stage outside them
+        # still reaches the service, whose refusal says why (the one rule, checked again).
+        self.fields["to_stage"].widget.choices = [
+            (stage.pk, stage.name)
+            for stage in policy.stages_settable(user, application.requisition)
+            .exclude(pk=application.stage_id)
+            .order_by("order")
+        ]
 
 
 class InterviewRoundForm(forms.Form):

@@ -54,7 +54,7 @@ def render_application_page(
         "application": application,
         "candidate": application.candidate,
         "requisition": application.requisition,
-        "move_form": move_form or MoveStageForm(application=application),
+        "move_form": move_form or MoveStageForm(application=application, user=request.user),
         "round_form": round_form or InterviewRoundForm(requisition=application.requisition),
         "announce_form": announce_form
         or AnnounceForm(requisition=application.requisition, user=request.user),
@@ -96,7 +96,7 @@ def application_detail(request, pk: int):
 @require_POST
 def application_move(request, pk: int):
     application = selectors.application_for_page(user=request.user, pk=pk)
-    form = MoveStageForm(request.POST, application=application)
+    form = MoveStageForm(request.POST, application=application, user=request.user)
     status = 422
     if form.is_valid():
         try:
