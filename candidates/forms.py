@@ -46,6 +46,9 @@ class ApplicationCreateForm(forms.Form):
         )
         self.fields["time_zone"].choices = [("", "Unknown"), *time_zone_choices()]
         self.fields["stage"].label_from_instance = lambda stage: stage.name
+        if not self.is_bound:
+            # A fresh form starts in its first field; a refused one focuses its error summary.
+            self.fields["first_name"].widget.attrs["autofocus"] = True
 
     def clean_emails(self) -> list[str]:
         addresses, errors = [], []

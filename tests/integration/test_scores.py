@@ -476,6 +476,29 @@ def test_ranking_filters_by_outcome_score_and_channel(client, ranked_requisition
     assert "No candidate matches these filters" in text
 
 
+def test_ranking_score_range_upside_down_is_a_form_error_not_an_empty_list(
+    client, ranked_requisition
+):
+    req, _expected = ranked_requisition
+    client.force_login(req.hiring_manager)
+    response = client.get(
+        reverse("followups:ranking", args=[req.pk]), {"min_score": 60, "max_score": 20}
+    )
+    assert response.status_code == 200
+    assert "is below “Score from” (60)" in response.text
+    assert 'aria-invalid="true"' in response.text
+    assert "No candidate matches these filters" not in response.text
+
+
+def test_ranking_says_one_candidate_matches_in_the_singular(client, ranked_requisition):
+    req, _expected = ranked_requisition
+    client.force_login(req.hiring_manager)
+    text = client.get(reverse("followups:ranking", args=[req.pk]), {"outcome": "silent"}).text
+    assert "1 candidate matches the filters." in text
+    text = client.get(reverse("followups:ranking", args=[req.pk]), {"min_score": 1}).text
+    assert "2 candidates match the filters." in text
+
+
 def test_ranking_sorts_by_name_and_keeps_the_overall_rank(client, ranked_requisition):
     req, expected = ranked_requisition
     client.force_login(req.hiring_manager)
