@@ -14,6 +14,7 @@ from django_q.models import OrmQ, Schedule
 from candidates.freshness import mark_scores_stale
 from candidates.models import Application, StaleScore
 from followups.models import (
+    ContactSource,
     ContactTag,
     PersistenceScore,
     Promise,
@@ -780,3 +781,38 @@ def test_two_writers_refreshing_one_application_at_once_store_one_current_score(
     assert changed == 0  # it read the first writer's committed score: nothing new to store
     assert PersistenceScore.objects.filter(application=app, is_current=True).count() == 1
     assert PersistenceScore.objects.filter(application=app).count() == 1
+
+
+def test_a_captured_email_is_tagged_from_the_timeline_and_the_score_follows(
+    client, django_capture_on_commit_callbacks
+):
+    # Only hand-logged contacts could be tagged (at logging time): a captured email could not.
+    req = RequisitionFactory()
+    test = _closed_with_call(
+        req, channel="email", source=ContactSource.IMAP, subject="Following up", summary=""
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        silence_tests_sweep(now=timezone.now())
+    before = current(test.application)
+    contact = test.application.contacts.get()
+    ContactTag.objects.create(contact=contact, tag="promise_made")  # set by promise tracking
+    client.force_login(req.hiring_manager)
+    page = client.get(reverse("candidates:application_detail", args=[test.application_id])).text
+    assert reverse("followups:contact_tags_set", args=[contact.pk]) in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("followups:contact_tags_set", args=[contact.pk]), {"tags": ["adds_value"]}
+        )
+    assert response.status_code == 302
+    assert set(contact.tags.values_list("tag", flat=True)) == {"adds_value", "promise_made"}
+    stored = current(test.application)
+    assert stored.score != before.score
+    assert stored.score == score_for(test.application_id, now=timezone.now()).score
+
+    other = UserFactory(hiring_manager=True)
+    client.force_login(other)
+    response = client.post(
+        reverse("followups:contact_tags_set", args=[contact.pk]), {"tags": ["pushy"]}
+    )
+    assert response.status_code == 404
