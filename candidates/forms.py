@@ -46,6 +46,9 @@ class ApplicationCreateForm(forms.Form):
         )
         self.fields["time_zone"].choices = [("", "Unknown"), *time_zone_choices()]
         self.fields["stage"].label_from_instance = lambda stage: stage.name
+        if not self.is_bound:
+            # A fresh form starts in its first field; a refused one focuses its error summary.
+            self.fields["first_name"].widget.attrs["autofocus"] = True
 
     def clean_emails(self) -> list[str]:
         addresses, errors = [], []
@@ -89,7 +92,7 @@ class MoveStageForm(forms.Form):
         help_text="Required when moving back, rejecting, withdrawing, hiring or reopening.",
     )
 
-    def __init__(self, *args, application, stages=None, **kwargs):
+    def __init__(self, *args, application, user, stages=None, **kwargs):
         """``stages``: the pipeline's stages in order, already loaded (the application page
         prefetches them): the choices then render without a query."""
         super().__init__(*args, **kwargs)
@@ -108,11 +111,23 @@ class MoveStageForm(forms.Form):
             return stage.name
 
         field.label_from_instance = label
-        if stages is not None:
-            field.choices = [
-                ("", field.empty_label),
-                *((s.pk, label(s)) for s in stages if s.pk != application.stage_id),
+        # Offered: only the stages this user may set (hiring.policy), so a recruiter is not
+        # shown Offer or Hired only to be refused. A posted stage outside them still reaches
+        # the service, whose refusal says why (the one rule, checked again).
+        if stages is None:
+            settable = (
+                policy.stages_settable(user, application.requisition)
+                .exclude(pk=application.stage_id)
+                .order_by("order")
+            )
+        else:
+            settable = [
+                s
+                for s in stages
+                if s.pk != application.stage_id
+                and policy.may_set_stage(user, application.requisition, s)
             ]
+        field.widget.choices = [("", field.empty_label), *((s.pk, label(s)) for s in settable)]
 
 
 class InterviewRoundForm(forms.Form):
@@ -164,6 +179,12 @@ class ScorecardForm(forms.ModelForm):
             "recommendation": forms.RadioSelect(choices=Recommendation.choices),
             "notes": forms.Textarea(attrs={"rows": 4}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The model field's choices carry a blank "---------" that a radio list shows checked:
+        # the interviewer must pick a recommendation, none is preselected.
+        self.fields["recommendation"].choices = Recommendation.choices
 
     def ratings(self) -> dict[str, int]:
         return {name: self.cleaned_data[name] for name, _label in SCORECARD_TRAITS}

@@ -197,6 +197,13 @@ class Application(models.Model):
     def __str__(self) -> str:
         return f"{self.candidate} → {self.requisition}"
 
+    @property
+    def applied_at(self):
+        """When the candidate applied: the stage history's first entry. An application entered
+        with an earlier date (a backfill, the demo) has its real date there, while
+        ``created_at`` is when the row was written. Uses the page's prefetched history."""
+        return min((t.at for t in self.transitions.all()), default=self.created_at)
+
 
 class StageTransition(models.Model):
     """Audit trail of every stage change: append-only, written by ``application_move``."""

@@ -51,6 +51,36 @@ def normalize_phone(value: str, *, region: str | None = None) -> str:
     return e164
 
 
+def phone_search_prefix(value: str, *, region: str | None = None) -> str | None:
+    """The E.164 start of a phone number, or of its first digits, as typed into a search.
+
+    A whole number reads exactly as ``normalize_phone`` reads it on the add-candidate form (the
+    same ``region`` default). Its first digits in national format (``070-123`` in Sweden) drop
+    the country's trunk prefix and gain its calling code (``+4670123``), so they match the
+    stored E.164 numbers by prefix. ``None`` when the text cannot start a number of ``region``.
+    """
+    raw = (value or "").strip()
+    try:
+        return normalize_phone(raw, region=region)
+    except ValidationError:
+        pass
+    digits = re.sub(r"\D", "", raw)
+    if not digits:
+        return None
+    if raw.startswith("+"):
+        return f"+{digits}"
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region((region or "").upper())
+    if metadata is None:
+        return None
+    international = metadata.international_prefix or ""
+    if international.isdigit() and digits.startswith(international):
+        return f"+{digits[len(international) :]}"
+    trunk = metadata.national_prefix or ""
+    if trunk and digits.startswith(trunk):
+        digits = digits[len(trunk) :]
+    return f"+{metadata.country_code}{digits}" if digits else None
+
+
 def format_phone(e164: str) -> str:
     """Human-readable international form of a stored E.164 number."""
     try:

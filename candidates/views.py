@@ -64,7 +64,9 @@ def render_application_page(
     # own, so the page's query count does not depend on which forms it shows.
     stages = list(requisition.pipeline.stages.all())
     team = [requisition.hiring_manager, *requisition.recruiters.all()]
-    move_form = move_form or MoveStageForm(application=application, stages=stages)
+    move_form = move_form or MoveStageForm(
+        application=application, user=request.user, stages=stages
+    )
     round_form = round_form or InterviewRoundForm(requisition=requisition, team=team)
     announce_form = announce_form or AnnounceForm(
         requisition=requisition, user=request.user, team=team
@@ -129,7 +131,7 @@ def application_detail(request, pk: int):
 @require_POST
 def application_move(request, pk: int):
     application = selectors.application_for_page(user=request.user, pk=pk)
-    form = MoveStageForm(request.POST, application=application)
+    form = MoveStageForm(request.POST, application=application, user=request.user)
     status = 422
     if form.is_valid():
         try:

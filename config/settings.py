@@ -458,6 +458,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 # htmx sends the token from the page (hx-headers), so no script ever needs to read the cookie.
 CSRF_COOKIE_HTTPONLY = True
+# A refused form gets the site's 403 page (a way back), not Django's bare one.
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG

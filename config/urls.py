@@ -34,3 +34,8 @@ urlpatterns = [
     path("", include("api.urls")),
     path("", include("decisions.urls")),
 ]
+
+# Error pages keep the site's frame; HTMX requests get a small notice instead (config/views.py).
+handler403 = "config.views.permission_denied"
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"

@@ -121,8 +121,9 @@ STAGE_SPREAD = (
     *["Applied"] * 3,
     *["Phone screen"] * 2,
     *["Interview 1"] * 2,
-    *["Interview 2"] * 2,
-    *["Silence test"] * 3,
+    "Interview 2",
+    # One silence test per story below (waiting, reached out, silent, observing).
+    *["Silence test"] * 4,
     "Final",
     "Offer",
     "Rejected",
@@ -241,9 +242,10 @@ def _requisitions(pipeline: Pipeline, users: dict) -> list[Requisition]:
 
 #: Demo silence tests, by how long ago the candidate was told (days): still waiting; reached out
 #: with a follow-up call; stayed silent.
-#: (announced how many days ago, what the candidate did, its summary). Each requisition's three
-#: silence-test candidates take three consecutive stories from their position, so the demo shows
-#: every outcome: waiting, reached out, silent, contacted before the deadline only, withdrew.
+#: (announced how many days ago, what the candidate did, its summary). A requisition's first
+#: three silence-test candidates take three consecutive stories from the requisition's position,
+#: so the demo shows every outcome: waiting, reached out, silent, contacted before the deadline
+#: only, withdrew.
 SILENCE_STORIES = (
     (0.5, None, ""),
     (16, "follow_up", "Called the morning after the deadline with a 30-60-90 day plan."),
@@ -253,11 +255,40 @@ SILENCE_STORIES = (
 )
 
 
-def _seed_silence_test(*, application, story: int, manager, now) -> None:
+#: The fourth silence-test candidate of every requisition: announced just so long ago that the
+#: deadline has passed and the window is still open now, so the demo shows a test in *observing*
+#: and its "Don't chase" warning without waiting for the clock.
+OBSERVING = "observing"
+FIRST_SILENCE_SLOT = STAGE_SPREAD.index("Silence test")
+
+
+def _observing_announcement(*, application, now) -> datetime:
+    """The most recent announcement (in whole days back) whose deadline has passed with its
+    observation window still open at ``now``: holidays and weekends move both, so look."""
+    requisition = application.requisition
+    for days in range(1, 22):
+        announced_at = now - timedelta(days=days)
+        deadline, closes = hiring_services.silence_instants(
+            announced_at=announced_at,
+            stage=application.stage,
+            time_zone=requisition.time_zone,
+            country=requisition.country,
+            subdivision=requisition.subdivision,
+        )
+        if deadline < now - timedelta(hours=1) and closes > now + timedelta(hours=12):
+            return announced_at
+    return now - timedelta(days=0.5)  # no such day (an odd stage schedule): a waiting test
+
+
+def _seed_silence_test(*, application, story: int | str, manager, now) -> None:
     if application.silence_tests.exists():
         return
-    days_ago, kind, summary = SILENCE_STORIES[story % len(SILENCE_STORIES)]
-    announced_at = now - timedelta(days=days_ago)
+    if story is OBSERVING:
+        days_ago, kind, summary = OBSERVING, None, ""
+        announced_at = _observing_announcement(application=application, now=now)
+    else:
+        days_ago, kind, summary = SILENCE_STORIES[story % len(SILENCE_STORIES)]
+        announced_at = now - timedelta(days=days_ago)
     requisition = application.requisition
     # The story needs the candidate in the stage before they were told: shift the whole history
     # back so it stays in order.
@@ -399,8 +430,12 @@ def _seed_application(
             at=at,
         )
     if target.kind == StageKind.SILENCE_TEST:
+        slot = index % len(STAGE_SPREAD) - FIRST_SILENCE_SLOT
         _seed_silence_test(
-            application=application, story=index + req_index, manager=manager, now=now
+            application=application,
+            story=OBSERVING if slot == 3 else slot + req_index,
+            manager=manager,
+            now=now,
         )
 
 

@@ -25,6 +25,10 @@ def parse_duration(value: str) -> int | None:
     return seconds
 
 
+#: The tags a person sets on a contact; the promise tags are set by promise tracking.
+QUALITY_TAG_CHOICES = [(t.value, t.label) for t in QualityTag if not t.value.startswith("promise_")]
+
+
 class ContactLogForm(forms.Form):
     channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.PHONE)
     direction = forms.ChoiceField(choices=Direction.choices, initial=Direction.INBOUND)
@@ -40,7 +44,7 @@ class ContactLogForm(forms.Form):
     )
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     tags = forms.MultipleChoiceField(
-        choices=[(t.value, t.label) for t in QualityTag if not t.value.startswith("promise_")],
+        choices=QUALITY_TAG_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Quality",
@@ -90,3 +94,20 @@ class EmailSendForm(forms.Form):
     confirm_contamination = forms.BooleanField(
         required=False, widget=forms.HiddenInput, initial=False
     )
+
+
+class ContactTagsForm(forms.Form):
+    """Tag a contact already on the timeline (a captured email as much as a logged call)."""
+
+    tags = forms.MultipleChoiceField(
+        choices=QUALITY_TAG_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Quality",
+    )
+
+    def tags_with_kept(self, contact) -> list[str]:
+        """The chosen tags plus the contact's promise tags, which this form does not show."""
+        chosen = {value for value, _label in QUALITY_TAG_CHOICES}
+        kept = [tag.tag for tag in contact.tags.all() if tag.tag not in chosen]
+        return [*self.cleaned_data["tags"], *kept]

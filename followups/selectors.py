@@ -7,9 +7,10 @@ from django.db.models.functions import Concat, JSONObject
 from django.shortcuts import get_object_or_404
 
 from candidates.models import Application, CandidateEmail, CandidatePhone
+from candidates.normalize import phone_search_prefix
 from followups import policy
 from followups.models import Contact, ContactTag, EmailAttachment, QualityTag
-from hiring.models import TERMINAL_KINDS
+from hiring.models import TERMINAL_KINDS, Requisition
 
 
 def contacts_visible_to(user):
@@ -39,6 +40,16 @@ def applications_matching(*, user, query: str):
             candidate_id=OuterRef("candidate_id"), number__contains=digits
         )
         condition |= Exists(by_phone)
+        # A number typed the way the add-candidate form reads it (national format, with the
+        # requisition's country as the default region) matches that requisition's candidates.
+        countries = Requisition.objects.visible_to(user).values_list("country", flat=True)
+        for country in sorted(set(countries)):
+            prefix = phone_search_prefix(query, region=country)
+            if prefix is not None:
+                by_national = CandidatePhone.objects.filter(
+                    candidate_id=OuterRef("candidate_id"), number__startswith=prefix
+                )
+                condition |= Q(requisition__country=country) & Exists(by_national)
     return (
         Application.objects.visible_to(user)
         .annotate(

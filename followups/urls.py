@@ -15,6 +15,7 @@ urlpatterns = [
         name="contact_timeline",
     ),
     path("contacts/<int:pk>/raw/", views.contact_raw, name="contact_raw"),
+    path("contacts/<int:pk>/tags/", views.contact_tags_set, name="contact_tags_set"),
     path("log/", views.quick_log, name="quick_log"),
     path("log/search/", views.quick_log_search, name="quick_log_search"),
     path("contacts/unmatched/", views.unmatched_queue, name="unmatched_queue"),

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from candidates.selectors import application_for_page
 from candidates.views import render_application_page
 from followups import policy, quality, selectors, services, triage
-from followups.forms import ContactLogForm, EmailSendForm
+from followups.forms import QUALITY_TAG_CHOICES, ContactLogForm, ContactTagsForm, EmailSendForm
 from followups.models import Channel, Promise
 from followups.selectors import contacts_visible_to
 
@@ -46,6 +46,7 @@ def application_page_section(request, application, bound: dict) -> dict:
         "email_warning": bound.get("email_warning"),
         "timeline": selectors.timeline_page(application=application, before=before),
         "timeline_before": before,
+        "quality_tags": QUALITY_TAG_CHOICES,
     }
 
 
@@ -100,7 +101,12 @@ def contact_timeline(request, application_pk: int):
     return render(
         request,
         "followups/_timeline_more.html",
-        {"application": application, "timeline": timeline, "appended": True},
+        {
+            "application": application,
+            "timeline": timeline,
+            "appended": True,
+            "quality_tags": QUALITY_TAG_CHOICES,
+        },
     )
 
 
@@ -147,6 +153,28 @@ def email_send(request, application_pk: int):
             messages.success(request, "Email queued; replies will appear on this timeline.")
             return redirect("candidates:application_detail", pk=application.pk)
     return render_application_page(request, application, email_form=form, status=422)
+
+
+@require_POST
+def contact_tags_set(request, pk: int):
+    """Tag a contact on an application's timeline: a captured email or text as much as a logged
+    call. The score is refreshed like for any change of its inputs (``contact_details_set``)."""
+    contact = get_object_or_404(
+        contacts_visible_to(request.user).filter(application__isnull=False), pk=pk
+    )
+    form = ContactTagsForm(request.POST)
+    if form.is_valid():
+        quality.contact_details_set(
+            contact=contact,
+            duration_seconds=contact.duration_seconds,
+            tags=form.tags_with_kept(contact),
+            actor=request.user,
+        )
+        messages.success(request, "Tags saved; the score is being updated.")
+    else:
+        messages.error(request, "Those tags could not be saved: choose from the list.")
+    url = reverse("candidates:application_detail", args=[contact.application_id])
+    return redirect(f"{url}#contact-{contact.pk}")
 
 
 def contact_raw(request, pk: int):

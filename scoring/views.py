@@ -76,6 +76,16 @@ class RankingFilterForm(forms.Form):
             .values_list("pk", "name"),
         ]
 
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("min_score"), cleaned.get("max_score")
+        if low is not None and high is not None and low > high:
+            # Said, not silently answered with an empty ranking.
+            self.add_error(
+                "max_score", f"“to” ({high}) is below “Score from” ({low}): no score is in between."
+            )
+        return cleaned
+
     def filters(self) -> RankingFilters:
         data = self.cleaned_data if self.is_valid() else {}
         return RankingFilters(

@@ -188,7 +188,7 @@ def test_import_progress_is_announced_once_per_status_in_the_same_region_and_pol
     queue_link.focus()
 
     ImportBatch.objects.filter(pk=batch.pk).update(processed_rows=6)
-    expect(page.locator("#batch-status")).to_contain_text("6 of 10 rows processed")
+    expect(page.locator("#batch-status")).to_contain_text("6 of 10 data rows processed")
     page.wait_for_timeout(1200)  # one more poll
     assert page.evaluate("window.__changes") == 0, "a poll repeated the announcement"
     expect(page.locator("#batch-status a", has_text="unmatched queue")).to_be_focused()
@@ -220,5 +220,5 @@ def test_an_htmx_swap_never_steals_the_focus_from_outside_the_swapped_content(li
     crumb = page.get_by_role("navigation", name="Breadcrumb").get_by_role("link")
     crumb.focus()
     ImportBatch.objects.filter(pk=batch.pk).update(processed_rows=5)
-    expect(page.locator("#batch-status")).to_contain_text("5 of 10 rows processed")
+    expect(page.locator("#batch-status")).to_contain_text("5 of 10 data rows processed")
     expect(crumb).to_be_focused()

@@ -140,6 +140,7 @@ def _kwargs(name, ids):
         "followups:email_send": {"application_pk": ids["app"]},
         "followups:contact_raw": {"pk": ids["contact"]},
         "followups:contact_timeline": {"application_pk": ids["app"]},
+        "followups:contact_tags_set": {"pk": ids["contact"]},
         "followups:ranking": {"pk": ids["req"]},
         "followups:ranking_csv": {"pk": ids["req"]},
         "followups:rank_override": {"application_pk": ids["app"]},
@@ -210,6 +211,11 @@ MATRIX = {
     ),
     "followups:contact_raw": (
         "get",
+        {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
+        NOT_FOUND,
+    ),
+    "followups:contact_tags_set": (
+        "post",
         {"manager": OK, "recruiter": OK, "stranger": NOT_FOUND, "admin": OK},
         NOT_FOUND,
     ),

@@ -793,3 +793,19 @@ def test_import_calls_command_exits_1_on_unreadable_file(tmp_path, content, mess
         call_command("import_calls", str(path), "--preset", "twilio", "--region", "US")
     assert excinfo.value.returncode == 1
     assert not ImportBatch.objects.exists()
+
+
+def test_import_page_says_data_rows_and_how_they_map_to_file_lines(client, people, recruiter):
+    # Two data rows with a blank line between them: the count is 2, the numbers run to 3.
+    content = csv_bytes(
+        ["datetime", "direction", "from", "to"],
+        [["2025-03-14 09:00", "sideways", ALICE, TEAM], [], ["nope", "inbound", ALICE, TEAM]],
+    )
+    batch = run_import(content, user=recruiter)
+    assert batch.total_rows == 2
+    client.force_login(recruiter)
+    text = client.get(reverse("followups:call_import_detail", args=[batch.pk])).text
+    assert "2 of 2 data rows processed" in text
+    assert "the header and blank lines are not counted" in text
+    assert "data row 1 is line 2 of a file" in text
+    assert '<th scope="col" class="num">Data row</th>' in text

@@ -330,3 +330,27 @@ def test_attached_reply_is_reclassified_as_prompted(client, recruiter_app, setti
     contact.refresh_from_db()
     assert contact.is_prompted
     assert contact.direction == Direction.INBOUND
+
+
+def test_quick_log_search_reads_national_phone_formats_like_the_add_candidate_form(
+    client, recruiter_app
+):
+    # The add-candidate form reads "070-123 45 67" on a Swedish requisition as +46701234567;
+    # the search must find that candidate by the same number, whole or by its first digits.
+    recruiter, app = recruiter_app
+    app.requisition.country = "SE"
+    app.requisition.save()
+    app.candidate.first_name, app.candidate.last_name = "Priya", "Raman"
+    app.candidate.save()
+    app.candidate.phones.create(number="+46701234567")
+    # On a German requisition "070…" is a German number: this Swedish one is not it.
+    other = ApplicationFactory(requisition__recruiters=[recruiter], requisition__country="DE")
+    other.candidate.phones.create(number="+46701234568")
+    client.force_login(recruiter)
+    url = reverse("followups:quick_log_search")
+    for query in ("0701234567", "070-123", "070 123 45", "+46 70 123 45 67"):
+        text = client.get(url, {"q": query}, headers={"HX-Request": "true"}).text
+        assert "Priya Raman" in text, query
+    for query in ("0701234567", "070-123"):
+        text = client.get(url, {"q": query}, headers={"HX-Request": "true"}).text
+        assert other.candidate.full_name not in text, query

@@ -109,7 +109,7 @@ def _new_weights_version(app, other):
 def _add_scorecard(app, other):
     ScorecardFactory(round__application=other, tenacity=1, trust=1, follow_up=1)
     average = Application.objects.annotate_scorecard_average().get(pk=other.pk)
-    return f'<td class="num">{average.scorecard_average:.1f}</td>'
+    return f'<td class="num cards" data-label="Scorecards">{average.scorecard_average:.1f}</td>'
 
 
 def _change_primary_email(app, other):

@@ -14,6 +14,7 @@ from django_q.models import OrmQ, Schedule
 from candidates.freshness import mark_scores_stale
 from candidates.models import Application, StaleScore
 from followups.models import (
+    ContactSource,
     ContactTag,
     PersistenceScore,
     Promise,
@@ -511,6 +512,29 @@ def test_ranking_filters_by_outcome_score_and_channel(client, ranked_requisition
     assert "No candidate matches these filters" in text
 
 
+def test_ranking_score_range_upside_down_is_a_form_error_not_an_empty_list(
+    client, ranked_requisition
+):
+    req, _expected = ranked_requisition
+    client.force_login(req.hiring_manager)
+    response = client.get(
+        reverse("followups:ranking", args=[req.pk]), {"min_score": 60, "max_score": 20}
+    )
+    assert response.status_code == 200
+    assert "is below “Score from” (60)" in response.text
+    assert 'aria-invalid="true"' in response.text
+    assert "No candidate matches these filters" not in response.text
+
+
+def test_ranking_says_one_candidate_matches_in_the_singular(client, ranked_requisition):
+    req, _expected = ranked_requisition
+    client.force_login(req.hiring_manager)
+    text = client.get(reverse("followups:ranking", args=[req.pk]), {"outcome": "silent"}).text
+    assert "1 candidate matches the filters." in text
+    text = client.get(reverse("followups:ranking", args=[req.pk]), {"min_score": 1}).text
+    assert "2 candidates match the filters." in text
+
+
 def test_ranking_sorts_by_name_and_keeps_the_overall_rank(client, ranked_requisition):
     req, expected = ranked_requisition
     client.force_login(req.hiring_manager)
@@ -831,3 +855,38 @@ def test_two_writers_refreshing_one_application_at_once_store_one_current_score(
     assert changed == 0  # it read the first writer's committed score: nothing new to store
     assert PersistenceScore.objects.filter(application=app, is_current=True).count() == 1
     assert PersistenceScore.objects.filter(application=app).count() == 1
+
+
+def test_a_captured_email_is_tagged_from_the_timeline_and_the_score_follows(
+    client, django_capture_on_commit_callbacks
+):
+    # Only hand-logged contacts could be tagged (at logging time): a captured email could not.
+    req = RequisitionFactory()
+    test = _closed_with_call(
+        req, channel="email", source=ContactSource.IMAP, subject="Following up", summary=""
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        silence_tests_sweep(now=timezone.now())
+    before = current(test.application)
+    contact = test.application.contacts.get()
+    ContactTag.objects.create(contact=contact, tag="promise_made")  # set by promise tracking
+    client.force_login(req.hiring_manager)
+    page = client.get(reverse("candidates:application_detail", args=[test.application_id])).text
+    assert reverse("followups:contact_tags_set", args=[contact.pk]) in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("followups:contact_tags_set", args=[contact.pk]), {"tags": ["adds_value"]}
+        )
+    assert response.status_code == 302
+    assert set(contact.tags.values_list("tag", flat=True)) == {"adds_value", "promise_made"}
+    stored = current(test.application)
+    assert stored.score != before.score
+    assert stored.score == score_for(test.application_id, now=timezone.now()).score
+
+    other = UserFactory(hiring_manager=True)
+    client.force_login(other)
+    response = client.post(
+        reverse("followups:contact_tags_set", args=[contact.pk]), {"tags": ["pushy"]}
+    )
+    assert response.status_code == 404

@@ -1,4 +1,5 @@
 from django.core.management import call_command
+from django.urls import reverse
 
 from candidates.models import (
     Application,
@@ -90,3 +91,19 @@ def test_seed_demo_shows_every_silence_test_outcome():
     for test in closed.filter(outcome__in=[SilenceOutcome.WITHDREW, SilenceOutcome.EARLY_ONLY]):
         score = PersistenceScore.objects.get(application=test.application, is_current=True)
         assert (score.score, score.outcome) == (0, test.outcome)
+
+
+def test_seed_demo_has_a_test_in_observing_with_its_dont_chase_warning(client):
+    # Without one, the app's central warning could only be seen by waiting for a deadline.
+    call_command("seed_demo", verbosity=0)
+    observing = SilenceTest.objects.filter(state=SilenceTestState.OBSERVING)
+    assert set(observing.values_list("application__requisition", flat=True)) == set(
+        Requisition.objects.values_list("pk", flat=True)
+    )
+    test = observing.select_related("application__requisition__hiring_manager").first()
+    client.force_login(test.application.requisition.hiring_manager)
+    page = client.get(reverse("candidates:application_detail", args=[test.application_id]))
+    assert "Don't chase." in page.text
+    # The other stories are still there.
+    states = set(SilenceTest.objects.values_list("state", flat=True))
+    assert {SilenceTestState.WAITING, SilenceTestState.CLOSED} <= states

@@ -1,5 +1,7 @@
 """Pages: what each role sees, what a forbidden object answers, and the write flows."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -213,6 +215,21 @@ def test_recruiter_cannot_make_an_offer(client, team):
     assert app.stage.kind == StageKind.INTERVIEW
 
 
+def test_move_form_offers_a_recruiter_only_the_stages_they_may_set(client, team):
+    app = team["app_a"]
+    client.force_login(team["recruiter_a"])
+    page = client.get(reverse("candidates:application_detail", args=[app.pk])).text
+    offered = re.search(r'<select name="to_stage".*?</select>', page, re.S).group(0)
+    assert f'value="{stage_of(team["req_a"], StageKind.OFFER).pk}"' not in offered
+    assert f'value="{stage_of(team["req_a"], StageKind.HIRED).pk}"' not in offered
+    assert f'value="{stage_of(team["req_a"], StageKind.FINAL).pk}"' in offered
+    # The hiring manager decides offers: offered to them.
+    client.force_login(team["manager_a"])
+    page = client.get(reverse("candidates:application_detail", args=[app.pk])).text
+    offered = re.search(r'<select name="to_stage".*?</select>', page, re.S).group(0)
+    assert f'value="{stage_of(team["req_a"], StageKind.OFFER).pk}"' in offered
+
+
 def test_htmx_move_returns_only_the_stage_panel(client, team):
     app = team["app_a"]
     client.force_login(team["manager_a"])
@@ -330,6 +347,18 @@ def test_scorecard_is_submitted_then_replaced(client, team):
     assert response.status_code == 302
     card = Scorecard.objects.get(round=interview_round)
     assert (card.closing, card.recommendation, card.interviewer) == (2, "yes", team["manager_a"])
+
+
+def test_scorecard_recommendation_offers_only_real_choices_none_preselected(client, team):
+    # A blank "---------" radio, checked by default, let a scorecard look answered when it was not.
+    app = team["app_a"]
+    interview_round = InterviewRoundFactory(application=app, sequence=1)
+    client.force_login(team["manager_a"])
+    url = reverse("candidates:scorecard_submit", args=[app.pk, interview_round.pk])
+    page = client.get(url).text
+    assert "---------" not in page
+    assert 'name="recommendation" value=""' not in page
+    assert not re.search(r'name="recommendation"[^>]*checked', page)
 
 
 def test_scorecard_with_an_out_of_range_rating_is_refused(client, team):
