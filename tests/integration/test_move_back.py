@@ -70,9 +70,10 @@ def test_the_move_view_refuses_a_move_back_without_a_reason(client):
 
 def test_the_move_form_preselects_no_stage_and_requires_one():
     application = ApplicationFactory(at_silence_test=True)
-    form = MoveStageForm(application=application)
+    user = application.requisition.hiring_manager
+    form = MoveStageForm(application=application, user=user)
     assert form["to_stage"].value() is None
     assert '<option value="" selected>' in str(form["to_stage"])
-    bound = MoveStageForm({"to_stage": "", "reason": ""}, application=application)
+    bound = MoveStageForm({"to_stage": "", "reason": ""}, application=application, user=user)
     assert not bound.is_valid()
     assert "to_stage" in bound.errors
