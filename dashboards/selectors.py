@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from candidates import policy as scorecard_policy
 from candidates.models import Application
 from hiring.models import TERMINAL_KINDS, Requisition, Stage
 
@@ -51,13 +52,16 @@ class BoardColumn:
     stuck_count: int = 0
 
 
-def requisition_board(*, requisition: Requisition, now: datetime) -> list[BoardColumn]:
-    """The pipeline board: one column per stage, in order. Two queries whatever the size."""
+def requisition_board(*, requisition: Requisition, viewer, now: datetime) -> list[BoardColumn]:
+    """The pipeline board: one column per stage, in order. Two queries whatever the size.
+    Scorecard averages only where ``viewer`` sees every rating (blind scorecards)."""
     columns = {
         stage.pk: BoardColumn(stage=stage)
         for stage in Stage.objects.filter(pipeline_id=requisition.pipeline_id).order_by("order")
     }
-    applications = Application.objects.filter(requisition=requisition).for_board()
+    applications = Application.objects.filter(requisition=requisition).for_board(
+        shown_if=scorecard_policy.sees_every_rating_sql(viewer)
+    )
     for application in applications:
         column = columns.get(application.stage_id)
         if column is None:  # pragma: no cover - stage/pipeline mismatch is refused on write

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
 
+from candidates import policy as scorecard_policy
 from candidates.models import Application
 from followups.models import Contact
 from hiring.models import TERMINAL_KINDS, SilenceOutcome, SilenceTest, SilenceTestState
@@ -31,15 +32,17 @@ class RankedRow:
         return GROUP_LABELS[self.group]
 
 
-def ranking_queryset(requisition):
-    """All applications of a requisition with what the ranking shows, in one query."""
+def ranking_queryset(requisition, *, viewer):
+    """All applications of a requisition with what the ranking shows, in one query. Scorecard
+    averages only where ``viewer`` sees every rating (blind scorecards, ``candidates.policy``):
+    elsewhere the average is None, so it neither shows nor breaks a tie."""
     latest_test = SilenceTest.objects.filter(application_id=OuterRef("pk")).order_by(
         "-announced_at", "-id"
     )
     return (
         Application.objects.filter(requisition=requisition)
         .select_related("candidate", "stage")
-        .annotate_scorecard_average()
+        .annotate_scorecard_average(shown_if=scorecard_policy.sees_every_rating_sql(viewer))
         .annotate_primary_email()
         # At most one current score and one active override per application (partial unique
         # constraints), so a join each reads them instead of one subquery per column and row.
@@ -77,8 +80,8 @@ def _group(application) -> int:
     return GROUP_BEFORE_TEST
 
 
-def requisition_ranking(requisition) -> list[RankedRow]:
-    applications = list(ranking_queryset(requisition))
+def requisition_ranking(requisition, *, viewer) -> list[RankedRow]:
+    applications = list(ranking_queryset(requisition, viewer=viewer))
     for application in applications:
         application.outcome_shown = application.override_outcome or application.test_outcome
         application.outcome_label = (

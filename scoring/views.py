@@ -96,7 +96,9 @@ def ranking(request, pk: int):
     can_override = policy.may_override_rank(request.user, requisition)
 
     def rows_context() -> dict:
-        rows = filter_ranking(requisition_ranking(requisition), filters, requisition=requisition)
+        rows = filter_ranking(
+            requisition_ranking(requisition, viewer=request.user), filters, requisition=requisition
+        )
         page = Paginator(rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
@@ -112,6 +114,7 @@ def ranking(request, pk: int):
     rows_html = ranking_rows_html(
         request,
         requisition,
+        viewer=request.user,
         can_override=can_override,
         # The fingerprint covers what the rows show, not contacts, which the channel filter reads.
         cacheable=not filters.channel,
@@ -150,7 +153,7 @@ def ranking_csv(request, pk: int):
     response["Content-Disposition"] = f'attachment; filename="ranking-{requisition.pk}.csv"'
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
-    for row in requisition_ranking(requisition):
+    for row in requisition_ranking(requisition, viewer=request.user):
         app = row.application
         writer.writerow(
             [
