@@ -85,8 +85,9 @@ class ScorecardTraitInlineFormSet(forms.BaseInlineFormSet):
                 code="trait_label_repeated",
                 params={"names": ", ".join(repeated)},
             )
-        # A new pipeline saved without traits gets the five defaults (PipelineAdmin.save_related).
-        if self.instance.pk is None and not kept:
+        # A pipeline saved without any trait rows gets the five defaults
+        # (PipelineAdmin.save_related); deleting every configured trait is refused below.
+        if not kept and self.initial_form_count() == 0:
             return
         if not any(f.cleaned_data.get("enabled") for f in kept):
             raise ValidationError(
