@@ -12,7 +12,8 @@ rating of it is hidden from them, else they see none (an average would give away
 blind rule hides). No one is exempt, the hiring manager included: they rate the round or reveal
 it, and the average appears. ``sees_every_rating`` is the rule in Python, for fetched rounds;
 ``sees_every_rating_sql`` the same rule as a condition on an Application query (the board and
-the ranking compute averages in SQL); tests/integration/test_rule_pairs.py checks they agree.
+the ranking compute averages in SQL); tests/integration/test_scorecard_traits.py checks they
+agree on generated rounds.
 """
 
 from django.db.models import Exists, OuterRef, Q
