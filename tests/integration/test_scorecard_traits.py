@@ -18,6 +18,7 @@ from candidates import policy
 from candidates.models import SCORECARD_TRAITS, Application, Scorecard, scorecard_mean
 from hiring.models import Pipeline, ScorecardTrait
 from hiring.services import pipeline_create, scorecard_traits_default_create
+from privacy.services import candidate_data
 from tests.factories import (
     ApplicationFactory,
     InterviewRoundFactory,
@@ -368,3 +369,16 @@ def test_the_blind_rule_gives_the_same_answer_in_python_and_in_sql(world, rounds
         ).exists()
         transaction.savepoint_rollback(sid)
     assert python == sql
+
+
+def test_the_privacy_export_names_each_rating_by_its_pipelines_trait(world):
+    configure(world["pipeline"], slot_1={"label": "Grit"}, slot_5={"enabled": False})
+    ScorecardFactory(round=world["round"], interviewer=world["recruiter"], tenacity=5, closing=None)
+    data = candidate_data(candidate=world["app"].candidate)
+    cards = [
+        card
+        for application in data["applications"]
+        for interview_round in application["interview_rounds"]
+        for card in interview_round["scorecards"]
+    ]
+    assert cards[0]["ratings"] == {"Grit": 5, "Trust": 4, "Follow-up": 4, "Coachability": 4}
