@@ -382,3 +382,13 @@ def test_the_privacy_export_names_each_rating_by_its_pipelines_trait(world):
         for card in interview_round["scorecards"]
     ]
     assert cards[0]["ratings"] == {"Grit": 5, "Trust": 4, "Follow-up": 4, "Coachability": 4}
+
+
+def test_two_traits_in_the_same_slot_are_refused_not_a_server_error(admin_client):
+    pipeline = PipelineFactory()
+    configure(pipeline)
+    url = reverse("admin:hiring_pipeline_change", args=[pipeline.pk])
+    response = admin_client.post(url, pipeline_post_data(pipeline, {2: {"slot": 1}}))
+    assert response.status_code == 200
+    assert "Please correct the duplicate data for slot" in html.unescape(response.content.decode())
+    assert pipeline.scorecard_traits.get(slot=2).label == "Trust"
