@@ -27,9 +27,8 @@ from followups.services import WouldContaminate
 from hiring.forms import AnnounceForm
 from hiring.models import Requisition, Stage
 from scoring.ranking import (
-    filter_ranking,
+    ranking_filtered,
     ranking_labels_set,
-    requisition_ranking,
     with_ranking_fields,
 )
 from scoring.views import RankingFilterForm
@@ -71,7 +70,7 @@ def _requisitions(user):
 
 
 def _applications(user):
-    return with_ranking_fields(Application.objects.visible_to(user))
+    return with_ranking_fields(Application.objects.visible_to(user), viewer=user)
 
 
 def _application_for_write(user, pk: int) -> Application:
@@ -132,9 +131,7 @@ class Ranking(ApiView):
             raise exceptions.ValidationError(
                 {field: [str(e) for e in errors] for field, errors in form.errors.items()}
             )
-        rows = filter_ranking(
-            requisition_ranking(requisition), form.filters(), requisition=requisition
-        )
+        rows = ranking_filtered(requisition, form.filters(), viewer=request.user)
         paginator = ListCursorPagination()
         page = paginator.paginate_list(rows, request)
         return paginator.get_paginated_response(s.RankingRowSerializer(page, many=True).data)

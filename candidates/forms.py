@@ -180,11 +180,24 @@ class ScorecardForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 4}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, traits, **kwargs):
+        """``traits``: the pipeline's enabled traits (``hiring.selectors.scorecard_traits_for``),
+        in order; the form asks for those, under their names, and for no other column."""
         super().__init__(*args, **kwargs)
+        self.traits = list(traits)
+        rating_fields = {name: self.fields.pop(name) for name, _label in SCORECARD_TRAITS}
+        others = {name: self.fields.pop(name) for name in list(self.fields)}
+        for trait in self.traits:
+            field = rating_fields[trait.column]
+            field.label = trait.label
+            field.help_text = trait.help_text
+            field.required = True
+            field.error_messages["required"] = f"Rate {trait.label}."
+            self.fields[trait.column] = field
+        self.fields.update(others)
         # The model field's choices carry a blank "---------" that a radio list shows checked:
         # the interviewer must pick a recommendation, none is preselected.
         self.fields["recommendation"].choices = Recommendation.choices
 
     def ratings(self) -> dict[str, int]:
-        return {name: self.cleaned_data[name] for name, _label in SCORECARD_TRAITS}
+        return {trait.column: self.cleaned_data[trait.column] for trait in self.traits}

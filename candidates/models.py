@@ -3,12 +3,12 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Avg, Exists, F, OuterRef, Q, Subquery
-from django.db.models.functions import Lower
+from django.db.models import Avg, Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, Lower, NullIf
 
 from accounts.roles import is_active_user, is_admin
 from candidates.normalize import E164_REGEX, format_phone
-from hiring.models import Requisition
+from hiring.models import SCORECARD_SLOTS, Requisition
 from hiring.validators import validate_time_zone
 
 
@@ -38,34 +38,28 @@ class ApplicationQuerySet(models.QuerySet):
         )
         return self.annotate(primary_email=Subquery(primary.values("address")[:1]))
 
-    def annotate_scorecard_average(self) -> "ApplicationQuerySet":
-        """Mean of every trait rating over all scorecards of the application (None if none)."""
-        # One average over the five trait columns, computed in SQL per application.
-        trait_sum = sum(
-            (models.F(name) for name, _label in SCORECARD_TRAITS[1:]),
-            start=models.F(SCORECARD_TRAITS[0][0]),
-        )
+    def annotate_scorecard_average(self, *, shown_if=None) -> "ApplicationQuerySet":
+        """Mean over all scorecards of the application of each card's mean rating (None if
+        none). ``shown_if``: a condition on the application (the blind rule's SQL half,
+        ``candidates.policy.sees_every_rating_sql``) outside which the average is None."""
         per_app = (
             Scorecard.objects.filter(round__application_id=OuterRef("pk"))
             .order_by()
             .values("round__application_id")
-            .annotate(
-                avg=Avg(
-                    models.ExpressionWrapper(
-                        trait_sum * 1.0 / len(SCORECARD_TRAITS), output_field=models.FloatField()
-                    )
-                )
-            )
+            .annotate(avg=Avg(scorecard_mean_sql()))
             .values("avg")
         )
-        return self.annotate(scorecard_average=Subquery(per_app, output_field=models.FloatField()))
+        average = Subquery(per_app, output_field=models.FloatField())
+        if shown_if is not None:
+            average = Case(When(shown_if, then=average), default=None)
+        return self.annotate(scorecard_average=average)
 
-    def for_board(self) -> "ApplicationQuerySet":
+    def for_board(self, *, shown_if=None) -> "ApplicationQuerySet":
         """Everything the pipeline board shows, in one query."""
         return (
             self.select_related("candidate", "stage")
             .annotate_primary_email()
-            .annotate_scorecard_average()
+            .annotate_scorecard_average(shown_if=shown_if)
             .order_by("stage__order", "stage_entered_at", "id")
         )
 
@@ -290,21 +284,42 @@ class Recommendation(models.TextChoices):
 
 
 RATING_MIN, RATING_MAX = 1, 5
-#: Traits every scorecard rates, in display order: (field name, label).
-SCORECARD_TRAITS = (
-    ("tenacity", "Tenacity"),
-    ("trust", "Trust"),
-    ("follow_up", "Follow-up"),
-    ("coachability", "Coachability"),
-    ("closing", "Closing"),
-)
+#: The rating columns of every scorecard with their default labels, in slot order: (field name,
+#: label). What a pipeline's scorecards ask for, and under which names, is its configured traits
+#: (``hiring.selectors.scorecard_traits_for``); a column no trait uses stays empty (NULL).
+SCORECARD_TRAITS = tuple((column, label) for _slot, column, label in SCORECARD_SLOTS)
 
 
 def _rating_field(label: str) -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(
         label,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(RATING_MIN), MaxValueValidator(RATING_MAX)],
         help_text=f"{RATING_MIN} (weak) to {RATING_MAX} (outstanding)",
+    )
+
+
+def scorecard_mean(values) -> float | None:
+    """A card's mean rating: over the traits it rates (an empty slot is no rating, not a 0).
+    The Python half of ``scorecard_mean_sql``."""
+    given = [value for value in values if value is not None]
+    return sum(given) / len(given) if given else None
+
+
+def scorecard_mean_sql():
+    """The SQL half of ``scorecard_mean``, over a Scorecard row (NULL when nothing is rated)."""
+    columns = [name for name, _label in SCORECARD_TRAITS]
+    total = sum((Coalesce(F(name), 0) for name in columns[1:]), start=Coalesce(F(columns[0]), 0))
+    rated = sum(
+        (
+            Case(When(**{f"{name}__isnull": False}, then=Value(1)), default=Value(0))
+            for name in columns[1:]
+        ),
+        start=Case(When(**{f"{columns[0]}__isnull": False}, then=Value(1)), default=Value(0)),
+    )
+    return models.ExpressionWrapper(
+        total * 1.0 / NullIf(rated, 0), output_field=models.FloatField()
     )
 
 
@@ -339,6 +354,14 @@ class Scorecard(models.Model):
                 for name, label in SCORECARD_TRAITS
             ),
             models.CheckConstraint(
+                condition=Q(
+                    *(Q(**{f"{name}__isnull": False}) for name, _label in SCORECARD_TRAITS),
+                    _connector=Q.OR,
+                ),
+                name="scorecard_rates_a_trait",
+                violation_error_message="Rate at least one trait.",
+            ),
+            models.CheckConstraint(
                 condition=Q(recommendation__in=Recommendation.values),
                 name="scorecard_recommendation_valid",
                 violation_error_message="Choose a recommendation from the list.",
@@ -349,9 +372,8 @@ class Scorecard(models.Model):
         return f"{self.interviewer} on {self.round}"
 
     @property
-    def average(self) -> float:
-        values = [getattr(self, name) for name, _label in SCORECARD_TRAITS]
-        return sum(values) / len(values)
+    def average(self) -> float | None:
+        return scorecard_mean(getattr(self, name) for name, _label in SCORECARD_TRAITS)
 
 
 def _cv_path(instance, filename: str) -> str:

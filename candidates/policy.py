@@ -5,9 +5,21 @@ a round only once they have submitted their own for it, so the first opinion rea
 anchor theirs. The hiring manager or an admin may *reveal* a round (for a debrief, or a
 decision when someone will never submit): everyone who may see the application then sees all
 of it. Someone who has not rated a round sees only how many scorecards it has.
+
+Averages follow the same rule on every page that shows one — the application page, the board,
+the ranking (and its CSV and sort): an application's average is shown to someone only when no
+rating of it is hidden from them, else they see none (an average would give away what the
+blind rule hides). No one is exempt, the hiring manager included: they rate the round or reveal
+it, and the average appears. ``sees_every_rating`` is the rule in Python, for fetched rounds;
+``sees_every_rating_sql`` the same rule as a condition on an Application query (the board and
+the ranking compute averages in SQL); tests/integration/test_scorecard_traits.py checks they
+agree on generated rounds.
 """
 
+from django.db.models import Exists, OuterRef, Q
+
 from accounts.roles import is_admin
+from candidates.models import InterviewRound, Scorecard
 
 
 def may_reveal_scorecards(user, application) -> bool:
@@ -32,3 +44,15 @@ def sees_every_rating(user, rounds) -> bool:
         len(scorecards_visible_to(user, r, r.scorecards.all())) == len(r.scorecards.all())
         for r in rounds
     )
+
+
+def sees_every_rating_sql(user) -> Q:
+    """``sees_every_rating`` as a condition on an Application row: no round of it has
+    scorecards, is unrevealed, and lacks one by ``user``."""
+    hidden_rounds = InterviewRound.objects.filter(
+        application_id=OuterRef("pk"), scorecards_revealed_at__isnull=True
+    ).filter(
+        Exists(Scorecard.objects.filter(round_id=OuterRef("pk"))),
+        ~Exists(Scorecard.objects.filter(round_id=OuterRef("pk"), interviewer_id=user.pk)),
+    )
+    return ~Q(Exists(hidden_rounds))

@@ -25,6 +25,7 @@ from candidates.models import (
 from candidates.normalize import normalize_email, normalize_phone
 from hiring import events, policy
 from hiring.models import TERMINAL_KINDS, Requisition, Stage, StageKind
+from hiring.selectors import scorecard_traits_for
 from hiring.services import silence_tests_cancel_open
 
 
@@ -363,14 +364,23 @@ def scorecard_submit(
     notes: str = "",
     at: datetime | None = None,
 ) -> Scorecard:
-    """Create or replace the interviewer's scorecard for a round (one per interviewer)."""
-    missing = [name for name, _label in SCORECARD_TRAITS if name not in ratings]
+    """Create or replace the interviewer's scorecard for a round (one per interviewer).
+    ``ratings`` by column; the pipeline's enabled traits are required, every other column is
+    left empty (a disabled trait counts in no average)."""
+    pipeline_id = (
+        Application.objects.filter(pk=interview_round.application_id)
+        .values_list("requisition__pipeline_id", flat=True)
+        .get()
+    )
+    traits = scorecard_traits_for(pipeline_id)
+    missing = [trait.label for trait in traits if ratings.get(trait.column) is None]
     if missing:
-        raise ValidationError(f"Missing ratings: {', '.join(missing)}.")
+        raise ValidationError(f"Rate every trait; missing: {', '.join(missing)}.")
+    asked = {trait.column for trait in traits}
     scorecard = Scorecard.objects.filter(round=interview_round, interviewer=interviewer).first()
     scorecard = scorecard or Scorecard(round=interview_round, interviewer=interviewer)
     for name, _label in SCORECARD_TRAITS:
-        setattr(scorecard, name, ratings[name])
+        setattr(scorecard, name, ratings[name] if name in asked else None)
     scorecard.recommendation = recommendation
     scorecard.notes = notes
     scorecard.submitted_at = at or timezone.now()

@@ -18,10 +18,11 @@ from candidates.forms import (
     MoveStageForm,
     ScorecardForm,
 )
-from candidates.models import SCORECARD_TRAITS, Application, ApplicationCV, InterviewRound
+from candidates.models import Application, ApplicationCV, InterviewRound
 from hiring.closures import company_calendar
 from hiring.forms import AnnounceForm
 from hiring.models import Requisition, SilenceTestState, StageKind
+from hiring.selectors import scorecard_traits_for
 from hiring.services import silence_instants
 
 #: Parts of the application page that apps above this one draw (contacts and their forms, the
@@ -88,7 +89,7 @@ def render_application_page(
         "other_applications": selectors.other_applications(
             user=request.user, application=application
         ),
-        "traits": SCORECARD_TRAITS,
+        "traits": scorecard_traits_for(application.requisition.pipeline_id),
         "cv_error": cv_error,
         "cv_max_mb": settings.CV_MAX_BYTES // (1024 * 1024),
     }
@@ -100,6 +101,9 @@ def render_application_page(
             request.user, interview_round, cards
         )
         interview_round.hidden_scorecards = len(cards) - len(interview_round.visible_scorecards)
+        for card in interview_round.visible_scorecards:
+            # Under the pipeline's trait names, in its order (the columns are fixed slots).
+            card.trait_values = [getattr(card, trait.column) for trait in context["traits"]]
     context["show_scorecard_average"] = policy.sees_every_rating(request.user, rounds)
     context["may_reveal_scorecards"] = policy.may_reveal_scorecards(request.user, application)
     for section in _page_sections:
@@ -185,7 +189,8 @@ def scorecard_submit(request, pk: int, round_pk: int):
     application = selectors.application_for_page(user=request.user, pk=pk)
     interview_round = get_object_or_404(InterviewRound, pk=round_pk, application=application)
     existing = interview_round.scorecards.filter(interviewer=request.user).first()
-    form = ScorecardForm(request.POST or None, instance=existing)
+    traits = scorecard_traits_for(application.requisition.pipeline_id)
+    form = ScorecardForm(request.POST or None, instance=existing, traits=traits)
     if request.method == "POST" and form.is_valid():
         try:
             services.scorecard_submit(
@@ -207,7 +212,7 @@ def scorecard_submit(request, pk: int, round_pk: int):
             "application": application,
             "interview_round": interview_round,
             "form": form,
-            "traits": SCORECARD_TRAITS,
+            "traits": traits,
             "replacing": existing is not None,
         },
         status=422 if form.errors else 200,

@@ -19,6 +19,7 @@ import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.core.cache import cache
 from django.db.models import DurationField, ExpressionWrapper, F, Value
@@ -27,6 +28,7 @@ from django.template.loader import get_template, render_to_string
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
+from candidates import policy as scorecard_policy
 from candidates.models import Application
 from dashboards import selectors
 from hiring.models import Stage
@@ -41,6 +43,8 @@ _HERE = Path(__file__).resolve().parent
 #: once per process (compiling the ORM query costs more than running it).
 _REQUISITION_PLACEHOLDER = -8_675_310
 _NOW_PLACEHOLDER = dt.datetime(1901, 2, 3, 4, 5, 6, 789, tzinfo=dt.UTC)
+#: The blind rule's SQL reads only the viewer's primary key.
+_VIEWER_PLACEHOLDER = -8_675_311
 
 
 @functools.cache
@@ -50,13 +54,15 @@ def code_version() -> str:
     return hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]
 
 
-def board_rows(requisition_id, now):
-    """What each card shows, as the fingerprint reads it."""
+def board_rows(requisition_id, now, viewer):
+    """What each card shows ``viewer``, as the fingerprint reads it (the scorecard average only
+    where the viewer sees every rating: blind scorecards, so viewers who see different
+    averages get different keys)."""
     elapsed = ExpressionWrapper(Value(now) - F("stage_entered_at"), output_field=DurationField())
     return (
         Application.objects.filter(requisition_id=requisition_id)
         .annotate_primary_email()
-        .annotate_scorecard_average()
+        .annotate_scorecard_average(shown_if=scorecard_policy.sees_every_rating_sql(viewer))
         .annotate(days_in_stage=Extract(elapsed, "day"), **selectors.board_card_status())
         .values(
             "id",
@@ -76,20 +82,26 @@ def board_rows(requisition_id, now):
 
 @functools.cache
 def _fingerprint_sql() -> tuple[str, tuple, tuple[int, ...], tuple[int, ...]]:
-    sql, params = board_rows(_REQUISITION_PLACEHOLDER, _NOW_PLACEHOLDER).query.sql_with_params()
+    viewer = SimpleNamespace(pk=_VIEWER_PLACEHOLDER)
+    sql, params = board_rows(
+        _REQUISITION_PLACEHOLDER, _NOW_PLACEHOLDER, viewer
+    ).query.sql_with_params()
     requisition_at = tuple(i for i, p in enumerate(params) if p == _REQUISITION_PLACEHOLDER)
     now_at = tuple(i for i, p in enumerate(params) if p == _NOW_PLACEHOLDER)
-    return rows_digest_sql(sql), tuple(params), requisition_at, now_at
+    viewer_at = tuple(i for i, p in enumerate(params) if p == _VIEWER_PLACEHOLDER)
+    return rows_digest_sql(sql), tuple(params), requisition_at, now_at, viewer_at
 
 
-def board_fingerprint(requisition, now) -> tuple[int, str]:
-    """One query: how many cards, and an md5 of what they show at ``now``."""
-    sql, params, requisition_at, now_at = _fingerprint_sql()
+def board_fingerprint(requisition, now, viewer) -> tuple[int, str]:
+    """One query: how many cards, and an md5 of what they show ``viewer`` at ``now``."""
+    sql, params, requisition_at, now_at, viewer_at = _fingerprint_sql()
     bound = list(params)
     for position in requisition_at:
         bound[position] = requisition.pk
     for position in now_at:
         bound[position] = now
+    for position in viewer_at:
+        bound[position] = viewer.pk
     return rows_digest(sql, bound)
 
 
@@ -101,17 +113,19 @@ class Board:
     stages: list
 
 
-def board_columns(*, requisition, now) -> Board:
+def board_columns(*, requisition, viewer, now) -> Board:
     """The board's columns from the cache, or built and rendered (and cached)."""
     stages = list(Stage.objects.filter(pipeline_id=requisition.pipeline_id).order_by("order"))
-    count, digest = board_fingerprint(requisition, now)
+    count, digest = board_fingerprint(requisition, now, viewer)
     shape = repr([(s.pk, s.name, s.kind, s.order, s.stuck_after_days) for s in stages])
     language = translation.get_language() or ""
     parts = "\n".join((code_version(), str(requisition.pk), f"{count}:{digest}", shape, language))
     key = f"board:{requisition.pk}:{hashlib.sha256(parts.encode()).hexdigest()}"
     html = cache.get(key)
     if html is None:
-        columns = selectors.requisition_board(requisition=requisition, now=now, stages=stages)
+        columns = selectors.requisition_board(
+            requisition=requisition, viewer=viewer, now=now, stages=stages
+        )
         html = render_to_string(PARTIAL, {"columns": columns})
         cache.set(key, html, BOARD_CACHE_SECONDS)
     return Board(html=mark_safe(html), application_count=count, stages=stages)

@@ -7,6 +7,7 @@ from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from candidates import policy as scorecard_policy
 from candidates.models import Application
 from followups.models import PersistenceScore
 from hiring.models import (
@@ -81,11 +82,12 @@ def board_card_status() -> dict:
 
 
 def requisition_board(
-    *, requisition: Requisition, now: datetime, stages: list[Stage] | None = None
+    *, requisition: Requisition, viewer, now: datetime, stages: list[Stage] | None = None
 ) -> list[BoardColumn]:
     """The pipeline board: one column per stage, in order. Two queries whatever the size (one
     when the caller passes the pipeline's ``stages`` in order). Each card carries its test
-    state, outcome and score (``board_card_status``), labelled by the models' own choices."""
+    state, outcome and score (``board_card_status``), labelled by the models' own choices, and
+    its scorecard average only where ``viewer`` sees every rating (blind scorecards)."""
     if stages is None:
         stages = Stage.objects.filter(pipeline_id=requisition.pipeline_id).order_by("order")
     columns = {stage.pk: BoardColumn(stage=stage) for stage in stages}
@@ -93,7 +95,7 @@ def requisition_board(
     # every card cost more than the query itself (the stage is the column's).
     applications = (
         Application.objects.filter(requisition=requisition)
-        .for_board()
+        .for_board(shown_if=scorecard_policy.sees_every_rating_sql(viewer))
         .select_related(None)
         .select_related("candidate")
         .only(

@@ -24,7 +24,9 @@ def requisition_board(request, pk: int):
         Requisition.objects.visible_to(request.user).select_related("hiring_manager", "pipeline"),
         pk=pk,
     )
-    board = board_cache.board_columns(requisition=requisition, now=timezone.now())
+    board = board_cache.board_columns(
+        requisition=requisition, viewer=request.user, now=timezone.now()
+    )
     return render(
         request,
         "hiring/requisition_board.html",

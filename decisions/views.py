@@ -183,7 +183,7 @@ def requisition_bulk(request, pk: int):
             .filter(requisition=requisition, pk__in=data["applications"])
             .values_list("pk", flat=True)
         )
-        return ranking_csv_response(requisition, application_ids=visible)
+        return ranking_csv_response(requisition, viewer=request.user, application_ids=visible)
     if data["action"] == "reject":
         to_stage = next((s for s in stages if s.kind == StageKind.REJECTED), None)
         if to_stage is None:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import F
 
-from candidates.models import SCORECARD_TRAITS, Scorecard
+from candidates.models import SCORECARD_TRAITS, Scorecard, scorecard_mean
 from evidence import stats
 from evidence.models import DECLINED, PostHireOutcome, RaceEthnicity, SelfIdentification, Sex
 from followups.models import PersistenceScore
@@ -401,7 +401,9 @@ def hires(requisition_id: int | None = None) -> list[Hire]:
     for row in Scorecard.objects.filter(round__application_id__in=ids).values(
         "round__application_id", *traits
     ):
-        card_sums[row["round__application_id"]].append(sum(row[t] for t in traits) / len(traits))
+        mean = scorecard_mean(row[t] for t in traits)  # over the traits the card rates
+        if mean is not None:
+            card_sums[row["round__application_id"]].append(mean)
     return [
         Hire(
             application_id=row["application_id"],

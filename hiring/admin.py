@@ -28,15 +28,18 @@ from hiring.closures import (
 from hiring.forms import (
     CountryField,
     HumanReviewStageForm,
+    ScorecardTraitInlineFormSet,
     StageInlineFormSet,
     TimeZoneField,
     hiring_manager_choices,
     recruiter_choices,
 )
 from hiring.models import (
+    SCORECARD_SLOTS,
     Closure,
     Pipeline,
     Requisition,
+    ScorecardTrait,
     SilenceDigest,
     SilenceTest,
     Stage,
@@ -46,7 +49,7 @@ from hiring.models import (
 )
 from hiring.schedules import TASK_FUNCS, schedule_check, task_func_check
 from hiring.selectors import stage_reorder_warning, stages_in_use
-from hiring.services import silence_sentence_previews
+from hiring.services import scorecard_traits_default_create, silence_sentence_previews
 from hiring.validators import supported_countries
 from hiring.wording import day_and_time, spoken_zone, window_end
 
@@ -66,11 +69,29 @@ class StageInline(SortableTabularInline):
         js = ["js/sortable-keyboard.js"]
 
 
+class ScorecardTraitInline(admin.TabularInline):
+    """What this pipeline's scorecards rate: up to five named traits, each stored in one of the
+    scorecard's rating slots. Renaming a trait relabels the ratings already given in its slot;
+    a disabled trait is no longer asked for and its slot counts in no average."""
+
+    model = ScorecardTrait
+    formset = ScorecardTraitInlineFormSet
+    extra = 0
+    max_num = len(SCORECARD_SLOTS)
+    ordering = ["order", "slot"]
+    fields = ["slot", "label", "help_text", "enabled", "order"]
+    verbose_name = "scorecard trait"
+
+
 @admin.register(Pipeline)
 class PipelineAdmin(SortableAdminBase, admin.ModelAdmin):
     list_display = ["name", "stage_count"]
     search_fields = ["name"]
-    inlines = [StageInline]
+    inlines = [StageInline, ScorecardTraitInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        scorecard_traits_default_create(pipeline=form.instance)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_stage_count=Count("stages"))

@@ -61,6 +61,41 @@ class StageInlineFormSet(CustomInlineFormSet):
             )
 
 
+class ScorecardTraitInlineFormSet(forms.BaseInlineFormSet):
+    """The pipeline page's scorecard traits: checks across the rows (no row sees the others)."""
+
+    def clean(self):
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if form.has_changed() or form.instance.pk
+            if not (self.can_delete and self._should_delete_form(form))
+            if hasattr(form, "cleaned_data")
+        ]
+        labels = [(f.cleaned_data.get("label") or "").strip() for f in kept]
+        seen, repeated = set(), []
+        for label in labels:
+            if label.casefold() in seen and label not in repeated:
+                repeated.append(label)
+            seen.add(label.casefold())
+        if repeated:
+            raise ValidationError(
+                "Each trait of a pipeline needs its own name; used twice: %(names)s.",
+                code="trait_label_repeated",
+                params={"names": ", ".join(repeated)},
+            )
+        # A pipeline saved without any trait rows gets the five defaults
+        # (PipelineAdmin.save_related); deleting every configured trait is refused below.
+        if not kept and self.initial_form_count() == 0:
+            return
+        if not any(f.cleaned_data.get("enabled") for f in kept):
+            raise ValidationError(
+                "Scorecards must rate at least one trait: keep at least one trait enabled.",
+                code="no_enabled_trait",
+            )
+
+
 class TimeZoneForm(forms.Form):
     time_zone = forms.ChoiceField(label="Your time zone")
 

@@ -26,6 +26,67 @@ class Pipeline(models.Model):
         return self.name
 
 
+#: The five rating columns of a scorecard (``candidates.Scorecard``), by slot, with the labels
+#: every pipeline had before traits were configurable. A pipeline names and enables its traits
+#: per slot (``ScorecardTrait``); the columns and the SQL over them stay fixed, so renaming a
+#: trait relabels the ratings already given in its slot.
+SCORECARD_SLOTS = (
+    (1, "tenacity", "Tenacity"),
+    (2, "trust", "Trust"),
+    (3, "follow_up", "Follow-up"),
+    (4, "coachability", "Coachability"),
+    (5, "closing", "Closing"),
+)
+SCORECARD_SLOT_COLUMNS = {slot: column for slot, column, _label in SCORECARD_SLOTS}
+
+
+class ScorecardTrait(models.Model):
+    """One trait a pipeline's scorecards rate: a named slot mapped onto a rating column.
+    A disabled slot is not asked for; its column stays empty and counts in no average."""
+
+    pipeline = models.ForeignKey(
+        Pipeline, on_delete=models.CASCADE, related_name="scorecard_traits"
+    )
+    slot = models.PositiveSmallIntegerField(
+        choices=[(slot, f"Slot {slot}") for slot, _column, _label in SCORECARD_SLOTS],
+        help_text="Which of the scorecard's five rating columns this trait is stored in.",
+    )
+    label = models.CharField(max_length=60)
+    help_text = models.CharField(
+        max_length=200, blank=True, help_text="Shown to interviewers under the trait's name."
+    )
+    enabled = models.BooleanField(default=True)
+    order = models.PositiveSmallIntegerField(default=0, help_text="Smaller comes first.")
+
+    class Meta:
+        ordering = ["pipeline", "order", "slot"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pipeline", "slot"],
+                name="scorecard_trait_one_per_slot",
+                violation_error_message="Each slot is configured once per pipeline.",
+            ),
+            models.UniqueConstraint(
+                "pipeline",
+                Upper("label"),
+                name="scorecard_trait_unique_label",
+                violation_error_message="Two traits of a pipeline cannot have the same name.",
+            ),
+            models.CheckConstraint(
+                condition=Q(slot__gte=1, slot__lte=len(SCORECARD_SLOTS)),
+                name="scorecard_trait_slot_range",
+                violation_error_message=f"Slots are numbered 1 to {len(SCORECARD_SLOTS)}.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline}: {self.label}"
+
+    @property
+    def column(self) -> str:
+        return SCORECARD_SLOT_COLUMNS[self.slot]
+
+
 class StageKind(models.TextChoices):
     APPLIED = "applied", "Applied"
     SCREEN = "screen", "Screen"

@@ -1,6 +1,10 @@
-"""Reads about pipelines and stages that need the applications of the layer above."""
+"""Reads of the hiring app that other apps share, and reads about pipelines and stages that
+need the applications of the layer above."""
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from hiring.models import SCORECARD_SLOTS, ScorecardTrait
 
 #: Counters of how many applications are in, or went through, each of some stages: the
 #: applications live in ``candidates``, a layer above, which registers its counter from its
@@ -30,3 +34,25 @@ def stage_reorder_warning(stage_name: str, applications: int) -> str:
         "order changes how the insights funnel and the stage history read, since they follow "
         "today's order."
     )
+
+
+@dataclass(frozen=True)
+class TraitShown:
+    """A trait as a scorecard asks for it and a page shows it."""
+
+    column: str
+    label: str
+    help_text: str = ""
+
+
+#: What a pipeline without configured traits rates (one created before traits were configurable
+#: gets these rows from migration ``hiring.0014_scorecard_traits``).
+DEFAULT_TRAITS = tuple(TraitShown(column, label) for _slot, column, label in SCORECARD_SLOTS)
+
+
+def scorecard_traits_for(pipeline_id: int) -> list[TraitShown]:
+    """The enabled traits of a pipeline's scorecards, in display order (one query)."""
+    rows = list(ScorecardTrait.objects.filter(pipeline_id=pipeline_id).order_by("order", "slot"))
+    if not rows:
+        return list(DEFAULT_TRAITS)
+    return [TraitShown(row.column, row.label, row.help_text) for row in rows if row.enabled]

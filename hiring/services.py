@@ -9,9 +9,11 @@ from hiring.calendars import CompanyCalendar, requisition_instants
 from hiring.closures import company_calendar
 from hiring.models import (
     OPEN_SILENCE_STATES,
+    SCORECARD_SLOTS,
     Pipeline,
     Requisition,
     RequisitionStatus,
+    ScorecardTrait,
     SilenceTest,
     SilenceTestState,
     Stage,
@@ -39,7 +41,19 @@ def pipeline_create(*, name: str, stages: Iterable[tuple[str, str, int | None]])
         )
         stage.full_clean()
         stage.save()
+    scorecard_traits_default_create(pipeline=pipeline)
     return pipeline
+
+
+@transaction.atomic
+def scorecard_traits_default_create(*, pipeline: Pipeline) -> None:
+    """Give a pipeline without configured traits the five default ones (all enabled)."""
+    if pipeline.scorecard_traits.exists():
+        return
+    ScorecardTrait.objects.bulk_create(
+        ScorecardTrait(pipeline=pipeline, slot=slot, label=label, order=slot * 10)
+        for slot, _column, label in SCORECARD_SLOTS
+    )
 
 
 @transaction.atomic

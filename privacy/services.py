@@ -86,7 +86,7 @@ from followups.models import (
 )
 from followups.policy import contacts_visible_to
 from followups.rules import contact_is_persistence
-from hiring.models import SilenceTest
+from hiring.models import ScorecardTrait, SilenceTest
 from privacy import sql
 from privacy.identifiers import PLACEHOLDER, Identifiers, scrub_json, scrub_text
 from privacy.models import ErasureReason, ErasureRecord
@@ -174,10 +174,25 @@ def candidate_data(*, candidate, viewer=None) -> dict:
     )
     app_ids = [a.pk for a in applications]
     scorecards: dict[int, list] = {}
-    for card in Scorecard.objects.filter(round__application_id__in=app_ids).order_by("pk"):
+    # Each rating also under the name its pipeline gives the trait (the columns are slots).
+    pipeline_of = {a.pk: a.requisition.pipeline_id for a in applications}
+    labels: dict[int, dict[str, str]] = {}
+    for trait in ScorecardTrait.objects.filter(pipeline_id__in=set(pipeline_of.values())):
+        labels.setdefault(trait.pipeline_id, {})[trait.column] = trait.label
+    for card in (
+        Scorecard.objects.filter(round__application_id__in=app_ids)
+        .annotate(application_id=F("round__application_id"))
+        .order_by("pk")
+    ):
+        named = labels.get(pipeline_of[card.application_id], dict(SCORECARD_TRAITS))
         scorecards.setdefault(card.round_id, []).append(
             {
                 **{name: getattr(card, name) for name, _label in SCORECARD_TRAITS},
+                "ratings": {
+                    named.get(name, label): getattr(card, name)
+                    for name, label in SCORECARD_TRAITS
+                    if getattr(card, name) is not None
+                },
                 "recommendation": card.recommendation,
                 "notes": card.notes,
                 "submitted_at": card.submitted_at,

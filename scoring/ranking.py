@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
 
+from candidates import policy as scorecard_policy
 from candidates.models import Application
 from followups.models import Contact
 from hiring.models import TERMINAL_KINDS, SilenceOutcome, SilenceTest, SilenceTestState
@@ -31,21 +32,23 @@ class RankedRow:
         return GROUP_LABELS[self.group]
 
 
-def ranking_queryset(requisition):
+def ranking_queryset(requisition, *, viewer):
     """All applications of a requisition with what the ranking shows, in one query."""
-    return with_ranking_fields(Application.objects.filter(requisition=requisition))
+    return with_ranking_fields(Application.objects.filter(requisition=requisition), viewer=viewer)
 
 
-def with_ranking_fields(applications):
+def with_ranking_fields(applications, *, viewer):
     """``applications`` (a query set) with what the ranking shows: candidate, stage, primary
     email, scorecard average, the latest silence test, the current score and the active
-    override (the API's application list reads the same fields)."""
+    override (the API's application list reads the same fields). Scorecard averages only
+    where ``viewer`` sees every rating (blind scorecards, ``candidates.policy``): elsewhere the
+    average is None, so it neither shows nor breaks a tie."""
     latest_test = SilenceTest.objects.filter(application_id=OuterRef("pk")).order_by(
         "-announced_at", "-id"
     )
     return (
         applications.select_related("candidate", "stage")
-        .annotate_scorecard_average()
+        .annotate_scorecard_average(shown_if=scorecard_policy.sees_every_rating_sql(viewer))
         .annotate_primary_email()
         # At most one current score and one active override per application (partial unique
         # constraints), so a join each reads them instead of one subquery per column and row.
@@ -108,8 +111,8 @@ def ranking_labels_set(application) -> None:
     )
 
 
-def requisition_ranking(requisition) -> list[RankedRow]:
-    applications = list(ranking_queryset(requisition))
+def requisition_ranking(requisition, *, viewer) -> list[RankedRow]:
+    applications = list(ranking_queryset(requisition, viewer=viewer))
     for application in applications:
         ranking_labels_set(application)
     applications.sort(
@@ -193,7 +196,9 @@ def filter_ranking(rows: list[RankedRow], filters: RankingFilters, *, requisitio
     return sorted(kept, key=SORT_KEYS.get(filters.sort, SORT_KEYS["rank"]))
 
 
-def ranking_filtered(requisition, filters: RankingFilters) -> list[RankedRow]:
-    """The ranking as its page shows it, filters and sort applied: the page and its CSV
-    download both read it, so the file holds what the user sees."""
-    return filter_ranking(requisition_ranking(requisition), filters, requisition=requisition)
+def ranking_filtered(requisition, filters: RankingFilters, *, viewer) -> list[RankedRow]:
+    """The ranking as its page shows it to ``viewer``, filters and sort applied: the page and
+    its CSV download both read it, so the file holds what the user sees."""
+    return filter_ranking(
+        requisition_ranking(requisition, viewer=viewer), filters, requisition=requisition
+    )

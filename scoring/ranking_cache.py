@@ -3,9 +3,10 @@
 Rendering 50 rows (links, quick view, breakdown, override form) and building the ranking in
 Python cost most of the ranking page. The cache key holds an md5, computed by PostgreSQL, of
 every row of ``ranking_queryset`` — each application with its candidate, stage, primary email,
-scorecard average, latest silence test, current score and breakdown, weights version and active
-override — so any change to what a row shows changes the key on the very next request: there is
-nothing to invalidate and no signal to forget. The rest of the key is what the rendering depends
+scorecard average (as the viewer may see it: blind scorecards), latest silence test, current
+score and breakdown, weights version and active override — so any change to what a row shows
+changes the key on the very next request: there is nothing to invalidate and no signal to
+forget. The rest of the key is what the rendering depends
 on besides those rows: the requisition, the query string (filters, sort, page), whether the user
 may override, the active time zone (dates are shown in the user's) and language.
 
@@ -27,6 +28,7 @@ import hashlib
 import secrets
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.middleware.csrf import get_token
 from django.template.loader import get_template, render_to_string
@@ -55,29 +57,37 @@ def code_version() -> str:
     return hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]
 
 
-#: Stands for the requisition's id while the fingerprint query is compiled once per process:
-#: no real id is negative, so no other parameter can be mistaken for it.
+#: Stand for the requisition's and the viewer's ids while the fingerprint query is compiled once
+#: per process: no real id is negative, so no other parameter can be mistaken for them.
 _REQUISITION_PLACEHOLDER = -8_675_309
+_VIEWER_PLACEHOLDER = -8_675_310
 
 
 @functools.cache
-def _fingerprint_sql() -> tuple[str, tuple, tuple[int, ...]]:
-    """The fingerprint query, its parameters and where the requisition id goes in them.
+def _fingerprint_sql() -> tuple[str, tuple, tuple[int, ...], tuple[int, ...]]:
+    """The fingerprint query, its parameters and where the requisition and viewer ids go.
 
     Compiling ``ranking_queryset`` (its subqueries and joins) costs more than running it, and
-    the SQL only varies by the requisition id, so it is compiled once."""
+    the SQL only varies by the requisition and viewer ids, so it is compiled once. The viewer
+    matters because the rows hold the averages *they* may see (blind scorecards): two people who
+    see different averages get different fingerprints, hence different cached fragments."""
     placeholder = Requisition(pk=_REQUISITION_PLACEHOLDER)
-    sql, params = ranking_queryset(placeholder).order_by().query.sql_with_params()
+    viewer = get_user_model()(pk=_VIEWER_PLACEHOLDER)
+    sql, params = ranking_queryset(placeholder, viewer=viewer).order_by().query.sql_with_params()
     positions = tuple(i for i, p in enumerate(params) if p == _REQUISITION_PLACEHOLDER)
-    return rows_digest_sql(sql), tuple(params), positions
+    viewer_positions = tuple(i for i, p in enumerate(params) if p == _VIEWER_PLACEHOLDER)
+    return rows_digest_sql(sql), tuple(params), positions, viewer_positions
 
 
-def ranking_fingerprint(requisition) -> str:
-    """One query: the count and an md5 of the text of every row the ranking is built from."""
-    sql, params, positions = _fingerprint_sql()
+def ranking_fingerprint(requisition, *, viewer) -> str:
+    """One query: the count and an md5 of the text of every row the ranking is built from, as
+    ``viewer`` sees it."""
+    sql, params, positions, viewer_positions = _fingerprint_sql()
     bound = list(params)
     for position in positions:
         bound[position] = requisition.pk
+    for position in viewer_positions:
+        bound[position] = viewer.pk
     count, digest = rows_digest(sql, bound)
     return f"{count}:{digest}"
 
@@ -98,7 +108,7 @@ def ranking_cache_key(requisition, *, fingerprint: str, query: str, can_override
 
 
 def ranking_rows_html(
-    request, requisition, *, can_override: bool, cacheable: bool, build_context
+    request, requisition, *, viewer, can_override: bool, cacheable: bool, build_context
 ) -> SafeString:
     """The rows fragment from the cache, or rendered from ``build_context()`` (and cached when
     ``cacheable``); either way with the request's own CSRF token."""
@@ -106,7 +116,7 @@ def ranking_rows_html(
     if cacheable:
         key = ranking_cache_key(
             requisition,
-            fingerprint=ranking_fingerprint(requisition),
+            fingerprint=ranking_fingerprint(requisition, viewer=viewer),
             query=request.META.get("QUERY_STRING", ""),
             can_override=can_override,
         )

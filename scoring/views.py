@@ -106,7 +106,7 @@ def ranking(request, pk: int):
     can_override = policy.may_override_rank(request.user, requisition)
 
     def rows_context() -> dict:
-        rows = ranking_filtered(requisition, filters)
+        rows = ranking_filtered(requisition, filters, viewer=request.user)
         page = Paginator(rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
         return {
             "requisition": requisition,
@@ -120,6 +120,7 @@ def ranking(request, pk: int):
     rows_html = ranking_rows_html(
         request,
         requisition,
+        viewer=request.user,
         can_override=can_override,
         # The fingerprint covers what the rows show, not contacts, which the channel filter reads.
         cacheable=not filters.channel,
@@ -166,24 +167,29 @@ def ranking_csv(request, pk: int):
     """Every row the ranking page shows with the same filters and sort (all pages)."""
     requisition = _requisition(request, pk)
     filters = RankingFilterForm(request.GET or None, requisition=requisition).filters()
-    return ranking_csv_response(requisition, filters=filters)
+    return ranking_csv_response(requisition, viewer=request.user, filters=filters)
 
 
 def ranking_csv_response(
-    requisition: Requisition, *, filters: RankingFilters | None = None, application_ids=None
+    requisition: Requisition,
+    *,
+    viewer,
+    filters: RankingFilters | None = None,
+    application_ids=None,
 ) -> HttpResponse:
-    """The ranking as CSV: as the page shows it with ``filters`` (its filters and sort), or
-    all of it in rank order, or only ``application_ids`` (a bulk export from the board or the
-    ranking). The caller has checked that the user may see the requisition."""
+    """The ranking as ``viewer`` sees it (blind scorecard averages), as CSV: as the page shows
+    it with ``filters`` (its filters and sort), or all of it in rank order, or only
+    ``application_ids`` (a bulk export from the board or the ranking). The caller has checked
+    that the user may see the requisition."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="ranking-{requisition.pk}.csv"'
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
     only = None if application_ids is None else set(application_ids)
     rows = (
-        requisition_ranking(requisition)
+        requisition_ranking(requisition, viewer=viewer)
         if filters is None
-        else ranking_filtered(requisition, filters)
+        else ranking_filtered(requisition, filters, viewer=viewer)
     )
     for row in rows:
         app = row.application

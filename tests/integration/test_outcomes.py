@@ -68,7 +68,11 @@ def _stored_equals_recomputed(application):
 
 
 def _row(requisition, application):
-    return next(r for r in requisition_ranking(requisition) if r.application.pk == application.pk)
+    return next(
+        r
+        for r in requisition_ranking(requisition, viewer=requisition.hiring_manager)
+        if r.application.pk == application.pk
+    )
 
 
 def _csv_rows(client, requisition):

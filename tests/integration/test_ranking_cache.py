@@ -107,7 +107,14 @@ def _new_weights_version(app, other):
 
 
 def _add_scorecard(app, other):
-    ScorecardFactory(round__application=other, tenacity=1, trust=1, follow_up=1)
+    # The hiring manager's own scorecard: another's stays hidden from them (blind scorecards).
+    ScorecardFactory(
+        round__application=other,
+        interviewer=other.requisition.hiring_manager,
+        tenacity=1,
+        trust=1,
+        follow_up=1,
+    )
     average = Application.objects.annotate_scorecard_average().get(pk=other.pk)
     return f'<td class="num cards" data-label="Scorecards">{average.scorecard_average:.1f}</td>'
 

@@ -551,7 +551,7 @@ def test_scorecard_with_a_missing_trait_is_refused_naming_it():
             ratings=ratings,
             recommendation=Recommendation.YES,
         )
-    assert "Missing ratings: closing." in message(excinfo)
+    assert "Rate every trait; missing: Closing." in message(excinfo)
     assert not Scorecard.objects.exists()
 
 

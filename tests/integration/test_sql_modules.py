@@ -319,7 +319,7 @@ def test_scores_replace_retires_and_inserts_as_the_orm_would(scoring_data):
 def test_rows_digest_counts_the_orm_rows_and_follows_their_content():
     requisition = RequisitionFactory()
     ApplicationFactory.create_batch(2, requisition=requisition)
-    queryset = ranking_queryset(requisition).order_by()
+    queryset = ranking_queryset(requisition, viewer=requisition.hiring_manager).order_by()
     inner, params = queryset.query.sql_with_params()
     count, digest = scoring_sql.rows_digest(scoring_sql.rows_digest_sql(inner), params)
     assert count == queryset.count()

@@ -31,6 +31,11 @@ def pipeline_post_data(pipeline, changes=None, extra_rows=()):
         "stages-INITIAL_FORMS": str(len(stages)),
         "stages-MIN_NUM_FORMS": "0",
         "stages-MAX_NUM_FORMS": "1000",
+        # The scorecard traits inline, left as it is (none configured: the defaults apply).
+        "scorecard_traits-TOTAL_FORMS": "0",
+        "scorecard_traits-INITIAL_FORMS": "0",
+        "scorecard_traits-MIN_NUM_FORMS": "0",
+        "scorecard_traits-MAX_NUM_FORMS": "5",
     }
     rows = [
         {
