@@ -56,7 +56,7 @@ def test_manager_expands_a_breakdown_and_downloads_the_ranking_csv(live_server, 
     page = log_in(manager, form=False)
     page.goto(f"{live_server.url}/requisitions/{requisition.pk}/ranking/")
     expect(page.get_by_role("heading", name="Ranking")).to_be_visible()
-    names = page.locator("table.ranking tbody tr:not(.group-row) td:nth-child(2) a")
+    names = page.locator("table.ranking tbody tr:not(.group-row) td.who a")
     expect(names).to_have_text(ranked)
 
     top = page.locator("table.ranking tbody tr", has_text="Zoe Ringwald")
@@ -118,7 +118,7 @@ def test_downloaded_csv_has_the_rows_of_the_filtered_and_sorted_page(live_server
     page.locator("form.filters select[name=outcome]").select_option("reached_out")
     page.locator("form.filters select[name=sort]").select_option("name")
     page.get_by_role("button", name="Apply").click()
-    names = page.locator("table.ranking tbody tr:not(.group-row) td:nth-child(2) a")
+    names = page.locator("table.ranking tbody tr:not(.group-row) td.who a")
     expect(names).to_have_text(["Mona Inbox", "Zoe Ringwald"])
 
     with page.expect_download() as download_info:

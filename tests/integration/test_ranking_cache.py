@@ -94,8 +94,12 @@ def _move_stage(app, other):
 
 
 def _change_silence_test(app, other):
+    # The ranking shows the current score's outcome (kept fresh with the test's, issue #23).
     SilenceTest.objects.filter(application=app).update(
         state=SilenceTestState.CLOSED, outcome=SilenceOutcome.SILENT
+    )
+    PersistenceScore.objects.filter(application=app, is_current=True).update(
+        outcome=SilenceOutcome.SILENT
     )
     return f'class="badge outcome-silent">{SilenceOutcome.SILENT.label}'
 

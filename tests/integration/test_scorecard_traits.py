@@ -307,7 +307,9 @@ def test_the_ranking_and_its_csv_show_no_average_to_the_hiring_manager_before_ra
     shown = _with_others_card(world)
     client.force_login(world["manager"])
     page = client.get(reverse("followups:ranking", args=[world["requisition"].pk]))
-    assert f'<td class="num">{shown}</td>' not in page.content.decode()
+    assert (
+        f'<td class="num cards" data-label="Scorecards">{shown}</td>' not in page.content.decode()
+    )
     csv_text = client.get(reverse("followups:ranking_csv", args=[world["requisition"].pk]))
     assert "2.80" not in csv_text.content.decode()
 
@@ -316,19 +318,31 @@ def test_after_a_reveal_the_ranking_shows_the_average_to_the_hiring_manager(clie
     shown = _with_others_card(world)
     client.force_login(world["manager"])
     url = reverse("followups:ranking", args=[world["requisition"].pk])
-    assert f'<td class="num">{shown}</td>' not in client.get(url).content.decode()  # cached
+    assert (
+        f'<td class="num cards" data-label="Scorecards">{shown}</td>'
+        not in client.get(url).content.decode()
+    )  # cached
     reveal = reverse("candidates:scorecards_reveal", args=[world["app"].pk, world["round"].pk])
     client.post(reveal)
-    assert f'<td class="num">{shown}</td>' in client.get(url).content.decode()
+    assert (
+        f'<td class="num cards" data-label="Scorecards">{shown}</td>'
+        in client.get(url).content.decode()
+    )
 
 
 def test_two_viewers_never_share_a_cached_ranking_with_different_averages(client, world):
     shown = _with_others_card(world)
     client.force_login(world["other"])  # rated: sees the average (and caches the rows)
     url = reverse("followups:ranking", args=[world["requisition"].pk])
-    assert f'<td class="num">{shown}</td>' in client.get(url).content.decode()
+    assert (
+        f'<td class="num cards" data-label="Scorecards">{shown}</td>'
+        in client.get(url).content.decode()
+    )
     client.force_login(world["recruiter"])  # same rendering otherwise, but has not rated
-    assert f'<td class="num">{shown}</td>' not in client.get(url).content.decode()
+    assert (
+        f'<td class="num cards" data-label="Scorecards">{shown}</td>'
+        not in client.get(url).content.decode()
+    )
 
 
 PROPERTY = hsettings(

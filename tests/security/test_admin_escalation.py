@@ -212,6 +212,7 @@ def test_the_migration_switches_off_schedules_created_before_the_allow_list():
         "privacy.tasks.apply_retention_policy",
         "scoring.tasks.drain_stale_scores",
         "integrations.tasks.send_webhooks",
+        "decisions.tasks.send_scheduled_emails",
     }
 
 

@@ -50,6 +50,7 @@ from scoring.rules import (
     pushy_lines,
     responsiveness_lines,
     score_application,
+    withdrawal_contacts,
 )
 
 NY = ZoneInfo("America/New_York")
@@ -989,8 +990,11 @@ def test_property_adding_a_professional_follow_up_never_lowers(
     with_it = score([*before, professional], promises, test=test, weights=weights)
     assert with_it.score >= without.score
     assert with_it.score >= score([], promises, test=test, weights=weights).score
-    assert with_it.outcome == "reached_out"
-    assert with_it.first_follow_up_at == at
+    # An opt-out in the test's scope wins over any follow-up (issue #23): the candidate withdrew.
+    withdrew = withdrawal_contacts(before, test=test, now=datetime.max.replace(tzinfo=UTC))
+    assert with_it.outcome == ("withdrew" if withdrew else "reached_out")
+    if not withdrew:
+        assert with_it.first_follow_up_at == at
     # For any base set: never below what it was without any contact.
     assert score([*contacts, professional], promises, test=test, weights=weights).score >= (
         score([], promises, test=test, weights=weights).score
@@ -1000,7 +1004,7 @@ def test_property_adding_a_professional_follow_up_never_lowers(
     clean = all(not ({"pushy", "inappropriate"} & c.tags) for c in before) and all(
         p.status != "broken" for p in promises
     )
-    if clean and weights == W:
+    if clean and not withdrew and weights == W:
         assert with_it.score >= W.base_reached_out - W.impatience_penalty_cap
 
 
