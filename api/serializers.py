@@ -1,6 +1,7 @@
 """What the API returns and accepts. Outcomes and states are serialised as the model fields'
 values with their display labels, so a value added to a choice list appears here unchanged."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -8,6 +9,7 @@ from rest_framework import serializers
 from candidates.models import Candidate
 from followups.models import Channel, Direction, QualityTag
 from hiring.models import Requisition, SilenceOutcome, SilenceTestState, StageKind
+from hiring.validators import validate_plausible_instant
 
 
 def _outcome_label(value: str | None) -> str:
@@ -32,7 +34,12 @@ class AwareDateTimeField(serializers.DateTimeField):
             parsed = parse_datetime(value.strip()) if len(value) <= 64 else None
             if parsed is not None and parsed.tzinfo is None:
                 self.fail("naive")
-        return super().to_internal_value(value)
+        instant = super().to_internal_value(value)
+        try:
+            validate_plausible_instant(instant)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return instant
 
 
 class StageSerializer(serializers.Serializer):

@@ -52,7 +52,10 @@ def _prefetched(instance, cache_name: str, model, fields, rows) -> list:
     for row in rows or ():
         values = [by_name[name].to_python(row[name]) if name in row else DEFERRED for name in names]
         objects.append(model.from_db(None, names, values))
-    queryset = model._default_manager.none()
+    # A query set of exactly these rows, not ``none()``: code that builds on the relation
+    # (``requisition.recruiters.values_list(...)`` in a form handling a POST) must still get
+    # them from the database, not an empty answer.
+    queryset = model._default_manager.filter(pk__in=[obj.pk for obj in objects])
     queryset._result_cache = objects
     queryset._prefetch_done = True
     if not hasattr(instance, "_prefetched_objects_cache"):

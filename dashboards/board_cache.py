@@ -75,6 +75,7 @@ def board_rows(requisition_id, now, viewer):
             "test_state",
             "test_outcome",
             "score",
+            "score_outcome",
         )
         .order_by()
     )

@@ -78,6 +78,8 @@ def board_card_status() -> dict:
         "test_state": Subquery(latest_test.values("state")[:1]),
         "test_outcome": Subquery(latest_test.values("outcome")[:1]),
         "score": Subquery(current_score.values("score")[:1]),
+        # "pending" while the test runs: the 0 so far is no score yet (the ranking agrees).
+        "score_outcome": Subquery(current_score.values("outcome")[:1]),
     }
 
 

@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from followups.models import Channel, Direction, QualityTag
 from followups.services import email_subject_validate
+from hiring.validators import validate_plausible_instant
 
 
 def parse_duration(value: str) -> int | None:
@@ -33,6 +34,7 @@ class ContactLogForm(forms.Form):
     channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.PHONE)
     direction = forms.ChoiceField(choices=Direction.choices, initial=Direction.INBOUND)
     occurred_at = forms.DateTimeField(
+        validators=[validate_plausible_instant],
         label="When (your time zone)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )

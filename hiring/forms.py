@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.roles import hiring_manager_q, recruiter_q
 from hiring import policy
 from hiring.models import SilenceAction, Stage, StageKind
-from hiring.validators import country_choices, time_zone_choices
+from hiring.validators import country_choices, time_zone_choices, validate_plausible_instant
 
 
 def hiring_manager_choices():
@@ -106,6 +106,7 @@ class TimeZoneForm(forms.Form):
 
 class AnnounceForm(forms.Form):
     announced_at = forms.DateTimeField(
+        validators=[validate_plausible_instant],
         label="Told the candidate at (your time zone)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )

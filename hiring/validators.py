@@ -13,6 +13,20 @@ from django_countries import countries
 NOT_IANA_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
 
+#: The years a contact or an announcement can have happened in. A year outside them is a typo:
+#: year 1 overflows every time-zone conversion downstream (a 500), and no rep calls in 2999.
+PLAUSIBLE_YEARS = range(2000, 2100)
+
+
+def validate_plausible_instant(value) -> None:
+    """Refuse an instant outside ``PLAUSIBLE_YEARS`` (forms and the API call this)."""
+    if value is not None and value.year not in PLAUSIBLE_YEARS:
+        raise ValidationError(
+            f"Give a date between {PLAUSIBLE_YEARS.start} and {PLAUSIBLE_YEARS.stop - 1}.",
+            code="implausible_date",
+        )
+
+
 @cache
 def available_time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones()) - NOT_IANA_ZONES

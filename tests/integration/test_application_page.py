@@ -26,8 +26,8 @@ from tests.factories import (
 #: phones, the pipeline's stages and the recruiters as JSON columns), rounds (with their
 #: interviewers and scorecards), silence tests, transitions, promises, the company calendar,
 #: the timeline page, the score and the other applications; the CVs and the emails scheduled
-#: after a decision (their page sections).
-PAGE_QUERIES = 14
+#: after a decision (their page sections); the pipeline's scorecard traits.
+PAGE_QUERIES = 15
 
 
 @pytest.fixture
