@@ -159,7 +159,9 @@ def _users(*, password: str | None, reset_passwords: bool, report: SeedReport) -
                 "is_superuser": role == ADMINS,
             },
         )
-        user.groups.add(Group.objects.get(name=role))
+        # get_or_create: the role groups come from a migration, but a seed must not depend on
+        # a database that lost them (a flushed test database).
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
         hiring_services.user_time_zone_set(user=user, time_zone=time_zone)
         if created or reset_passwords:
             chosen = password or secrets.token_urlsafe(12)
