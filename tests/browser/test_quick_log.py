@@ -113,6 +113,9 @@ def _open_quick_log(page, live_server, search: str, name: str) -> None:
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     page.wait_for_url("**/log/?application=*")
+    # Keys typed before the new page has focused its field go nowhere, as
+    # they would for a person; wait for the focus a person would see.
+    expect(page.locator("#quick-log-form #id_duration")).to_be_focused()
 
 
 def test_keyboard_only_quick_log_search_tab_enter_type_duration_enter_logs_the_call(
