@@ -43,7 +43,7 @@ HOSTILE_NESTING = 400_000
 #: The first ranking page of a 10 000-application requisition against the scale one's, p95.
 BIG_RANKING_APPLICATIONS = 10_000
 BIG_RANKING_GOAL = 2.0
-BIG_DB = "persist_bench_big"
+BIG_DB = f"{common.DB_PREFIX}_big"
 #: Per-row cost at ``--scale N`` against the same figure at 1x.
 GROWTH_GOAL = 1.3
 LOAD_GOAL_P95_MS = 150.0
@@ -52,8 +52,8 @@ LMTP_GOAL_OF_FLOOR = 0.8
 #: One process per message costs Django's start-up each time: a few are enough to measure it.
 PIPE_EACH_MESSAGES = 20
 RESCORE_GOAL = 2.0
-WORK_DB = "persist_bench_work"
-QUERIES_DB = "persist_bench_queries"
+WORK_DB = f"{common.DB_PREFIX}_work"
+QUERIES_DB = f"{common.DB_PREFIX}_queries"
 #: wrk: 2 threads, 8 connections (2 per sync worker keeps every worker busy).
 WRK_THREADS, WRK_CONNECTIONS = 2, 8
 

@@ -29,6 +29,9 @@ RESULTS_DIR = ROOT / "var" / "bench-results"
 DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 #: Helpers sharing one PostgreSQL server may each keep their own copy (``BENCH_SCALE_DB``).
 SCALE_DB = os.environ.get("BENCH_SCALE_DB", "persist_scale")
+#: The throwaway databases' names start with this: two checkouts benchmarking on one server
+#: at once set different prefixes, or each drops the other's copy mid-run.
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "persist_bench")
 #: Contacts the scale dataset holds (seed_scale default): below this it is seeded again.
 SCALE_CONTACTS = 1_000_000
 #: The shared cache for the web processes (database 14 keeps the benchmark's keys apart);

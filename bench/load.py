@@ -18,7 +18,7 @@ from bench import common
 from bench.report import Row, render_table
 from bench.scale_db import ensure_scale
 
-LOAD_DB = "persist_bench_load"
+LOAD_DB = f"{common.DB_PREFIX}_load"
 USERS = 50
 SPAWN_RATE = 25
 SECONDS = 60
