@@ -5,7 +5,9 @@ The ``type`` is a URN naming the kind of problem (``urn:persist:problem:<code>``
 clients to branch on; docs/api.md lists them.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -27,6 +29,12 @@ TITLES = {
     422: "Refused by a rule",
     429: "Too many requests",
 }
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
 
 
 class RuleRefused(exceptions.APIException):
@@ -93,6 +101,11 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         # A service's rule (pipeline, silence test, don't-chase …): a message for the user.
         exc = RuleRefused(" ".join(exc.messages), code=getattr(exc, "code", None) or "refused")
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own cap (DATA_UPLOAD_MAX_MEMORY_SIZE) tripped before our parser read the body.
+        exc = PayloadTooLarge(
+            f"The request body is larger than {settings.API_MAX_BODY_BYTES} bytes."
+        )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -5,8 +5,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
@@ -236,12 +237,15 @@ def cv_upload(request, pk: int):
     if length > settings.CV_MAX_BYTES + _UPLOAD_OVERHEAD:
         # The application page is not rendered for a body nobody read: scoped 404 first, then
         # a plain refusal (before the CSRF check, which would read it).
-        get_object_or_404(Application.objects.visible_to(request.user), pk=pk)
-        return HttpResponse(
-            f"The CV is larger than {settings.CV_MAX_BYTES // (1024 * 1024)} MB.",
-            status=413,
-            content_type="text/plain; charset=utf-8",
-        )
+        application = get_object_or_404(Application.objects.visible_to(request.user), pk=pk)
+        limit_mb = settings.CV_MAX_BYTES // (1024 * 1024)
+        context = {
+            "reason": f"The CV is larger than {limit_mb} MB, so it was not uploaded. "
+            "Save it smaller (a PDF export usually is) and upload it again.",
+            "back_url": reverse("candidates:application_detail", args=[application.pk]),
+            "back_label": "Back to the application",
+        }
+        return render(request, "413.html", context, status=413)
     return _cv_upload_checked(request, pk)
 
 

@@ -36,6 +36,7 @@ urlpatterns = [
 ]
 
 # Error pages keep the site's frame; HTMX requests get a small notice instead (config/views.py).
+handler400 = "config.views.bad_request"
 handler403 = "config.views.permission_denied"
 handler404 = "config.views.page_not_found"
 handler500 = "config.views.server_error"

@@ -7,7 +7,10 @@ there would otherwise change nothing on screen. The notice is retargeted (``HX-R
 the page's ``#toasts`` region, which ``static/js/toasts.js`` lets htmx fill.
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponse, HttpResponseForbidden
+from django.shortcuts import render
 from django.template import loader
 from django.views import defaults
 
@@ -16,6 +19,7 @@ TOAST_TARGET = "#toasts"
 
 _NOTICES = {
     403: "You can't do this: {reason}",
+    413: "That was too large to accept, so nothing was saved.",
     404: "This is no longer there, or no longer in your team's requisitions.",
     500: "Something went wrong on our side. Nothing was saved by this request.",
 }
@@ -40,6 +44,30 @@ def permission_denied(request, exception=None, template_name="403.html"):
         reason = str(exception or "") or "your role does not include it."
         return _toast(403, _NOTICES[403].format(reason=reason))
     return defaults.permission_denied(request, exception, template_name=template_name)
+
+
+#: What Django refuses while reading a body, before any view sees it: the body was too large
+#: or had too many fields or files. A person is told so, not "the request could not be read".
+_TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+
+def too_large(request, *, reason: str = "", back_url: str = "", back_label: str = ""):
+    """The 413 answer of every page: the site's frame with a way back, or a notice for HTMX."""
+    if _is_htmx(request):
+        return _toast(413, reason or _NOTICES[413])
+    context = {
+        "reason": reason,
+        "back_url": back_url,
+        "back_label": back_label,
+        "limit_mb": round(settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024), 1),
+    }
+    return render(request, "413.html", context, status=413)
+
+
+def bad_request(request, exception=None, template_name="400.html"):
+    if isinstance(exception, _TOO_LARGE):
+        return too_large(request)
+    return defaults.bad_request(request, exception, template_name=template_name)
 
 
 def page_not_found(request, exception=None, template_name="404.html"):

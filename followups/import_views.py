@@ -7,11 +7,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.text import get_valid_filename
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from followups import call_import, policy
 from followups.imports import (
     MAX_UPLOAD_BYTES,
+    TOO_LARGE_MESSAGE,
     call_import_create,
     call_import_header,
     call_import_rows_csv,
@@ -50,14 +53,6 @@ class CallImportForm(forms.Form):
         field.queryset = Requisition.objects.visible_to(user).order_by("title", "id")
         field.label_from_instance = lambda r: f"{r.title} ({r.country})"
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise ValidationError(
-                f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; split it."
-            )
-        return upload
-
 
 def _require_importer(user):
     if not policy.may_import_calls(user):
@@ -68,8 +63,35 @@ def _batches_visible_to(user):
     return policy.import_batches_visible_to(user)
 
 
+#: Room for the multipart envelope and the other fields around the file itself.
+_UPLOAD_OVERHEAD = 64 * 1024
+
+
+def _declared_too_large(request) -> bool:
+    """Is the declared body over what an import accepts? Checked before anything reads the
+    body, so a huge upload is refused without being spooled to a temporary file."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False  # Django's own parser refuses a nonsense length
+    return length > MAX_UPLOAD_BYTES + _UPLOAD_OVERHEAD
+
+
+@csrf_exempt  # checked below, once the declared size is known to be acceptable
 def call_import_upload(request):
     _require_importer(request.user)
+    if request.method == "POST" and _declared_too_large(request):
+        context = {
+            "reason": TOO_LARGE_MESSAGE,
+            "back_url": reverse("followups:call_import_upload"),
+            "back_label": "Back to the import",
+        }
+        return render(request, "413.html", context, status=413)
+    return _call_import_upload_checked(request)
+
+
+@csrf_protect
+def _call_import_upload_checked(request):
     form = CallImportForm(request.POST or None, request.FILES or None, user=request.user)
     status = 200
     if request.method == "POST":

@@ -48,6 +48,7 @@ from hiring.models import Requisition, UserProfile
 CHUNK_SIZE = 500
 #: Largest file accepted (a 10 000-row call log is about 1 MB).
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+TOO_LARGE_MESSAGE = f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; split it."
 #: A call further in the future than this (clock skew) is an error.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 #: A call id already stored on either of these channels (e.g. a Twilio status callback that
@@ -84,10 +85,7 @@ def call_import_create(
             params={"region": default_region},
         )
     if len(content) > MAX_UPLOAD_BYTES:
-        raise ValidationError(
-            f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; split it.",
-            code="too_large",
-        )
+        raise ValidationError(TOO_LARGE_MESSAGE, code="too_large")
     try:
         table = call_import.read_csv(content)
         call_import.resolve_columns(table.header, preset_obj)
