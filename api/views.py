@@ -22,6 +22,7 @@ from api.services import (
     request_fingerprint,
 )
 from candidates.models import Application, Candidate
+from candidates.selectors import candidate_match
 from candidates.services import application_move
 from followups.services import WouldContaminate
 from hiring.forms import AnnounceForm
@@ -180,11 +181,34 @@ def _candidates(user):
 
 
 class CandidateList(ApiView):
-    @extend_schema(responses={200: s.CandidateSerializer(many=True), **READ_ERRORS})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "q",
+                str,
+                description="Find anyone's search: every word in the name (any order, accents "
+                "ignored), part of an email address, or a phone number in any format",
+            ),
+            OpenApiParameter("cursor", str),
+            OpenApiParameter("page_size", int),
+        ],
+        responses={200: s.CandidateSerializer(many=True), **READ_ERRORS},
+    )
     def get(self, request):
         """Candidates you may see, with the ids of their applications you may see."""
+        candidates = _candidates(request.user)
+        query = request.query_params.get("q")
+        if query is not None:
+            try:
+                condition = candidate_match(user=request.user, query=query)
+            except ValueError as exc:
+                raise exceptions.ValidationError({"q": [str(exc)]}) from None
+            if condition is None:
+                raise exceptions.ValidationError({"q": ["Search for at least 2 characters."]})
+            matching = Application.objects.visible_to(request.user).filter(condition)
+            candidates = candidates.filter(pk__in=matching.values("candidate_id"))
         paginator = IdCursorPagination()
-        page = paginator.paginate_queryset(_candidates(request.user), request, view=self)
+        page = paginator.paginate_queryset(candidates, request, view=self)
         return paginator.get_paginated_response(s.CandidateSerializer(page, many=True).data)
 
 

@@ -1,13 +1,14 @@
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
-from django.core.exceptions import ValidationError
-from django.db.models import DEFERRED, Count, Exists, OuterRef, Prefetch, Q, Value
-from django.db.models.functions import Concat, JSONObject
+from django.db.models import DEFERRED, Count, Exists, OuterRef, Prefetch, Q
+from django.db.models.functions import JSONObject
+from django.db.models.lookups import IContains
 from django.shortcuts import get_object_or_404
 
+from candidates.folding import Folded, fold
 from candidates.models import (
     Application,
     ApplicationCV,
@@ -18,7 +19,7 @@ from candidates.models import (
     Scorecard,
     StageTransition,
 )
-from candidates.normalize import normalize_phone
+from candidates.normalize import phone_search_prefix
 from hiring.models import Requisition, SilenceTest, Stage
 
 User = get_user_model()
@@ -240,60 +241,77 @@ SEARCH_MAX_LENGTH = 100
 #: The most applications one search lists.
 SEARCH_LIMIT = 50
 #: A query with at least this many digits is also tried as (part of) a phone number.
-SEARCH_MIN_PHONE_DIGITS = 6
+SEARCH_MIN_PHONE_DIGITS = 4
+#: Words of a name query beyond this are ignored (each is a condition of its own).
+SEARCH_MAX_WORDS = 6
 
 
-def _phone_numbers(query: str, regions: Iterable[str]) -> set[str]:
-    """The E.164 numbers ``query`` can be, read internationally or in any of ``regions``'
-    national formats, by the one normaliser every other path uses (``candidates.normalize``)."""
-    numbers = set()
-    for region in (None, *regions):
-        try:
-            numbers.add(normalize_phone(query, region=region))
-        except ValidationError:
-            continue
-    return numbers
+def candidate_match(*, user, query: str) -> Q | None:
+    """The one rule of whom a typed query finds, for every search box (the top bar's Find
+    anyone, quick log, attaching an unmatched contact): a condition on the applications, or
+    ``None`` for a query too short to search.
 
+    * a name: every word in the first or last name, in any order, ignoring case and accents
+      ("raman, priya" and "Jose" find Priya Raman and José);
+    * part of an email address;
+    * a phone number in any format, or any run of its digits: ``+1 415…``, ``(415) 555-0100``,
+      ``7700 900``; and in the national format of a requisition's country, read as the
+      add-candidate form reads it, for that requisition's candidates only (``070-123`` is a
+      Swedish number on a Swedish requisition, a German one on a German requisition).
 
-def application_search(*, user, query: str):
-    """Applications the user may see whose candidate matches ``query``: part of the name, part
-    of an address, or a phone number in any format (+1 415…, (415) 555-0100, 0171 …).
-
-    Two queries whatever matches: the countries of the user's requisitions (the national
-    formats to read a number in), then the applications. Raises ``ValueError`` for a query
-    longer than ``SEARCH_MAX_LENGTH``.
+    Raises ``ValueError`` for a query longer than ``SEARCH_MAX_LENGTH``, before any work on it.
     """
-    if len(query) > SEARCH_MAX_LENGTH * 2:  # before any work on it
+    if len(query) > SEARCH_MAX_LENGTH * 2:
         raise ValueError(f"Search for at most {SEARCH_MAX_LENGTH} characters.")
     # Control characters (NUL, which PostgreSQL text cannot hold) never belong to a name.
     query = " ".join("".join(ch for ch in query if ch.isprintable()).split())
     if len(query) > SEARCH_MAX_LENGTH:
         raise ValueError(f"Search for at most {SEARCH_MAX_LENGTH} characters.")
     if len(query) < 2:
-        return []
-    by_email = CandidateEmail.objects.filter(
-        candidate_id=OuterRef("candidate_id"), address__icontains=query
+        return None
+    words = [word for word in re.split(r"[\s,;]+", query) if word][:SEARCH_MAX_WORDS]
+    by_name = Q()
+    for word in words:
+        folded = fold(word)
+        by_name &= Q(IContains(Folded("candidate__first_name"), folded)) | Q(
+            IContains(Folded("candidate__last_name"), folded)
+        )
+    condition = by_name | Exists(
+        CandidateEmail.objects.filter(
+            candidate_id=OuterRef("candidate_id"), address__icontains=query
+        )
     )
-    condition = Q(full_name__icontains=query) | Exists(by_email)
     digits = re.sub(r"\D", "", query)
     if len(digits) >= SEARCH_MIN_PHONE_DIGITS:
-        regions = sorted(
-            set(
-                Requisition.objects.visible_to(user)
-                .order_by()
-                .values_list("country", flat=True)
-                .distinct()
+        condition |= Exists(
+            CandidatePhone.objects.filter(
+                candidate_id=OuterRef("candidate_id"), number__contains=digits
             )
         )
-        phone = Q(number__in=_phone_numbers(query, regions))
-        # A fragment of a number, with its trunk zero dropped: "7700 900" finds +447700900123.
-        phone |= Q(number__contains=digits.lstrip("0"))
-        condition |= Exists(
-            CandidatePhone.objects.filter(phone, candidate_id=OuterRef("candidate_id"))
+        countries = (
+            Requisition.objects.visible_to(user).order_by().values_list("country", flat=True)
         )
+        for country in sorted(set(countries)):
+            # Trunk prefixes other than 0 (8 in Russia, 06 in Hungary) need the country's rule.
+            prefix = phone_search_prefix(query, region=country)
+            if prefix is not None:
+                condition |= Q(requisition__country=country) & Exists(
+                    CandidatePhone.objects.filter(
+                        candidate_id=OuterRef("candidate_id"), number__startswith=prefix
+                    )
+                )
+    return condition
+
+
+def application_search(*, user, query: str):
+    """Find anyone: applications the user may see whose candidate ``candidate_match``es the
+    query, by name. Two queries whatever matches (the countries of the user's requisitions,
+    then the applications)."""
+    condition = candidate_match(user=user, query=query)
+    if condition is None:
+        return []
     return list(
         Application.objects.visible_to(user)
-        .annotate(full_name=Concat("candidate__first_name", Value(" "), "candidate__last_name"))
         .filter(condition)
         .select_related("candidate", "requisition", "stage")
         .annotate_primary_email()

@@ -1,16 +1,15 @@
-import re
 from dataclasses import dataclass
 
 from django.contrib.postgres.aggregates import ArrayAgg, JSONBAgg
-from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Concat, JSONObject
+from django.db.models import Case, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import JSONObject
 from django.shortcuts import get_object_or_404
 
-from candidates.models import Application, CandidateEmail, CandidatePhone
-from candidates.normalize import phone_search_prefix
+from candidates.models import Application
+from candidates.selectors import candidate_match
 from followups import policy
 from followups.models import Contact, ContactTag, EmailAttachment, QualityTag
-from hiring.models import TERMINAL_KINDS, Requisition
+from hiring.models import TERMINAL_KINDS
 
 
 def contacts_visible_to(user):
@@ -20,40 +19,21 @@ def contacts_visible_to(user):
 
 #: Results shown while typing in the quick-log search.
 QUICK_SEARCH_LIMIT = 10
-#: Digits needed before a search also looks at phone numbers.
-MIN_PHONE_DIGITS = 4
 
 
 def applications_matching(*, user, query: str):
-    """Applications the user may see whose candidate matches a name, address or number."""
-
-    query = query.strip()
-    if len(query) < 2:
+    """Applications the user may see whose candidate matches what was typed (the one rule:
+    ``candidates.selectors.candidate_match``), open ones first, most recently active first.
+    An over-long query finds nothing."""
+    try:
+        condition = candidate_match(user=user, query=query)
+    except ValueError:
+        condition = None
+    if condition is None:
         return Application.objects.none()
-    by_email = CandidateEmail.objects.filter(
-        candidate_id=OuterRef("candidate_id"), address__icontains=query
-    )
-    condition = Q(full_name__icontains=query) | Exists(by_email)
-    digits = re.sub(r"\D", "", query)
-    if len(digits) >= MIN_PHONE_DIGITS:
-        by_phone = CandidatePhone.objects.filter(
-            candidate_id=OuterRef("candidate_id"), number__contains=digits
-        )
-        condition |= Exists(by_phone)
-        # A number typed the way the add-candidate form reads it (national format, with the
-        # requisition's country as the default region) matches that requisition's candidates.
-        countries = Requisition.objects.visible_to(user).values_list("country", flat=True)
-        for country in sorted(set(countries)):
-            prefix = phone_search_prefix(query, region=country)
-            if prefix is not None:
-                by_national = CandidatePhone.objects.filter(
-                    candidate_id=OuterRef("candidate_id"), number__startswith=prefix
-                )
-                condition |= Q(requisition__country=country) & Exists(by_national)
     return (
         Application.objects.visible_to(user)
         .annotate(
-            full_name=Concat("candidate__first_name", Value(" "), "candidate__last_name"),
             finished=Case(
                 When(stage__kind__in=TERMINAL_KINDS, then=Value(True)),
                 default=Value(False),

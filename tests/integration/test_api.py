@@ -219,6 +219,24 @@ def test_a_candidate_shows_only_the_applications_the_user_may_see(client, team):
     assert other.pk not in response.json()["applications"]
 
 
+def test_the_candidate_list_searches_like_find_anyone_within_what_the_token_may_see(client, team):
+    team["app"].candidate.first_name, team["app"].candidate.last_name = "José", "Núñez"
+    team["app"].candidate.save()
+    ApplicationFactory(requisition=team["req"])  # someone else on the same requisition
+    foreign = ApplicationFactory(candidate__first_name="José", candidate__last_name="Núñez")
+    url = reverse("api:candidate_list")
+    response = client.get(url, {"q": "nunez jose"}, **bearer(team["recruiter"]))
+    assert response.status_code == 200
+    assert [c["id"] for c in response.json()["results"]] == [team["app"].candidate_id]
+    assert foreign.candidate_id != team["app"].candidate_id
+    short = client.get(url, {"q": "j"}, **bearer(team["recruiter"]))
+    assert short.status_code == 400
+    assert short.json()["errors"] == {"q": ["Search for at least 2 characters."]}
+    long = client.get(url, {"q": "x" * 500}, **bearer(team["recruiter"]))
+    assert long.status_code == 400
+    assert "at most" in long.json()["errors"]["q"][0]
+
+
 def test_lists_are_paginated_by_cursor(client, team):
     for _ in range(4):
         ApplicationFactory(requisition=team["req"])

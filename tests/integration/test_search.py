@@ -1,5 +1,7 @@
 """Find anyone (issue #15): the top bar's search, scoped by role and team."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -112,3 +114,30 @@ def test_query_count_does_not_grow_with_matches(client, world, rows, django_asse
     with django_assert_num_queries(4):
         response = client.get(reverse("candidates:search"), {"q": "mail.example"})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("query", ["Quintero Marisol", "quintero, marisol", "QUINTERO  mar"])
+def test_finds_a_name_typed_surname_first_or_with_a_comma(client, world, query):
+    assert world["own"].pk in found(search(client, world["manager"], query))
+
+
+@pytest.mark.parametrize("query", ["Jose Nunez", "josé núñez", "Núnez"])
+def test_finds_a_name_whatever_its_accents(client, world, query):
+    jose = ApplicationFactory(
+        requisition=world["own"].requisition,
+        candidate=CandidateFactory(first_name="José", last_name="Núñez"),
+    )
+    assert jose.pk in found(search(client, world["manager"], query))
+
+
+def test_every_word_must_match_so_a_second_word_narrows(client, world):
+    assert world["own"].pk not in found(search(client, world["manager"], "Marisol Vane"))
+
+
+def test_quick_log_and_find_anyone_find_the_same_people(client, world):
+    """One rule for every search box: the quick-log search finds what the top bar finds."""
+    client.force_login(world["manager"])
+    for query in ["quintero marisol", "07700 900123", "m.quintero@mail", "Vane"]:
+        top_bar = found(search(client, world["manager"], query))
+        quick = client.get(reverse("followups:quick_log_search"), {"q": query}).text
+        assert {int(pk) for pk in re.findall(r"application=(\d+)", quick)} == top_bar, query
