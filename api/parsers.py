@@ -3,12 +3,16 @@
 import json
 
 from django.conf import settings
-from rest_framework import exceptions, parsers
-
-from api.problems import PayloadTooLarge
+from rest_framework import exceptions, parsers, status
 
 #: Deeper than this is not a request any endpoint accepts (the deepest is 2).
 MAX_DEPTH = 20
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
 
 
 def _depth(value, limit: int) -> int:
