@@ -34,6 +34,7 @@ htmx fragments).
 
 import functools
 import hashlib
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -100,11 +101,11 @@ def _version_query(
     the visibility rule (``visible_to``) reads no more of the user than their id and roles."""
     stand_in = get_user_model()(pk=_VIEWER_PLACEHOLDER, is_active=active, is_superuser=superuser)
     remember_group_names(stand_in, groups)
-    version_sql = sql.application_page_version_expression(
+    version = sql.application_page_version_expression(
         [part for parts in _version_parts for part in parts()]
     )
     query = selectors.application_page_version(
-        user=stand_in, pk=_APPLICATION_PLACEHOLDER, version_sql=version_sql
+        user=stand_in, pk=_APPLICATION_PLACEHOLDER, version=version
     )
     text, params = query.query.sql_with_params()
     application_at = tuple(i for i, p in enumerate(params) if p == _APPLICATION_PLACEHOLDER)
@@ -134,7 +135,9 @@ def page_version(*, user, pk: int) -> PageVersion:
     if row is None:
         raise Http404("No application here.")
     digest, others = row
-    return PageVersion(digest=digest, others=tuple(others or ()))
+    # jsonb comes back as text through Django's connection (its JSON fields decode it).
+    others = [json.loads(other) if isinstance(other, str) else other for other in others or ()]
+    return PageVersion(digest=digest, others=tuple(others))
 
 
 def cacheable(request) -> bool:

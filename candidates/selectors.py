@@ -5,7 +5,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.db.models import DEFERRED, Count, Exists, OuterRef, Prefetch, Q, Value
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, JSONObject
 from django.shortcuts import get_object_or_404
 
@@ -176,11 +175,12 @@ def application_for_page(*, user, pk: int) -> Application:
     return application
 
 
-def application_page_version(*, user, pk: int, version_sql: str):
+def application_page_version(*, user, pk: int, version):
     """The application page's first question (``candidates.page_cache``): one row if ``user``
-    may see application ``pk`` — the page's version (``version_sql``, raw SQL over the
-    application row) and the candidate's other applications the user may also see (as
-    ``other_applications`` lists them) — none otherwise."""
+    may see application ``pk`` — the page's ``version`` (an expression over the application
+    row, ``candidates.sql.application_page_version_expression``) and the candidate's other
+    applications the user may also see (as ``other_applications`` lists them) — none
+    otherwise."""
     others = (
         Application.objects.visible_to(user)
         .filter(candidate_id=OuterRef("candidate_id"))
@@ -191,7 +191,7 @@ def application_page_version(*, user, pk: int, version_sql: str):
         Application.objects.visible_to(user)
         .filter(pk=pk)
         .annotate(
-            page_version=RawSQL(version_sql, ()),
+            page_version=version,
             page_others=_json_rows(
                 others, {"id": "id", "title": "requisition__title", "stage": "stage__name"}
             ),

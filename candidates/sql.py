@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from candidates.models import (
     Application,
@@ -124,10 +125,12 @@ def application_page_version_parts() -> list[str]:
     ]
 
 
-def application_page_version_expression(parts: Sequence[str]) -> str:
-    """One md5 of ``parts``, in order; a part without rows (NULL) counts as ``-``, so each
-    part keeps its position."""
-    return "md5(concat_ws('|', " + ", ".join(f"coalesce({p}, '-')" for p in parts) + "))"
+def application_page_version_expression(parts: Sequence[str]) -> RawSQL:
+    """One md5 of ``parts``, in order, as a column of the page's query; a part without rows
+    (NULL) counts as ``-``, so each part keeps its position."""
+    return RawSQL(
+        "md5(concat_ws('|', " + ", ".join(f"coalesce({p}, '-')" for p in parts) + "))", ()
+    )
 
 
 def application_page_version_fetch(query: str, params: Sequence) -> tuple | None:
