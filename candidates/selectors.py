@@ -176,6 +176,32 @@ def application_for_page(*, user, pk: int) -> Application:
     return application
 
 
+def application_page_version(*, user, pk: int, version):
+    """The application page's first question (``candidates.page_cache``): one row if ``user``
+    may see application ``pk`` — the page's ``version`` (an expression over the application
+    row, ``candidates.sql.application_page_version_expression``) and the candidate's other
+    applications the user may also see (as ``other_applications`` lists them) — none
+    otherwise."""
+    others = (
+        Application.objects.visible_to(user)
+        .filter(candidate_id=OuterRef("candidate_id"))
+        .exclude(pk=OuterRef("pk"))
+        .order_by(*Application._meta.ordering)
+    )
+    return (
+        Application.objects.visible_to(user)
+        .filter(pk=pk)
+        .annotate(
+            page_version=version,
+            page_others=_json_rows(
+                others, {"id": "id", "title": "requisition__title", "stage": "stage__name"}
+            ),
+        )
+        .order_by()
+        .values_list("page_version", "page_others")
+    )
+
+
 def other_applications(*, user, application: Application):
     """The candidate's applications on other requisitions the user may also see."""
     return (

@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib import messages
@@ -6,13 +7,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from candidates import policy, selectors, services
+from candidates import page_cache, policy, selectors, services
 from candidates.forms import (
     ApplicationCreateForm,
     InterviewRoundForm,
@@ -31,6 +35,12 @@ from hiring.services import silence_instants
 #: passed, and returns context. Registered from those apps' ``AppConfig.ready()``: this layer
 #: may not import them (``[tool.importlinter]``).
 _page_sections: list[Callable[..., dict]] = []
+
+
+#: The page; its content and title are partials, which the cached page renders into
+#: ``CACHED_PAGE`` (the same layout).
+PAGE = "candidates/application_detail.html"
+CACHED_PAGE = "candidates/application_cached.html"
 
 
 def application_page_section_register(section: Callable[..., dict]) -> None:
@@ -52,7 +62,31 @@ def render_application_page(
 ):
     """The application page, with any of its forms bound (errors) or fresh. ``bound`` holds the
     forms and warnings of the registered sections (``contact_form``, ``email_form``, …)."""
-    template = "candidates/application_detail.html"
+    context = _page_context(
+        request,
+        application,
+        move_form=move_form,
+        round_form=round_form,
+        announce_form=announce_form,
+        cv_error=cv_error,
+        **bound,
+    )
+    return render(request, f"{PAGE}#{partial}" if partial else PAGE, context, status=status)
+
+
+def _page_context(
+    request,
+    application,
+    *,
+    move_form=None,
+    round_form=None,
+    announce_form=None,
+    cv_error=None,
+    other_applications=None,
+    **bound,
+) -> dict:
+    """What the page's template reads. ``other_applications``: already loaded (the cached
+    page's version query lists them), else queried."""
     silence_tests = list(application.silence_tests.all())
     open_test = next((t for t in silence_tests if t.is_open), None)
     can_announce = application.stage.kind == StageKind.SILENCE_TEST and (
@@ -87,8 +121,10 @@ def render_application_page(
         "announce_deadline": (
             _deadline_if_announced_now(application, company=company) if can_announce else None
         ),
-        "other_applications": selectors.other_applications(
-            user=request.user, application=application
+        "other_applications": (
+            selectors.other_applications(user=request.user, application=application)
+            if other_applications is None
+            else other_applications
         ),
         "traits": scorecard_traits_for(application.requisition.pipeline_id),
         "cv_error": cv_error,
@@ -109,7 +145,7 @@ def render_application_page(
     context["may_reveal_scorecards"] = policy.may_reveal_scorecards(request.user, application)
     for section in _page_sections:
         context.update(section(request, application, bound))
-    return render(request, f"{template}#{partial}" if partial else template, context, status=status)
+    return context
 
 
 def _deadline_if_announced_now(application, *, company):
@@ -129,8 +165,35 @@ def _deadline_if_announced_now(application, *, company):
 
 
 def application_detail(request, pk: int):
-    application = selectors.application_for_page(user=request.user, pk=pk)
-    return render_application_page(request, application)
+    if not page_cache.cacheable(request):
+        application = selectors.application_for_page(user=request.user, pk=pk)
+        return render_application_page(request, application)
+    # Plain GETs: one query says whether the user may see it and which version it is; the
+    # content rendered for that version (by this user, in this minute) is served from the
+    # cache (candidates.page_cache).
+    version = page_cache.page_version(user=request.user, pk=pk)
+    key = page_cache.page_key(request, pk, version)
+    cached = page_cache.page_get(key, csrf_token=get_token(request))
+    if cached is None:
+        application = selectors.application_for_page(user=request.user, pk=pk)
+        others = [
+            SimpleNamespace(
+                pk=other["id"],
+                requisition=SimpleNamespace(title=other["title"]),
+                stage=SimpleNamespace(name=other["stage"]),
+            )
+            for other in version.others
+        ]
+        context = _page_context(request, application, other_applications=others)
+        placeholder = page_cache.csrf_placeholder()
+        context["csrf_token"] = placeholder
+        title = render_to_string(f"{PAGE}#page-title", context, request=request)
+        content = render_to_string(f"{PAGE}#page-content", context, request=request)
+        page_cache.page_set(key, placeholder=placeholder, title=title, content=content)
+        token = get_token(request)
+        cached = mark_safe(title), mark_safe(content.replace(placeholder, token))
+    title, content = cached
+    return render(request, CACHED_PAGE, {"page_title": title, "page_content": content})
 
 
 @require_POST

@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from candidates.models import Application, CandidateEmail
+from candidates.sql import PAGE_APPLICATION, rows_version_sql, users_version_sql
+from followups.models import Contact, ContactTag, EmailAttachment, Promise
 from hiring.models import OPEN_SILENCE_STATES, SilenceTest
 
 _q = connection.ops.quote_name
@@ -52,3 +54,22 @@ def addresses_lookup(addresses: Sequence[str]) -> list[tuple]:
             {"addresses": list(addresses), "open": [str(s) for s in OPEN_SILENCE_STATES]},
         )
         return cursor.fetchall()
+
+
+def application_page_version_parts() -> list[str]:
+    """This app's part of the application page's version (``candidates.page_cache``): every
+    contact of the application (the timeline shows the newest page; any contact can move into
+    it), their tags and attachments, promises and the people who logged contacts."""
+    a = PAGE_APPLICATION
+    contact = _q(Contact._meta.db_table)
+    contact_ids = f"SELECT c.id FROM {contact} c WHERE c.application_id = {a}.id"
+    return [
+        rows_version_sql(Contact, f"t.application_id = {a}.id"),
+        # = ANY(ARRAY(…)), not IN (…): the planner, expecting many contacts, hashed every tag.
+        rows_version_sql(ContactTag, f"t.contact_id = ANY(ARRAY({contact_ids}))"),
+        rows_version_sql(EmailAttachment, f"t.contact_id = ANY(ARRAY({contact_ids}))"),
+        rows_version_sql(Promise, f"t.application_id = {a}.id"),
+        users_version_sql(
+            f"SELECT c.logged_by_id FROM {contact} c WHERE c.application_id = {a}.id"
+        ),
+    ]

@@ -13,7 +13,15 @@ from datetime import datetime, timedelta
 from django.db import connection
 
 from candidates.models import Application
-from followups.models import Contact, ContactTag, Direction, PersistenceScore, Promise
+from candidates.sql import PAGE_APPLICATION, rows_version_sql
+from followups.models import (
+    Contact,
+    ContactTag,
+    Direction,
+    PersistenceScore,
+    Promise,
+    ScoringWeights,
+)
 from hiring.models import Requisition, SilenceTest, SilenceTestState, Stage, StageKind
 
 _q = connection.ops.quote_name
@@ -210,3 +218,18 @@ def rows_digest(sql: str, params: Sequence) -> tuple[int, str]:
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))
         return cursor.fetchone()
+
+
+def application_page_version_parts() -> list[str]:
+    """This app's part of the application page's version (``candidates.page_cache``): the
+    current score and the weights it was computed with."""
+    a = PAGE_APPLICATION
+    score = _TABLES["score"]
+    return [
+        rows_version_sql(PersistenceScore, f"t.application_id = {a}.id AND t.is_current"),
+        rows_version_sql(
+            ScoringWeights,
+            f"t.id IN (SELECT s.weights_id FROM {score} s "
+            f"WHERE s.application_id = {a}.id AND s.is_current)",
+        ),
+    ]

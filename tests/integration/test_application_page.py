@@ -4,6 +4,8 @@ timeline paged newest first by (occurred_at, id)."""
 import datetime as dt
 
 import pytest
+import time_machine
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,12 +24,26 @@ from tests.factories import (
     UserFactory,
 )
 
-#: Session, user, the user's zone and groups, the application (with its candidate's emails and
-#: phones, the pipeline's stages and the recruiters as JSON columns), rounds (with their
-#: interviewers and scorecards), silence tests, transitions, promises, the company calendar,
-#: the timeline page, the score and the other applications; the CVs and the emails scheduled
-#: after a decision (their page sections); the pipeline's scorecard traits.
+#: Rendered: session, user, the user's zone and groups, the page's version (with the other
+#: applications the user may see: candidates.page_cache), the application (with its
+#: candidate's emails and phones, the pipeline's stages and the recruiters as JSON columns),
+#: rounds (with their interviewers and scorecards), silence tests, transitions, promises, the
+#: company calendar, the timeline page and the score; the CVs and the emails scheduled after a
+#: decision (their page sections); the pipeline's scorecard traits.
 PAGE_QUERIES = 15
+#: From the cache: session, user, zone and groups, the page's version.
+CACHED_PAGE_QUERIES = 4
+
+
+@pytest.fixture(autouse=True)
+def _one_minute():
+    """The cached page is keyed by the minute (the forms' default times): the requests of a
+    test fall in one minute, so the rendered and the cached request are the ones measured."""
+    cache.clear()
+    start = timezone.now().replace(second=1, microsecond=0)
+    with time_machine.travel(start, tick=True):
+        yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -80,9 +96,13 @@ def test_application_page_queries_do_not_grow_with_contacts(
     client.force_login(manager)
     url = reverse("candidates:application_detail", args=[application.pk])
     client.get(url)  # per-process caches (calendars, weights) are not the page's cost
+    cache.clear()
     with django_assert_num_queries(PAGE_QUERIES):
         response = client.get(url)
-    assert response.status_code == 200
+    with django_assert_num_queries(CACHED_PAGE_QUERIES):
+        cached = client.get(url)
+    assert response.status_code == cached.status_code == 200
+    assert cached.content.count(b'class="contact channel-') == min(contacts, TIMELINE_PAGE_SIZE)
     assert response.content.count(b'class="contact channel-') == min(contacts, TIMELINE_PAGE_SIZE)
     if busy:
         html = response.content.decode()
@@ -98,9 +118,13 @@ def test_application_page_without_contacts_costs_the_same_queries(
     client.force_login(manager)
     url = reverse("candidates:application_detail", args=[application.pk])
     client.get(url)
+    cache.clear()
     with django_assert_num_queries(PAGE_QUERIES):
         response = client.get(url)
+    with django_assert_num_queries(CACHED_PAGE_QUERIES):
+        cached = client.get(url)
     assert b"No contacts yet." in response.content
+    assert b"No contacts yet." in cached.content
 
 
 def _pages(client, application):
