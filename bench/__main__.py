@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -52,7 +53,9 @@ LMTP_GOAL_OF_FLOOR = 0.8
 #: One process per message costs Django's start-up each time: a few are enough to measure it.
 PIPE_EACH_MESSAGES = 20
 RESCORE_GOAL = 2.0
-WORK_DB = "persist_bench_work"
+#: The parts that write use a copy of the scale database by this name (``BENCH_WORK_DB``: one
+#: per checkout sharing a server, as ``BENCH_SCALE_DB``).
+WORK_DB = os.environ.get("BENCH_WORK_DB", "persist_bench_work")
 QUERIES_DB = "persist_bench_queries"
 #: wrk: 2 threads, 8 connections (2 per sync worker keeps every worker busy).
 WRK_THREADS, WRK_CONNECTIONS = 2, 8
