@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import formataddr, make_msgid
-from functools import reduce
+from functools import cached_property, reduce
 from operator import or_
 
 from django.conf import settings
@@ -242,15 +242,28 @@ class _AddressLookup:
     application_count: dict[int, int]  # candidate -> how many applications they have
 
 
-@dataclass(frozen=True)
 class _Known:
     """What matching and the prompted rule read about some messages before any is stored, in
     set-based queries: the same reads for one message (``email_ingest``) and for a chunk of
     many (``emails_ingest``)."""
 
-    lookup: _AddressLookup
-    tokens: dict[str, tuple[int, int]]  # reply token -> (application id, candidate id)
-    ours: frozenset[str]  # the Message-IDs they reference that are emails the team sent
+    def __init__(
+        self,
+        lookup: _AddressLookup,
+        tokens: dict[str, tuple[int, int]],
+        ours: frozenset[str],
+    ):
+        self.lookup = lookup
+        self.tokens = tokens  # reply token -> (application id, candidate id)
+        self.ours = ours  # the Message-IDs they reference that are emails the team sent
+
+    @cached_property
+    def applications(self) -> routing.Applications:
+        """The applications of every candidate the lookup found, for ``routing.decide``: read
+        once, when the first message needs more than the lookup's one-application answer."""
+        return routing.applications_by_candidate(
+            {cid for ids in self.lookup.candidates.values() for cid in ids}
+        )
 
 
 def _addresses_lookup(addresses: list[str]) -> _AddressLookup:
@@ -305,7 +318,11 @@ def _team_email_ids(message_ids: set[str]) -> frozenset[str]:
     return frozenset(
         Contact.objects.filter(
             channel=Channel.EMAIL, direction=Direction.OUTBOUND, external_id__in=message_ids
-        ).values_list("external_id", flat=True)
+        )
+        # The partial unique index's predicate, which PostgreSQL does not prove from an IN list
+        # longer than 100 values (a chunk's references): without it, a sequential scan.
+        .exclude(external_id="")
+        .values_list("external_id", flat=True)
     )
 
 
@@ -349,13 +366,14 @@ def _application_for_candidate(candidate_id: int) -> int | None:
 
 
 def _match_candidate(
-    addresses: list[str], *, what: str, lookup: _AddressLookup, parsed: ParsedEmail, team: list[str]
+    addresses: list[str], *, what: str, known: _Known, parsed: ParsedEmail, team: list[str]
 ) -> _Match:
     """The candidate and application of an email from (or to) ``addresses``:
     ``followups.routing``'s rule. ``team``: the team members' addresses it was sent to (or,
     outbound, sent from)."""
     if not addresses:
         return _Match(MatchStatus.UNMATCHED, note=f"No readable {what} address.")
+    lookup = known.lookup
     candidate_ids = sorted(
         {cid for address in addresses for cid in lookup.candidates.get(address, ())}
     )
@@ -374,8 +392,9 @@ def _match_candidate(
             note=f"No candidate has the {what} address {addresses[0]}.",
             requisition_ids=routing.requisitions_of_users(team_users),
         )
-    found = routing.route(
+    found = routing.decide(
         candidate_ids,
+        known.applications,
         identifier=addresses[0],
         what=f"{what} address",
         concerned=routing.thread_applications([*parsed.in_reply_to, *parsed.references]),
@@ -404,7 +423,7 @@ def _match_email(parsed: ParsedEmail, *, outbound: bool, known: _Known) -> _Matc
     if outbound:
         others = [a for a in parsed.recipients if not _is_team_address(a, lookup.team)]
         return _match_candidate(
-            others, what="recipient", lookup=lookup, parsed=parsed, team=[parsed.from_address]
+            others, what="recipient", known=known, parsed=parsed, team=[parsed.from_address]
         )
     if not parsed.from_address:
         return _Match(
@@ -414,7 +433,7 @@ def _match_email(parsed: ParsedEmail, *, outbound: bool, known: _Known) -> _Matc
         )
     team = [a for a in parsed.recipients if a in lookup.team]
     return _match_candidate(
-        [parsed.from_address], what="sender", lookup=lookup, parsed=parsed, team=team
+        [parsed.from_address], what="sender", known=known, parsed=parsed, team=team
     )
 
 
@@ -462,8 +481,12 @@ def _stored_keys(keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
         "content": "content_fingerprint",
         "provider": "provider_id",
     }
+    # "<> ''" repeats the partial unique indexes' predicate: PostgreSQL proves it from an IN
+    # list of at most 100 values only, and a chunk's longer list scanned the whole table.
     same = [
-        Q(**{f"{column}__in": wanted[kind]}) for kind, column in columns.items() if kind in wanted
+        Q(**{f"{column}__in": wanted[kind]}) & ~Q(**{column: ""})
+        for kind, column in columns.items()
+        if kind in wanted
     ]
     if same:
         for row in InboundMessage.objects.filter(reduce(or_, same)).values_list(*columns.values()):
@@ -473,7 +496,9 @@ def _stored_keys(keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
             ("external", value)
             for value in Contact.objects.filter(
                 channel=Channel.EMAIL, external_id__in=wanted["external"]
-            ).values_list("external_id", flat=True)
+            )
+            .exclude(external_id="")  # the partial index's predicate, as above
+            .values_list("external_id", flat=True)
         )
     return found & keys
 
