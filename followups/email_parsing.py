@@ -817,6 +817,32 @@ class HtmlBudget:
     exceeded: bool = False
 
 
+# A run of one tag written the same way three or more times in a row, whitespace between them
+# allowed (no quotes: a quote could open an attribute value that hides what follows). ``<li>``
+# is not in it (each is a bullet), nor are elements whose content is dropped or read as raw
+# text (their nesting is counted).
+_REPEATED_TAG_RE = re.compile(
+    r"(</?(?!(?:li|" + "|".join(sorted(_DROP_CONTENT | _RAW_TEXT)) + r")[\t\n\f\r />])"
+    r"[A-Za-z][A-Za-z0-9]*(?:[\t\n\f\r /][^<>\"'!?\-]*)?>)(?:[\t\n\f\r ]*\1){2,}",
+    re.IGNORECASE | re.ASCII,
+)
+
+
+def _three_copies(match: re.Match) -> str:
+    # Three copies say what any number does: no text, the line breaks of two or more block tags
+    # (or <br>) collapse to one blank line, and whitespace anywhere in the run to one space
+    # (``_text_from_markup``). Three, not two: a tag before the run may swallow the first copy
+    # (``<a<br>``).
+    space = " " if any(char in match.group(0) for char in "\t\n\f\r ") else ""
+    return match.group(1) * 3 + space
+
+
+def _repeats_cut(source: str) -> str:
+    """``source`` with every run of a repeated tag cut to three copies (the same text), in one
+    pass of the regular expression engine: 400 000 nested ``<div>`` become three."""
+    return _REPEATED_TAG_RE.sub(_three_copies, source)
+
+
 def _html_markup_text(source: str) -> str:
     """Linear tag stripper: the text of ``source`` with line / bullet sentinels, unescaped later.
 
@@ -883,7 +909,7 @@ def html_to_text(html_source: str, *, budget: HtmlBudget | None = None) -> str:
     tags = source.count("<")
     if tags > budget.remaining:
         budget.exceeded = True
-        return _text_from_markup(_html_markup_text(source))
+        return _text_from_markup(_html_markup_text(_repeats_cut(source)))
     budget.remaining -= tags
     source = _LI_RE.sub(lambda m: _LINE + _BULLET + m.group(0), source)
     source = _BLOCK_RE.sub(lambda m: _LINE + m.group(0) + _LINE, source)
