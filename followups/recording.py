@@ -2,8 +2,8 @@
 
 Email (pipe, IMAP, ESP webhooks), Twilio texts and calls, the manual log and quick log, the
 app's own sent emails and the unmatched queue's "attach" call ``contact_record`` once the
-contact's fields are known; the call-log import calls ``contacts_record_bulk``, the same rules
-set-based. Each applies, in the caller's transaction:
+contact's fields are known; the call-log import and ``ingest_email FILE …`` call
+``contacts_record_bulk``, the same rules set-based. Each applies, in the caller's transaction:
 
 * **Prompted or not** (``contact_is_prompted``): an outbound contact never is; an inbound
   email is when it answers one of ours (the caller passes that evidence, read from the
@@ -88,14 +88,23 @@ def contact_record(
 
 
 def contacts_record_bulk(
-    *, contacts: list[Contact], now: datetime, queue_requisitions: Sequence[Sequence[int]]
+    *,
+    contacts: list[Contact],
+    now: datetime,
+    queue_requisitions: Sequence[Sequence[int]],
+    answers_ours: Sequence[bool] | None = None,
+    drain_scores: bool = True,
 ) -> list[Contact]:
     """``contact_record`` for many new contacts, set-based: one insert, one queue insert, one
-    UPDATE for the prompted rule, one read for contamination. ``queue_requisitions`` is per
-    contact, in the same order."""
-    for contact in contacts:
-        # Emails come one at a time (``contact_record``); here only the rule's SQL half applies.
-        contact.is_prompted = False
+    UPDATE for the prompted rule's callback half, one read for contamination.
+    ``queue_requisitions`` and ``answers_ours`` (emails' evidence, see ``contact_record``) are
+    per contact, in the same order."""
+    answers = [False] * len(contacts) if answers_ours is None else answers_ours
+    for contact, answers_this in zip(contacts, answers, strict=True):
+        # The email half needs no query; calls and texts get theirs in one UPDATE below.
+        contact.is_prompted = contact.channel == Channel.EMAIL and contact_is_prompted(
+            contact, answers_ours=answers_this
+        )
     created = Contact.objects.bulk_create(contacts)
     Contact.queue_requisitions.through.objects.bulk_create(
         Contact.queue_requisitions.through(contact_id=contact.pk, requisition_id=requisition)
@@ -113,6 +122,6 @@ def contacts_record_bulk(
     if maybe:
         Contact.objects.filter(pk__in=maybe).filter(rules.callback_q()).update(is_prompted=True)
     _contaminate(created, now=now)
-    mark_scores_stale(c.application_id for c in created)
+    mark_scores_stale((c.application_id for c in created), drain=drain_scores)
     events.events_emit(event=events.CONTACT_RECORDED, ids=[c.pk for c in created], at=now)
     return created

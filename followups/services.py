@@ -1,19 +1,23 @@
 import hashlib
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import formataddr, make_msgid
+from functools import cached_property, reduce
+from operator import or_
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django_q.tasks import async_task
 
 from candidates.models import CandidateEmail
 from followups import routing, sql
-from followups.email_parsing import ParsedEmail, parse_email, reply_token
+from followups.email_parsing import NotAnEmail, ParsedEmail, parse_email, reply_token
 from followups.models import (
     Channel,
     Contact,
@@ -25,7 +29,7 @@ from followups.models import (
     MatchStatus,
     ReplyToken,
 )
-from followups.recording import contact_record
+from followups.recording import contact_record, contacts_record_bulk
 from followups.rules import would_contaminate
 
 #: Local part of the app's reply address: reply+<token>@REPLY_DOMAIN.
@@ -205,10 +209,13 @@ MAX_TRUSTED_SEND_DELAY = timedelta(days=7)
 #: sent what and when (the sender's own mail system has the message and the refusal).
 REFUSED_HEAD_BYTES = 64 * 1024
 
+#: Messages ``emails_ingest`` reads set-based and stores in one transaction.
+EMAIL_CHUNK = 200
+
 
 @dataclass(frozen=True)
 class IngestOutcome:
-    status: str  # "stored" | "duplicate" | "rejected" | "too large"
+    status: str  # "stored" | "duplicate" | "rejected" | "too large" | "not a message" (batch)
     contact_id: int | None = None
     message_id: str = ""
     detail: str = ""
@@ -233,6 +240,30 @@ class _AddressLookup:
     candidates: dict[str, frozenset[int]]  # address -> candidates who have it
     application_of: dict[int, int | None]  # candidate -> applications_for_candidates' choice
     application_count: dict[int, int]  # candidate -> how many applications they have
+
+
+class _Known:
+    """What matching and the prompted rule read about some messages before any is stored, in
+    set-based queries: the same reads for one message (``email_ingest``) and for a chunk of
+    many (``emails_ingest``)."""
+
+    def __init__(
+        self,
+        lookup: _AddressLookup,
+        tokens: dict[str, tuple[int, int]],
+        ours: frozenset[str],
+    ):
+        self.lookup = lookup
+        self.tokens = tokens  # reply token -> (application id, candidate id)
+        self.ours = ours  # the Message-IDs they reference that are emails the team sent
+
+    @cached_property
+    def applications(self) -> routing.Applications:
+        """The applications of every candidate the lookup found, for ``routing.decide``: read
+        once, when the first message needs more than the lookup's one-application answer."""
+        return routing.applications_by_candidate(
+            {cid for ids in self.lookup.candidates.values() for cid in ids}
+        )
 
 
 def _addresses_lookup(addresses: list[str]) -> _AddressLookup:
@@ -265,6 +296,59 @@ def _is_team_address(address: str, team: frozenset[str]) -> bool:
     return address in team or domain in settings.TEAM_EMAIL_DOMAINS
 
 
+def _is_outbound(parsed: ParsedEmail, team: frozenset[str]) -> bool:
+    return bool(parsed.from_address) and _is_team_address(parsed.from_address, team)
+
+
+def _reply_token_of(parsed: ParsedEmail) -> str | None:
+    token = reply_token(
+        parsed.recipients, reply_local=REPLY_LOCAL_PART, reply_domain=settings.REPLY_DOMAIN
+    )
+    return token.lower() if token else None
+
+
+def _referenced(parsed: ParsedEmail) -> set[str]:
+    return {*parsed.in_reply_to, *parsed.references}
+
+
+def _team_email_ids(message_ids: set[str]) -> frozenset[str]:
+    """Which of these Message-IDs are emails the team sent: the prompted rule's evidence."""
+    if not message_ids:
+        return frozenset()
+    return frozenset(
+        Contact.objects.filter(
+            channel=Channel.EMAIL, direction=Direction.OUTBOUND, external_id__in=message_ids
+        )
+        # The partial unique index's predicate, which PostgreSQL does not prove from an IN list
+        # longer than 100 values (a chunk's references): without it, a sequential scan.
+        .exclude(external_id="")
+        .values_list("external_id", flat=True)
+    )
+
+
+def _known_for(parsed_messages: list[ParsedEmail]) -> _Known:
+    """The reads of ``_Known`` for these messages: the address lookup, then (only when some
+    message carries them) the reply tokens and the team's emails they reference."""
+    lookup = _addresses_lookup(
+        [a for parsed in parsed_messages for a in (parsed.from_address, *parsed.recipients)]
+    )
+    inbound = [p for p in parsed_messages if not _is_outbound(p, lookup.team)]
+    wanted = {token for p in inbound if (token := _reply_token_of(p))}
+    tokens = (
+        {
+            token: (application_id, candidate_id)
+            for token, application_id, candidate_id in ReplyToken.objects.filter(
+                token__in=wanted
+            ).values_list("token", "application_id", "application__candidate_id")
+        }
+        if wanted
+        else {}
+    )
+    # A reply the token already matched is prompted: its references need not be read.
+    referenced = {m for p in inbound if _reply_token_of(p) not in tokens for m in _referenced(p)}
+    return _Known(lookup, tokens, _team_email_ids(referenced))
+
+
 def applications_for_candidates(candidate_ids) -> dict[int, int]:
     """Candidate id -> the application one team's contact of theirs belongs to: the one whose
     silence test is open, else the most recently active one (``followups.routing``'s choice;
@@ -282,13 +366,14 @@ def _application_for_candidate(candidate_id: int) -> int | None:
 
 
 def _match_candidate(
-    addresses: list[str], *, what: str, lookup: _AddressLookup, parsed: ParsedEmail, team: list[str]
+    addresses: list[str], *, what: str, known: _Known, parsed: ParsedEmail, team: list[str]
 ) -> _Match:
     """The candidate and application of an email from (or to) ``addresses``:
     ``followups.routing``'s rule. ``team``: the team members' addresses it was sent to (or,
     outbound, sent from)."""
     if not addresses:
         return _Match(MatchStatus.UNMATCHED, note=f"No readable {what} address.")
+    lookup = known.lookup
     candidate_ids = sorted(
         {cid for address in addresses for cid in lookup.candidates.get(address, ())}
     )
@@ -307,8 +392,9 @@ def _match_candidate(
             note=f"No candidate has the {what} address {addresses[0]}.",
             requisition_ids=routing.requisitions_of_users(team_users),
         )
-    found = routing.route(
+    found = routing.decide(
         candidate_ids,
+        known.applications,
         identifier=addresses[0],
         what=f"{what} address",
         concerned=routing.thread_applications([*parsed.in_reply_to, *parsed.references]),
@@ -323,27 +409,21 @@ def _match_candidate(
     )
 
 
-def _match_email(parsed: ParsedEmail, *, outbound: bool, lookup: _AddressLookup) -> _Match:
-    token = reply_token(
-        parsed.recipients, reply_local=REPLY_LOCAL_PART, reply_domain=settings.REPLY_DOMAIN
-    )
-    if token and not outbound:
-        found = (
-            ReplyToken.objects.filter(token=token.lower())
-            .values_list("application_id", "application__candidate_id")
-            .first()
+def _match_email(parsed: ParsedEmail, *, outbound: bool, known: _Known) -> _Match:
+    token = None if outbound else _reply_token_of(parsed)
+    found = known.tokens.get(token) if token else None
+    if found:
+        return _Match(
+            MatchStatus.MATCHED,
+            candidate_id=found[1],
+            application_id=found[0],
+            prompted_by_token=True,
         )
-        if found:
-            return _Match(
-                MatchStatus.MATCHED,
-                candidate_id=found[1],
-                application_id=found[0],
-                prompted_by_token=True,
-            )
+    lookup = known.lookup
     if outbound:
         others = [a for a in parsed.recipients if not _is_team_address(a, lookup.team)]
         return _match_candidate(
-            others, what="recipient", lookup=lookup, parsed=parsed, team=[parsed.from_address]
+            others, what="recipient", known=known, parsed=parsed, team=[parsed.from_address]
         )
     if not parsed.from_address:
         return _Match(
@@ -353,7 +433,7 @@ def _match_email(parsed: ParsedEmail, *, outbound: bool, lookup: _AddressLookup)
         )
     team = [a for a in parsed.recipients if a in lookup.team]
     return _match_candidate(
-        [parsed.from_address], what="sender", lookup=lookup, parsed=parsed, team=team
+        [parsed.from_address], what="sender", known=known, parsed=parsed, team=team
     )
 
 
@@ -368,12 +448,125 @@ def _contact_time(parsed: ParsedEmail, received_at: datetime) -> datetime:
 
 def email_answers_ours(parsed: ParsedEmail) -> bool:
     """An email's evidence for the prompted rule: it references one of the team's emails."""
-    referenced = {*parsed.in_reply_to, *parsed.references}
-    if not referenced:
-        return False
-    return Contact.objects.filter(
-        channel=Channel.EMAIL, direction=Direction.OUTBOUND, external_id__in=referenced
-    ).exists()
+    return bool(_team_email_ids(_referenced(parsed)))
+
+
+def _external_id(parsed: ParsedEmail) -> str:
+    return parsed.message_id or f"sha256:{parsed.fingerprint}"
+
+
+def _identity_keys(parsed: ParsedEmail, provider_id: str = "") -> set[tuple[str, str]]:
+    """What makes a message a repeated delivery (the unique constraints of ``InboundMessage``
+    and of the contact's external id): the same Message-ID, bytes, content fingerprint or
+    provider id, or a contact of that external id."""
+    keys = {("fingerprint", parsed.fingerprint), ("external", _external_id(parsed))}
+    if parsed.message_id:
+        keys.add(("message_id", parsed.message_id))
+    if parsed.content_fingerprint:
+        keys.add(("content", parsed.content_fingerprint))
+    if provider_id:
+        keys.add(("provider", provider_id))
+    return keys
+
+
+def _stored_keys(keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Those of ``keys`` already stored (two queries, whatever the number of messages)."""
+    wanted: dict[str, list[str]] = {}
+    for kind, value in keys:
+        wanted.setdefault(kind, []).append(value)
+    found: set[tuple[str, str]] = set()
+    columns = {
+        "fingerprint": "fingerprint",
+        "message_id": "message_id",
+        "content": "content_fingerprint",
+        "provider": "provider_id",
+    }
+    # "<> ''" repeats the partial unique indexes' predicate: PostgreSQL proves it from an IN
+    # list of at most 100 values only, and a chunk's longer list scanned the whole table.
+    same = [
+        Q(**{f"{column}__in": wanted[kind]}) & ~Q(**{column: ""})
+        for kind, column in columns.items()
+        if kind in wanted
+    ]
+    if same:
+        for row in InboundMessage.objects.filter(reduce(or_, same)).values_list(*columns.values()):
+            found.update((kind, value) for kind, value in zip(columns, row, strict=True) if value)
+    if wanted.get("external"):
+        found.update(
+            ("external", value)
+            for value in Contact.objects.filter(
+                channel=Channel.EMAIL, external_id__in=wanted["external"]
+            )
+            .exclude(external_id="")  # the partial index's predicate, as above
+            .values_list("external_id", flat=True)
+        )
+    return found & keys
+
+
+def _inbound_message(
+    *, parsed: ParsedEmail, raw: bytes, source: str, received_at: datetime, provider_id: str
+) -> InboundMessage:
+    return InboundMessage(
+        message_id=parsed.message_id,
+        fingerprint=parsed.fingerprint,
+        content_fingerprint=parsed.content_fingerprint,
+        provider_id=provider_id,
+        source=source,
+        received_at=received_at,
+        size=len(raw),
+        raw=raw,
+    )
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """An email's contact (unsaved, its message not yet set) and what recording it needs."""
+
+    contact: Contact
+    answers_ours: bool
+    queue_requisitions: tuple[int, ...]
+
+
+def _email_contact_plan(
+    parsed: ParsedEmail, *, known: _Known, source: str, received_at: datetime
+) -> _Planned:
+    """Matching, direction and the prompted evidence of one email: one rule for both paths."""
+    outbound = _is_outbound(parsed, known.lookup.team)
+    match = _match_email(parsed, outbound=outbound, known=known)
+    contact = Contact(
+        candidate_id=match.candidate_id,
+        application_id=match.application_id,
+        channel=Channel.EMAIL,
+        direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
+        occurred_at=_contact_time(parsed, received_at),
+        source=source,
+        summary=parsed.subject[:200],
+        external_id=_external_id(parsed),
+        is_automated=parsed.is_automated,
+        automated_reason=parsed.automated_reason[:200],
+        match_status=match.status,
+        match_note=match.note[:300],
+        subject=parsed.subject[:998],
+        body_text=parsed.text,
+        from_header=parsed.from_header[:998],
+    )
+    answers_ours = not outbound and (
+        match.prompted_by_token or bool(_referenced(parsed) & known.ours)
+    )
+    return _Planned(contact, answers_ours, match.requisition_ids)
+
+
+def _email_attachments(parsed: ParsedEmail, contact: Contact) -> list[EmailAttachment]:
+    return [
+        EmailAttachment(
+            contact=contact,
+            filename=a.filename[:255],
+            content_type=a.content_type[:255],
+            size=min(a.size, 2**31 - 1),
+            oversized=a.oversized,
+        )
+        for a in parsed.attachments
+    ]
 
 
 def email_ingest(
@@ -397,49 +590,175 @@ def email_ingest(
     """
     if len(raw) > settings.MAX_EMAIL_BYTES:
         return email_refuse_too_large(head=raw, size=len(raw), source=source, now=now)
-    parsed = parse_email(raw)
-    received_at = received_at or now
+    return _email_store(
+        raw=raw,
+        parsed=parse_email(raw),
+        source=source,
+        now=now,
+        received_at=received_at or now,
+        drain_scores=drain_scores,
+        provider_id=provider_id[:300],
+    )
+
+
+def _email_store(
+    *,
+    raw: bytes,
+    parsed: ParsedEmail,
+    source: str,
+    now: datetime,
+    received_at: datetime,
+    drain_scores: bool,
+    provider_id: str,
+) -> IngestOutcome:
     try:
         with transaction.atomic():
-            message = InboundMessage.objects.create(
-                message_id=parsed.message_id,
-                fingerprint=parsed.fingerprint,
-                content_fingerprint=parsed.content_fingerprint,
-                provider_id=provider_id[:300],
+            message = _inbound_message(
+                parsed=parsed,
+                raw=raw,
                 source=source,
                 received_at=received_at,
-                size=len(raw),
-                raw=raw,
+                provider_id=provider_id,
             )
-            contact = _email_contact_create(
-                parsed=parsed, message=message, received_at=now, drain_scores=drain_scores
+            message.save(force_insert=True)
+            planned = _email_contact_plan(
+                parsed, known=_known_for([parsed]), source=source, received_at=now
             )
+            contact = planned.contact
+            contact.message = message
+            # The team writing to the candidate (say, CC'ing the capture mailbox) has already
+            # happened: a running silence test is contaminated without asking.
+            contact_record(
+                contact=contact,
+                now=now,
+                answers_ours=planned.answers_ours,
+                queue_requisitions=planned.queue_requisitions,
+                drain_scores=drain_scores,
+            )
+            EmailAttachment.objects.bulk_create(_email_attachments(parsed, contact))
     except IntegrityError:
         # The unique Message-ID / fingerprint (or the contact's external id) already exists:
         # a repeated delivery. A concurrent twin blocks on the index until the first commits.
         # Any other violation is a real error: raised, never reported as a duplicate, which
         # would drop the message while telling the MTA / ESP / poller it was delivered.
-        if not _email_already_stored(parsed, provider_id=provider_id[:300]):
+        if not _email_already_stored(parsed, provider_id=provider_id):
             raise
         return IngestOutcome("duplicate", message_id=parsed.message_id)
     return IngestOutcome("stored", contact_id=contact.pk, message_id=parsed.message_id)
 
 
 def _email_already_stored(parsed: ParsedEmail, *, provider_id: str = "") -> bool:
-    external_id = parsed.message_id or f"sha256:{parsed.fingerprint}"
-    same_message = InboundMessage.objects.filter(fingerprint=parsed.fingerprint)
-    if parsed.message_id:
-        same_message |= InboundMessage.objects.filter(message_id=parsed.message_id)
-    if parsed.content_fingerprint:
-        same_message |= InboundMessage.objects.filter(
-            content_fingerprint=parsed.content_fingerprint
+    keys = _identity_keys(parsed, provider_id)
+    return bool(_stored_keys(keys))
+
+
+def emails_ingest(*, raws: Sequence[bytes], source: str, now: datetime) -> list[IngestOutcome]:
+    """``email_ingest`` for many messages (``ingest_email FILE …``), one outcome per input in
+    order: the same rules (``_email_contact_plan``, ``_identity_keys``, ``contact_record``'s
+    set-based twin), with the reads set-based and one transaction per ``EMAIL_CHUNK``.
+
+    Differences are in the form only: bytes that are not a message are the outcome ``not a
+    message`` (nothing stored) instead of ``NotAnEmail``; a message repeated within the input
+    is a duplicate of its first delivery; scores are marked stale and left to the caller's
+    drain. A chunk that meets a unique violation (a concurrent delivery of one of its messages)
+    is stored again message by message through ``email_ingest``'s path.
+    """
+    outcomes: list[IngestOutcome] = []
+    for start in range(0, len(raws), EMAIL_CHUNK):
+        outcomes.extend(
+            _emails_ingest_chunk(raws[start : start + EMAIL_CHUNK], source=source, now=now)
         )
-    if provider_id:
-        same_message |= InboundMessage.objects.filter(provider_id=provider_id)
-    return (
-        same_message.exists()
-        or Contact.objects.filter(channel=Channel.EMAIL, external_id=external_id).exists()
-    )
+    return outcomes
+
+
+def _emails_ingest_chunk(
+    raws: Sequence[bytes], *, source: str, now: datetime
+) -> list[IngestOutcome]:
+    outcomes: list[IngestOutcome | None] = [None] * len(raws)
+    parsed_messages: list[tuple[int, bytes, ParsedEmail]] = []
+    for n, raw in enumerate(raws):
+        if len(raw) > settings.MAX_EMAIL_BYTES:
+            outcomes[n] = email_refuse_too_large(head=raw, size=len(raw), source=source, now=now)
+            continue
+        try:
+            parsed_messages.append((n, raw, parse_email(raw)))
+        except NotAnEmail as exc:
+            outcomes[n] = IngestOutcome("not a message", detail=str(exc))
+    keys = {n: _identity_keys(parsed) for n, _raw, parsed in parsed_messages}
+    stored = _stored_keys(set().union(*keys.values())) if keys else set()
+    # Runs of messages stored together: a message that replies to one earlier in the chunk
+    # starts a new run, so that its reads (the thread, the prompted evidence) see it stored,
+    # as they would have one message at a time.
+    runs: list[list[tuple[int, bytes, ParsedEmail]]] = [[]]
+    in_run: set[str] = set()
+    for n, raw, parsed in parsed_messages:
+        if keys[n] & stored:
+            outcomes[n] = IngestOutcome("duplicate", message_id=parsed.message_id)
+            continue
+        stored |= keys[n]
+        if _referenced(parsed) & in_run:
+            runs.append([])
+            in_run = set()
+        runs[-1].append((n, raw, parsed))
+        in_run.add(_external_id(parsed))
+    for run in runs:
+        if run:
+            for n, outcome in _emails_store(run, source=source, now=now):
+                outcomes[n] = outcome
+    return outcomes  # type: ignore[return-value]  # every input has its outcome by now
+
+
+def _emails_store(
+    run: list[tuple[int, bytes, ParsedEmail]], *, source: str, now: datetime
+) -> list[tuple[int, IngestOutcome]]:
+    try:
+        with transaction.atomic():
+            known = _known_for([parsed for _n, _raw, parsed in run])
+            messages = InboundMessage.objects.bulk_create(
+                _inbound_message(
+                    parsed=parsed, raw=raw, source=source, received_at=now, provider_id=""
+                )
+                for _n, raw, parsed in run
+            )
+            plans = [
+                _email_contact_plan(parsed, known=known, source=source, received_at=now)
+                for _n, _raw, parsed in run
+            ]
+            for plan, message in zip(plans, messages, strict=True):
+                plan.contact.message = message
+            contacts = contacts_record_bulk(
+                contacts=[plan.contact for plan in plans],
+                now=now,
+                queue_requisitions=[plan.queue_requisitions for plan in plans],
+                answers_ours=[plan.answers_ours for plan in plans],
+                drain_scores=False,
+            )
+            EmailAttachment.objects.bulk_create(
+                a
+                for (_n, _raw, parsed), contact in zip(run, contacts, strict=True)
+                for a in _email_attachments(parsed, contact)
+            )
+    except IntegrityError:
+        # Stored meanwhile by another delivery (or a real violation, which raises there).
+        return [
+            (
+                n,
+                _email_store(
+                    raw=raw,
+                    parsed=parsed,
+                    source=source,
+                    now=now,
+                    received_at=now,
+                    drain_scores=False,
+                    provider_id="",
+                ),
+            )
+            for n, raw, parsed in run
+        ]
+    return [
+        (n, IngestOutcome("stored", contact_id=contact.pk, message_id=parsed.message_id))
+        for (n, _raw, parsed), contact in zip(run, contacts, strict=True)
+    ]
 
 
 def email_reject(
@@ -483,53 +802,6 @@ def email_refuse_too_large(*, head: bytes, size: int, source: str, now: datetime
     email_reject(raw=head, source=source, now=now, reason=reason, size=size)
     logger.warning("Inbound email (%s) %s", source, reason)
     return IngestOutcome("too large", detail=reason)
-
-
-def _email_contact_create(
-    *, parsed: ParsedEmail, message: InboundMessage, received_at, drain_scores: bool = True
-) -> Contact:
-    lookup = _addresses_lookup([parsed.from_address, *parsed.recipients])
-    outbound = bool(parsed.from_address) and _is_team_address(parsed.from_address, lookup.team)
-    match = _match_email(parsed, outbound=outbound, lookup=lookup)
-    occurred_at = _contact_time(parsed, received_at)
-    contact = Contact(
-        candidate_id=match.candidate_id,
-        application_id=match.application_id,
-        channel=Channel.EMAIL,
-        direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
-        occurred_at=occurred_at,
-        source=message.source,
-        summary=parsed.subject[:200],
-        external_id=parsed.message_id or f"sha256:{parsed.fingerprint}",
-        is_automated=parsed.is_automated,
-        automated_reason=parsed.automated_reason[:200],
-        match_status=match.status,
-        match_note=match.note[:300],
-        subject=parsed.subject[:998],
-        body_text=parsed.text,
-        from_header=parsed.from_header[:998],
-        message=message,
-    )
-    # The team writing to the candidate (say, CC'ing the capture mailbox) has already happened:
-    # a running silence test is contaminated without asking.
-    contact_record(
-        contact=contact,
-        now=received_at,
-        answers_ours=not outbound and (match.prompted_by_token or email_answers_ours(parsed)),
-        queue_requisitions=match.requisition_ids,
-        drain_scores=drain_scores,
-    )
-    EmailAttachment.objects.bulk_create(
-        EmailAttachment(
-            contact=contact,
-            filename=a.filename[:255],
-            content_type=a.content_type[:255],
-            size=min(a.size, 2**31 - 1),
-            oversized=a.oversized,
-        )
-        for a in parsed.attachments
-    )
-    return contact
 
 
 def mailgun_token_claim(*, token: str, digest: str, now: datetime) -> bool:

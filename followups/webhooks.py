@@ -36,7 +36,7 @@ from functools import cache
 from io import BytesIO
 
 from anymail.exceptions import AnymailConfigurationError, AnymailWebhookValidationFailure
-from anymail.signals import inbound
+from anymail.signals import AnymailInboundEvent, EventType, inbound
 from anymail.webhooks.mailgun import MailgunInboundWebhookView
 from anymail.webhooks.postmark import PostmarkInboundWebhookView
 from anymail.webhooks.sendgrid import SendGridInboundWebhookView
@@ -144,8 +144,35 @@ class SendGridInbound(_HardenedInbound, SendGridInboundWebhookView):
     pass
 
 
+class RawInboundEvent(AnymailInboundEvent):
+    """An inbound event whose message is the provider's copy of the raw bytes, not parsed."""
+
+    def __init__(self, *, raw: bytes, **kwargs):
+        super().__init__(**kwargs)
+        self.raw = raw
+
+
 class PostmarkInbound(_HardenedInbound, PostmarkInboundWebhookView):
-    pass
+    def esp_to_anymail_event(self, esp_event):
+        raw = esp_event.get("RawEmail")
+        if (
+            isinstance(raw, str)
+            and esp_event.get("RecordType", "Inbound") == "Inbound"
+            and not esp_event.get("BccFull")
+        ):
+            # Postmark's copy of the message as it was received (the "include raw email"
+            # option), stored as it is: anymail would parse it into a message object and
+            # serialise that again, most of the request's Python time, for the ingest to parse
+            # it a third time. Its own reading stays for what it adds: the Bcc header (which
+            # Postmark sends separately) and the parsed JSON format without RawEmail.
+            return RawInboundEvent(
+                event_type=EventType.INBOUND,
+                timestamp=None,
+                event_id=esp_event.get("MessageID"),
+                esp_event=esp_event,
+                raw=raw.encode("utf-8"),
+            )
+        return super().esp_to_anymail_event(esp_event)
 
 
 INBOUND_VIEWS = {
@@ -279,7 +306,7 @@ def inbound_email_webhook(request, esp: str):
 
 def handle_inbound(sender, event, esp_name, **kwargs) -> None:
     try:
-        raw = event.message.as_bytes()
+        raw = event.raw if isinstance(event, RawInboundEvent) else event.message.as_bytes()
     except _MALFORMED as exc:  # a message anymail built but cannot serialise
         raise MalformedPost(f"{type(exc).__name__}: {exc}") from exc
     now = timezone.now()

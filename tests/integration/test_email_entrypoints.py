@@ -487,3 +487,38 @@ def test_mailgun_mime_inbound_checks_the_signature(client, webhooks_on):
 
 def test_unknown_provider_is_404(client, webhooks_on):
     assert client.post(_url("carrier-pigeon"), {}, **_basic_auth()).status_code == 404
+
+
+def test_postmark_raw_email_is_stored_as_received_and_a_redelivery_is_a_duplicate(
+    client, webhooks_on
+):
+    candidate = CandidateFactory(email="dana.whitfield@example.com")
+    raw = make_email(from_="dana.whitfield@example.com", subject="Territory plan")
+    body = json.dumps(
+        {**_postmark_payload(), "Headers": [], "RawEmail": raw.decode(), "RecordType": "Inbound"}
+    )
+    for _ in range(2):
+        response = client.post(
+            _url("postmark"), body, content_type="application/json", **_basic_auth()
+        )
+        assert response.status_code == 200
+    contact = Contact.objects.get()
+    assert (contact.candidate, contact.subject) == (candidate, "Territory plan")
+    # Postmark's copy itself, not anymail's re-serialisation of it.
+    assert bytes(InboundMessage.objects.get().raw) == raw
+
+
+def test_postmark_raw_email_with_a_bcc_keeps_anymails_bcc_header(client, webhooks_on):
+    CandidateFactory(email="dana.whitfield@example.com")
+    raw = make_email(from_="dana.whitfield@example.com", subject="Copied")
+    payload = {
+        **_postmark_payload(),
+        "RawEmail": raw.decode(),
+        "BccFull": [{"Email": "capture@persist.example", "Name": ""}],
+    }
+    response = client.post(
+        _url("postmark"), json.dumps(payload), content_type="application/json", **_basic_auth()
+    )
+    assert response.status_code == 200
+    assert b"Bcc: capture@persist.example" in bytes(InboundMessage.objects.get().raw)
+    assert Contact.objects.get().subject == "Copied"

@@ -6,10 +6,14 @@ is unavailable, so the MTA keeps the message and retries — nothing is lost. A 
 ``MAX_EMAIL_BYTES`` is refused with 65 too (the MTA bounces it to its sender) and recorded by
 its header, as on every other path; no more than the limit is ever read into memory.
 
-Several files are a batch: one line per file, a summary, the worst status; the stored messages
-mark their scores stale as always, and the command drains them together, per
-``DRAIN_BATCH`` messages and before it exits (``candidates.freshness.stale_scores_drain_now``).
+Several files are a batch: one line per file, a summary, the worst status. They are stored
+``EMAIL_CHUNK`` at a time by ``emails_ingest`` (the same rules as one message, with set-based
+reads and one transaction per chunk); the stored messages mark their scores stale as always,
+and the command drains each chunk's together (``candidates.freshness.stale_scores_drain_now``).
 A run killed in between leaves the marks to the minutely drain.
+
+System checks are not run: an MTA may start the command once per message, and the checks
+(URL configuration, API schema, third-party apps) were most of its start-up.
 """
 
 import sys
@@ -23,10 +27,14 @@ from django.utils import timezone
 from candidates.freshness import stale_scores_drain_now
 from followups.email_parsing import NotAnEmail
 from followups.models import Contact, ContactSource
-from followups.services import email_ingest, email_refuse_too_large
+from followups.services import (
+    EMAIL_CHUNK,
+    IngestOutcome,
+    email_ingest,
+    email_refuse_too_large,
+    emails_ingest,
+)
 
-#: Stored messages whose stale scores a batch run drains together.
-DRAIN_BATCH = 200
 EX_OK = 0
 EX_DATAERR = 65
 EX_NOINPUT = 66
@@ -46,6 +54,8 @@ class Command(BaseCommand):
         "it). Exit 0 stored/duplicate, 65 not a message, 75 database unavailable (retry)."
     )
 
+    requires_system_checks = []
+
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="*", help="RFC 5322 files; none = read stdin")
 
@@ -54,31 +64,76 @@ class Command(BaseCommand):
         batch = len(inputs) > 1
         worst = EX_OK
         counts = {"stored": 0, "duplicate": 0, "not a message": 0, "too large": 0}
-        self._stored: list[int] = []
+        if not batch:
+            name, stream = inputs[0]
+            status = self._ingest_one(name, stream, verbosity=verbosity)
+            self._count(counts, status)
+            if verbosity >= 2:
+                self.stdout.write(", ".join(f"{n} {label}" for label, n in counts.items()))
+            self._exit(_EXIT_FOR.get(status, EX_OK))
+            return
         try:
-            try:
-                for name, stream in inputs:
-                    status = self._ingest_one(name, stream, verbosity=verbosity, batch=batch)
-                    if status in counts:
-                        counts[status] += 1
+            for start in range(0, len(files), EMAIL_CHUNK):
+                statuses = self._ingest_chunk(files[start : start + EMAIL_CHUNK])
+                for status in statuses:
+                    self._count(counts, status)
                     worst = max(worst, _EXIT_FOR.get(status, EX_OK))
-                    if status == "unavailable":
-                        break  # the database is gone: the rest would fail the same way
-                    if len(self._stored) >= DRAIN_BATCH:
-                        self._drain()
-            finally:
-                # Also after an error: what was stored must not wait for the schedule.
-                self._drain()
+                if "unavailable" in statuses:
+                    break  # the database is gone: the rest would fail the same way
         except (OperationalError, InterfaceError) as exc:
             # The score drain could not run: the messages are stored, but the run did not
             # finish its work, so the caller should try again.
             self._unavailable("score refresh", exc)
             worst = EX_TEMPFAIL
-        if batch or verbosity >= 2:
-            self.stdout.write(", ".join(f"{n} {label}" for label, n in counts.items()))
+        self.stdout.write(", ".join(f"{n} {label}" for label, n in counts.items()))
         self._exit(worst)
 
-    def _ingest_one(self, name, stream, *, verbosity: int, batch: bool) -> str:
+    @staticmethod
+    def _count(counts: dict[str, int], status: str) -> None:
+        if status in counts:
+            counts[status] += 1
+
+    def _ingest_chunk(self, names: list[str]) -> list[str]:
+        """Store these files together; one status per file, reported in order."""
+        now = timezone.now()
+        read: dict[int, bytes] = {}
+        early: dict[int, IngestOutcome | str] = {}
+        for n, name in enumerate(names):
+            try:
+                raw, size = self._read(name, None)
+            except OSError as exc:
+                self.stderr.write(f"{name}: cannot read ({exc.strerror or exc})")
+                early[n] = "unreadable"
+                continue
+            if size > settings.MAX_EMAIL_BYTES:
+                # Only the start was read: refused by its header, as email_ingest refuses.
+                early[n] = email_refuse_too_large(
+                    head=raw, size=size, source=ContactSource.PIPE, now=now
+                )
+            else:
+                read[n] = raw
+        try:
+            stored = emails_ingest(raws=list(read.values()), source=ContactSource.PIPE, now=now)
+        except (OperationalError, InterfaceError) as exc:
+            # Nothing of this chunk was committed: the MTA keeps the messages and retries.
+            self._unavailable(names[min(read)] if read else "chunk", exc)
+            return [*(o if isinstance(o, str) else o.status for o in early.values()), "unavailable"]
+        outcomes: dict[int, IngestOutcome | str] = {**early, **dict(zip(read, stored, strict=True))}
+        statuses = []
+        for n, name in enumerate(names):
+            outcome = outcomes[n]
+            if isinstance(outcome, str):
+                statuses.append(outcome)
+                continue
+            statuses.append(self._report(name, outcome, verbosity=1, batch=True))
+        stale_scores_drain_now(
+            Contact.objects.filter(
+                pk__in=[o.contact_id for o in outcomes.values() if not isinstance(o, str)]
+            ).values_list("application_id", flat=True)
+        )
+        return statuses
+
+    def _ingest_one(self, name, stream, *, verbosity: int) -> str:
         try:
             raw, size = self._read(name, stream)
         except OSError as exc:
@@ -90,31 +145,23 @@ class Command(BaseCommand):
                     head=raw, size=size, source=ContactSource.PIPE, now=timezone.now()
                 )
             else:
-                outcome = email_ingest(
-                    raw=raw, source=ContactSource.PIPE, now=timezone.now(), drain_scores=not batch
-                )
+                outcome = email_ingest(raw=raw, source=ContactSource.PIPE, now=timezone.now())
         except NotAnEmail as exc:
-            self.stderr.write(f"{name}: not an email message ({exc})")
-            return "not a message"
+            outcome = IngestOutcome("not a message", detail=str(exc))
         except (OperationalError, InterfaceError) as exc:
             # The MTA keeps the message and retries later; report and stop here.
             self._unavailable(name, exc)
             return "unavailable"
-        if outcome.status == "too large":
+        return self._report(name, outcome, verbosity=verbosity, batch=False)
+
+    def _report(self, name: str, outcome: IngestOutcome, *, verbosity: int, batch: bool) -> str:
+        if outcome.status == "not a message":
+            self.stderr.write(f"{name}: not an email message ({outcome.detail})")
+        elif outcome.status == "too large":
             self.stderr.write(f"{name}: {outcome.detail}")
-            return "too large"
-        if batch and outcome.contact_id:
-            self._stored.append(outcome.contact_id)
-        if verbosity >= 2 or batch:
+        elif verbosity >= 2 or batch:
             self.stdout.write(f"{name}: {outcome.status} {outcome.message_id}".rstrip())
         return outcome.status
-
-    def _drain(self) -> None:
-        stored, self._stored = self._stored, []
-        if stored:
-            stale_scores_drain_now(
-                Contact.objects.filter(pk__in=stored).values_list("application_id", flat=True)
-            )
 
     def _unavailable(self, what: str, exc: Exception) -> None:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
