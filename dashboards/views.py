@@ -1,16 +1,55 @@
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 
-from dashboards import board_cache, selectors
+from accounts.roles import is_admin, is_hiring_manager
+from dashboards import board, dashboard, selectors
 from dashboards.dashboard import dashboard_for
+from followups import policy as contact_policy
+from followups.selectors import requisitions_with_version
 from hiring.models import Requisition
+from hiring.page_cache import Rendered, Substitutions, page_response
 
 
 def home(request):
-    return render(
+    user = request.user
+    # Cached only where the home is the manager's cards alone: the requisitions' versions cover
+    # them. The recruiter's cards read the unmatched queue and promises, the admin's the whole
+    # configuration, which no version follows: rendered afresh, as before.
+    manager_only = (
+        is_hiring_manager(user) and not is_admin(user) and not contact_policy.may_triage_queue(user)
+    )
+    versions = None
+    if manager_only:
+        # Visibility and the versions in one query, on every request.
+        versions = list(
+            requisitions_with_version(Requisition.objects.visible_to(user))
+            .order_by("pk")
+            .values_list("pk", "page_version")
+        )
+
+    def render_page(substitutions: Substitutions) -> Rendered:
+        board = dashboard_for(
+            user=user,
+            now=timezone.now(),
+            requisition_ids=None if versions is None else [pk for pk, _version in versions],
+        )
+        for test in board.deadlines:
+            test.until = substitutions.until(test.deadline_at)
+        html = render_to_string(
+            "hiring/home.html",
+            {"board": board, "csrf_token": substitutions.csrf_token},
+            request=request,
+        )
+        return Rendered(html, valid_until=board.valid_until)
+
+    return page_response(
         request,
-        "hiring/home.html",
-        {"board": dashboard_for(user=request.user, now=timezone.now())},
+        name="home",
+        parts=tuple(versions or ()),
+        render=render_page,
+        sources=_HOME_SOURCES,
+        cacheable=versions is not None and all(v is not None for _pk, v in versions),
     )
 
 
@@ -19,21 +58,52 @@ def requisition_list(request):
     return render(request, "hiring/requisition_list.html", {"requisitions": requisitions})
 
 
+#: The code that shapes the home besides its templates (a deploy changes the key).
+_HOME_SOURCES = (__file__, dashboard.__file__)
+#: The code that shapes the board besides its templates (a deploy changes the key).
+_BOARD_SOURCES = (__file__, board.__file__, selectors.__file__)
+
+
 def requisition_board(request, pk: int):
+    # Visibility on every request, before any cached page; the version in the same query.
     requisition = get_object_or_404(
-        Requisition.objects.visible_to(request.user).select_related("hiring_manager", "pipeline"),
+        requisitions_with_version(
+            Requisition.objects.visible_to(request.user).select_related("hiring_manager")
+        ),
         pk=pk,
     )
-    board = board_cache.board_columns(
-        requisition=requisition, viewer=request.user, now=timezone.now()
-    )
-    return render(
+    manager = requisition.hiring_manager
+
+    def render_page(substitutions: Substitutions) -> Rendered:
+        now = timezone.now()
+        columns = board.board_columns(requisition=requisition, viewer=request.user, now=now)
+        html = render_to_string(
+            board.TEMPLATE,
+            {
+                "requisition": requisition,
+                "board_html": columns.html,
+                "application_count": columns.application_count,
+                "stage_list": columns.stages,
+                "csrf_token": substitutions.csrf_token,
+                "next_path": substitutions.path,
+            },
+            request=request,
+        )
+        return Rendered(html, valid_until=columns.valid_until)
+
+    return page_response(
         request,
-        "hiring/requisition_board.html",
-        {
-            "requisition": requisition,
-            "board_html": board.html,
-            "application_count": board.application_count,
-            "stage_list": board.stages,
-        },
+        name="board",
+        # The cards, stages and requisition through the version; the hiring manager's name
+        # (shown in the heading) is a user's row, which the version does not follow.
+        parts=(
+            requisition.pk,
+            requisition.page_version,
+            manager.username,
+            manager.first_name,
+            manager.last_name,
+        ),
+        render=render_page,
+        sources=_BOARD_SOURCES,
+        cacheable=requisition.page_version is not None,
     )
