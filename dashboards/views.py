@@ -1,4 +1,6 @@
-from django.shortcuts import get_object_or_404, render
+from django.db.models import F
+from django.http import Http404
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -9,6 +11,15 @@ from followups import policy as contact_policy
 from followups.selectors import requisitions_with_version
 from hiring.models import Requisition
 from hiring.page_cache import Rendered, Substitutions, page_response
+from hiring.sql import compiled_objects, compiled_rows
+
+
+def _visible_versions(user, _arg):
+    return (
+        requisitions_with_version(Requisition.objects.visible_to(user))
+        .order_by("pk")
+        .values_list("pk", "page_version")
+    )
 
 
 def home(request):
@@ -22,11 +33,7 @@ def home(request):
     versions = None
     if manager_only:
         # Visibility and the versions in one query, on every request.
-        versions = list(
-            requisitions_with_version(Requisition.objects.visible_to(user))
-            .order_by("pk")
-            .values_list("pk", "page_version")
-        )
+        versions = compiled_rows("home", _visible_versions, user=user)
 
     def render_page(substitutions: Substitutions) -> Rendered:
         board = dashboard_for(
@@ -64,15 +71,27 @@ _HOME_SOURCES = (__file__, dashboard.__file__)
 _BOARD_SOURCES = (__file__, board.__file__, selectors.__file__)
 
 
-def requisition_board(request, pk: int):
-    # Visibility on every request, before any cached page; the version in the same query.
-    requisition = get_object_or_404(
-        requisitions_with_version(
-            Requisition.objects.visible_to(request.user).select_related("hiring_manager")
-        ),
-        pk=pk,
+def _board_head(user, pk: int):
+    """The requisition if ``visible_to`` the user, with its page version and its hiring
+    manager's name (shown in the heading; a user's row, which the version does not follow)."""
+    return (
+        requisitions_with_version(Requisition.objects.visible_to(user))
+        .filter(pk=pk)
+        .annotate(
+            manager_username=F("hiring_manager__username"),
+            manager_first_name=F("hiring_manager__first_name"),
+            manager_last_name=F("hiring_manager__last_name"),
+        )
     )
-    manager = requisition.hiring_manager
+
+
+def requisition_board(request, pk: int):
+    # Visibility on every request, before any cached page; the version in the same query, its
+    # SQL compiled once per process (hiring.sql).
+    found = compiled_objects("board", Requisition, _board_head, user=request.user, arg=pk)
+    if not found:
+        raise Http404("No such requisition.")
+    requisition = found[0]
 
     def render_page(substitutions: Substitutions) -> Rendered:
         now = timezone.now()
@@ -99,9 +118,9 @@ def requisition_board(request, pk: int):
         parts=(
             requisition.pk,
             requisition.page_version,
-            manager.username,
-            manager.first_name,
-            manager.last_name,
+            requisition.manager_username,
+            requisition.manager_first_name,
+            requisition.manager_last_name,
         ),
         render=render_page,
         sources=_BOARD_SOURCES,

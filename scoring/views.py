@@ -8,8 +8,8 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce, JSONArray
-from django.http import HttpResponse, QueryDict
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -22,6 +22,7 @@ from followups.models import Channel, PersistenceScore, ScoringWeights
 from followups.selectors import requisitions_with_version
 from hiring.models import Requisition, SilenceOutcome, SilenceTestState, Stage
 from hiring.page_cache import Rendered, Substitutions, page_response
+from hiring.sql import compiled_objects
 from scoring import policy, scores
 from scoring import ranking as ranking_rules
 from scoring.ranking import (
@@ -113,15 +114,10 @@ class RankingFilterForm(forms.Form):
         )
 
 
-def _ranking_requisition(request, pk: int) -> Requisition:
-    """The requisition if ``visible_to`` the user (checked on every request, before any cached
-    page), with its page version, its pipeline's stages as ``(id, name)`` pairs (the filter's
-    choices) and its number of applications (bounds the page number): one query."""
-    stages = (
-        Stage.objects.filter(pipeline_id=OuterRef("pipeline_id"))
-        .order_by("order")
-        .values(pair=JSONArray("pk", "name"))
-    )
+def _ranking_head(user, pk: int):
+    """The requisition if ``visible_to`` the user, with its page version, its pipeline's stages
+    in order (the filter's choices) and its number of applications (bounds the page number)."""
+    stages = Stage.objects.filter(pipeline_id=OuterRef("pipeline_id")).order_by("order")
     count = (
         Application.objects.filter(requisition_id=OuterRef("pk"))
         .order_by()
@@ -129,10 +125,24 @@ def _ranking_requisition(request, pk: int) -> Requisition:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    requisitions = requisitions_with_version(
-        Requisition.objects.visible_to(request.user).select_related("hiring_manager")
-    ).annotate(stage_pairs=ArraySubquery(stages), application_count=Coalesce(Subquery(count), 0))
-    return get_object_or_404(requisitions, pk=pk)
+    return (
+        requisitions_with_version(Requisition.objects.visible_to(user))
+        .filter(pk=pk)
+        .annotate(
+            stage_ids=ArraySubquery(stages.values("pk")),
+            stage_names=ArraySubquery(stages.values("name")),
+            application_count=Coalesce(Subquery(count), 0),
+        )
+    )
+
+
+def _ranking_requisition(request, pk: int) -> Requisition:
+    """``_ranking_head``: one query, checked on every request before any cached page, its SQL
+    compiled once per process (``hiring.sql``)."""
+    found = compiled_objects("ranking", Requisition, _ranking_head, user=request.user, arg=pk)
+    if not found:
+        raise Http404("No such requisition.")
+    return found[0]
 
 
 def _canonical_query(filters: RankingFilters) -> QueryDict:
@@ -168,7 +178,7 @@ def _page_number(raw: str | None, application_count: int) -> int:
 
 def ranking(request, pk: int):
     requisition = _ranking_requisition(request, pk)
-    stages = [tuple(pair) for pair in requisition.stage_pairs]
+    stages = list(zip(requisition.stage_ids, requisition.stage_names, strict=True))
     form = RankingFilterForm(request.GET or None, requisition=requisition, stages=stages)
     filters = form.filters()
     can_override = policy.may_override_rank(request.user, requisition)
