@@ -1,4 +1,3 @@
-from django.db.models import F
 from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -11,7 +10,7 @@ from followups import policy as contact_policy
 from followups.selectors import requisitions_with_version
 from hiring.models import Requisition
 from hiring.page_cache import Rendered, Substitutions, page_response
-from hiring.sql import compiled_objects, compiled_rows
+from hiring.sql import compiled_rows
 
 
 def _visible_versions(user, _arg):
@@ -77,10 +76,11 @@ def _board_head(user, pk: int):
     return (
         requisitions_with_version(Requisition.objects.visible_to(user))
         .filter(pk=pk)
-        .annotate(
-            manager_username=F("hiring_manager__username"),
-            manager_first_name=F("hiring_manager__first_name"),
-            manager_last_name=F("hiring_manager__last_name"),
+        .values_list(
+            "page_version",
+            "hiring_manager__username",
+            "hiring_manager__first_name",
+            "hiring_manager__last_name",
         )
     )
 
@@ -88,12 +88,14 @@ def _board_head(user, pk: int):
 def requisition_board(request, pk: int):
     # Visibility on every request, before any cached page; the version in the same query, its
     # SQL compiled once per process (hiring.sql).
-    found = compiled_objects("board", Requisition, _board_head, user=request.user, arg=pk)
+    found = compiled_rows("board", _board_head, user=request.user, arg=pk)
     if not found:
         raise Http404("No such requisition.")
-    requisition = found[0]
+    version, *manager_name = found[0]
 
     def render_page(substitutions: Substitutions) -> Rendered:
+        # Visible: checked by the head query of this very request.
+        requisition = Requisition.objects.select_related("hiring_manager").get(pk=pk)
         now = timezone.now()
         columns = board.board_columns(requisition=requisition, viewer=request.user, now=now)
         html = render_to_string(
@@ -115,14 +117,8 @@ def requisition_board(request, pk: int):
         name="board",
         # The cards, stages and requisition through the version; the hiring manager's name
         # (shown in the heading) is a user's row, which the version does not follow.
-        parts=(
-            requisition.pk,
-            requisition.page_version,
-            requisition.manager_username,
-            requisition.manager_first_name,
-            requisition.manager_last_name,
-        ),
+        parts=(pk, version, *manager_name),
         render=render_page,
         sources=_BOARD_SOURCES,
-        cacheable=requisition.page_version is not None,
+        cacheable=version is not None,
     )

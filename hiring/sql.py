@@ -80,16 +80,6 @@ def compiled_sql(
     return compiled.sql, params
 
 
-def compiled_objects(
-    name: str, model, build: Callable[[object, int], models.QuerySet], *, user, arg: int
-) -> list:
-    """The ``model`` instances of ``build(user, arg)`` (annotations as attributes), through its
-    SQL compiled once (``compiled_sql``). ``build`` must not ``select_related``: raw rows map
-    columns to fields by name."""
-    sql, params = compiled_sql(name, build, user=user, arg=arg)
-    return list(model.objects.raw(sql, params)) if sql else []
-
-
 def compiled_rows(
     name: str, build: Callable[[object, int], models.QuerySet], *, user, arg: int = 0
 ) -> list[tuple]:

@@ -22,7 +22,7 @@ from followups.models import Channel, PersistenceScore, ScoringWeights
 from followups.selectors import requisitions_with_version
 from hiring.models import Requisition, SilenceOutcome, SilenceTestState, Stage
 from hiring.page_cache import Rendered, Substitutions, page_response
-from hiring.sql import compiled_objects
+from hiring.sql import compiled_rows
 from scoring import policy, scores
 from scoring import ranking as ranking_rules
 from scoring.ranking import (
@@ -115,8 +115,10 @@ class RankingFilterForm(forms.Form):
 
 
 def _ranking_head(user, pk: int):
-    """The requisition if ``visible_to`` the user, with its page version, its pipeline's stages
-    in order (the filter's choices) and its number of applications (bounds the page number)."""
+    """The requisition if ``visible_to`` the user: what the page needs before it knows whether
+    its cached copy will do — the ids that decide who may override, the page version, the
+    pipeline's stages in order (the filter's choices) and the number of applications (bounds
+    the page number)."""
     stages = Stage.objects.filter(pipeline_id=OuterRef("pipeline_id")).order_by("order")
     count = (
         Application.objects.filter(requisition_id=OuterRef("pk"))
@@ -133,16 +135,42 @@ def _ranking_head(user, pk: int):
             stage_names=ArraySubquery(stages.values("name")),
             application_count=Coalesce(Subquery(count), 0),
         )
+        .values_list(
+            "pk",
+            "pipeline_id",
+            "hiring_manager_id",
+            "page_version",
+            "stage_ids",
+            "stage_names",
+            "application_count",
+        )
     )
 
 
-def _ranking_requisition(request, pk: int) -> Requisition:
+@dataclasses.dataclass
+class _RankingHead:
+    #: The requisition's ids only (``may_override_rank`` reads them); the whole row is loaded
+    #: when the page is rendered.
+    requisition: Requisition
+    page_version: int | None
+    stages: list[tuple[int, str]]
+    application_count: int
+
+
+def _ranking_head_for(request, pk: int) -> _RankingHead:
     """``_ranking_head``: one query, checked on every request before any cached page, its SQL
-    compiled once per process (``hiring.sql``)."""
-    found = compiled_objects("ranking", Requisition, _ranking_head, user=request.user, arg=pk)
+    compiled once per process (``hiring.sql``); a plain row (building a model instance through
+    ``raw()`` cost more than the query)."""
+    found = compiled_rows("ranking", _ranking_head, user=request.user, arg=pk)
     if not found:
         raise Http404("No such requisition.")
-    return found[0]
+    pk, pipeline_id, manager_id, version, stage_ids, stage_names, count = found[0]
+    return _RankingHead(
+        requisition=Requisition(pk=pk, pipeline_id=pipeline_id, hiring_manager_id=manager_id),
+        page_version=version,
+        stages=list(zip(stage_ids, stage_names, strict=True)),
+        application_count=count,
+    )
 
 
 def _canonical_query(filters: RankingFilters) -> QueryDict:
@@ -177,29 +205,30 @@ def _page_number(raw: str | None, application_count: int) -> int:
 
 
 def ranking(request, pk: int):
-    requisition = _ranking_requisition(request, pk)
-    stages = list(zip(requisition.stage_ids, requisition.stage_names, strict=True))
+    head = _ranking_head_for(request, pk)
+    requisition, stages = head.requisition, head.stages
     form = RankingFilterForm(request.GET or None, requisition=requisition, stages=stages)
     filters = form.filters()
     can_override = policy.may_override_rank(request.user, requisition)
     # A refused filter shows its errors with what was typed; the channel filter reads contacts,
     # which the page version does not follow: both are rendered afresh every time.
     cacheable = (
-        requisition.page_version is not None
+        head.page_version is not None
         and not filters.channel
         and (not form.is_bound or form.is_valid())
     )
     canonical = _canonical_query(filters)
-    page_number = _page_number(request.GET.get("page"), requisition.application_count)
-    if cacheable:
-        # Rendered from the canonical filters, so the page depends on nothing else.
-        form = RankingFilterForm(canonical or None, requisition=requisition, stages=stages)
-        form.is_valid()
-        query = canonical.urlencode()
-    else:
-        query = _without_page(request.GET)
+    page_number = _page_number(request.GET.get("page"), head.application_count)
+    query = canonical.urlencode() if cacheable else _without_page(request.GET)
 
     def render(substitutions: Substitutions) -> Rendered:
+        # Visible: checked by the head query of this very request.
+        requisition = Requisition.objects.get(pk=head.requisition.pk)
+        shown = form
+        if cacheable:
+            # Rendered from the canonical filters, so the page depends on nothing else.
+            shown = RankingFilterForm(canonical or None, requisition=requisition, stages=stages)
+            shown.is_valid()
         rows = ranking_filtered(requisition, filters, viewer=request.user)
         page = Paginator(rows, RANKING_PAGE_SIZE).get_page(page_number)
         rows_html = render_to_string(
@@ -218,7 +247,7 @@ def ranking(request, pk: int):
             "followups/ranking.html",
             {
                 "requisition": requisition,
-                "form_html": render_to_string(FORM_TEMPLATE, {"form": form}),
+                "form_html": render_to_string(FORM_TEMPLATE, {"form": shown}),
                 "filters": filters,
                 "rows_html": mark_safe(rows_html),
                 # The download carries the page's filters and sort (not its page number).
@@ -240,7 +269,7 @@ def ranking(request, pk: int):
         # own, and the page is per viewer anyway.
         parts=(
             requisition.pk,
-            requisition.page_version,
+            head.page_version,
             canonical.urlencode(),
             page_number,
             can_override,

@@ -73,14 +73,14 @@ def _rows_rendered(response) -> bool:
     return ROWS_TEMPLATE in {t.name for t in response.templates}
 
 
-def test_second_request_serves_the_page_from_the_cache_with_one_query_less(
+def test_second_request_serves_the_page_from_the_cache_with_only_the_access_check(
     client, scored, django_assert_num_queries
 ):
     req, _app, _other = scored
     client.force_login(req.hiring_manager)
-    # session, user, zone with groups, the requisition with its version, stages and count, then
-    # the ranking itself
-    with django_assert_num_queries(5):
+    # session, user, zone with groups, the requisition's access check with its version, stages
+    # and count; to render: the requisition's row and the ranking itself
+    with django_assert_num_queries(6):
         first = _get(client, req)
     with django_assert_num_queries(4):
         second = _get(client, req)
