@@ -21,6 +21,10 @@ from hiring.models import (
 
 #: Rows listed per dashboard card ("and N more" below).
 CARD_LIMIT = 10
+#: Silence-test deadlines within this horizon show on the manager's card.
+DEADLINE_HORIZON = timedelta(days=7)
+#: The smallest step of a timestamp: a deadline still shows at its very instant.
+_TICK = timedelta(microseconds=1)
 #: Promises due within this horizon show on the recruiter's card.
 PROMISE_HORIZON = timedelta(hours=48)
 
@@ -35,6 +39,9 @@ class Dashboard:
     stuck_count: int = 0
     stages_without_config: list = field(default_factory=list)
     requisitions_without_recruiters: list = field(default_factory=list)
+    #: Until when the hiring-manager cards stay right with nothing written: the first deadline
+    #: shown leaves the week when it passes, the next one enters it seven days before it.
+    valid_until: datetime | None = None
 
 
 def _decision_order(tests: list) -> list:
@@ -48,11 +55,14 @@ def _decision_order(tests: list) -> list:
     return sorted(tests, key=lambda t: t.outcome)
 
 
-def dashboard_for(*, user, now: datetime) -> Dashboard:
+def dashboard_for(*, user, now: datetime, requisition_ids: list[int] | None = None) -> Dashboard:
+    """``requisition_ids``: the requisitions ``visible_to(user)``, if the caller read them."""
     board = Dashboard()
     requisitions = Requisition.objects.visible_to(user)
+    if requisition_ids is not None:
+        requisitions = requisition_ids
     if is_hiring_manager(user) or is_admin(user):
-        if not is_admin(user):
+        if not is_admin(user) and requisition_ids is None:
             # Resolved first (one indexed query): filtering the cards by the visibility
             # subquery made PostgreSQL join every requisition's silence tests before checking
             # access, so the home grew with the whole database, not with the user's own data.
@@ -65,18 +75,27 @@ def dashboard_for(*, user, now: datetime) -> Dashboard:
             state=SilenceTestState.CLOSED,
             application__stage__kind=StageKind.SILENCE_TEST,
         ).order_by("outcome", "-closed_at")[:CARD_LIMIT]
-        deadlines = tests.filter(
-            state=SilenceTestState.WAITING,
-            deadline_at__gte=now,
-            deadline_at__lt=now + timedelta(days=7),
-        ).order_by("deadline_at")[:CARD_LIMIT]
+        # One more than the card shows and no end to the week: the first one past the card
+        # says when the card changes next (it enters the week), at no extra round trip.
+        deadlines = tests.filter(state=SilenceTestState.WAITING, deadline_at__gte=now).order_by(
+            "deadline_at"
+        )[: CARD_LIMIT + 1]
         # Both cards in one round trip; the states are disjoint, so the rows split back.
         both = list(decisions.union(deadlines, all=True))
         board.decisions = _decision_order([t for t in both if t.state == SilenceTestState.CLOSED])
-        board.deadlines = sorted(
+        upcoming = sorted(
             (t for t in both if t.state == SilenceTestState.WAITING),
             key=lambda t: t.deadline_at,
         )
+        week_end = now + DEADLINE_HORIZON
+        board.deadlines = [t for t in upcoming if t.deadline_at < week_end][:CARD_LIMIT]
+        changes = [t.deadline_at + _TICK for t in board.deadlines[:1]]
+        changes += [
+            t.deadline_at - DEADLINE_HORIZON + _TICK
+            for t in upcoming[: CARD_LIMIT + 1]
+            if t.deadline_at >= week_end
+        ][:1]
+        board.valid_until = min(changes, default=None)
     if contact_policy.may_triage_queue(user):
         board.unmatched_count = contact_policy.unmatched_queue_visible_to(user).count()
         board.promises_due = list(

@@ -67,9 +67,7 @@ class BoardColumn:
 
 def board_card_status() -> dict:
     """What a board card shows of its test and score: the latest silence test's state and
-    outcome and the current score (correlated subqueries, one index lookup each). The board
-    and its cache fingerprint (``dashboards.board_cache``) both read these, so a change to any
-    of them changes the fingerprint."""
+    outcome and the current score (correlated subqueries, one index lookup each)."""
     latest_test = SilenceTest.objects.filter(application_id=OuterRef("pk")).order_by(
         "-announced_at", "-pk"
     )

@@ -596,3 +596,24 @@ class MailgunWebhookToken(models.Model):
 
     def __str__(self) -> str:
         return self.token[:12]
+
+
+class RequisitionVersion(models.Model):
+    """A number that changes whenever anything a requisition's ranking, board or the hiring
+    manager's home shows is written, whichever way it is written (ORM save, queryset update, raw
+    SQL, another process): the pages cache their HTML under it (``hiring.page_cache``).
+
+    Maintained by the DATABASE, not by signals: statement-level triggers (migration
+    ``followups.0011``) on every table those pages read bump the rows of the requisitions the
+    statement touched, so a ``queryset.update`` or a raw ``UPDATE`` cannot be missed. The
+    trigger's row lock serialises two writers of one requisition, so the number the second one
+    commits is always new. No foreign key: the row of a deleted requisition is removed by its
+    trigger, and cascading deletes may bump it first. The model lives with the scoring models
+    because ``followups`` is the lowest app above every table the pages show.
+    """
+
+    requisition_id = models.BigIntegerField(primary_key=True)
+    version = models.BigIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"Requisition {self.requisition_id} v{self.version}"

@@ -8,7 +8,13 @@ from django.shortcuts import get_object_or_404
 from candidates.models import Application
 from candidates.selectors import candidate_match
 from followups import policy
-from followups.models import Contact, ContactTag, EmailAttachment, QualityTag
+from followups.models import (
+    Contact,
+    ContactTag,
+    EmailAttachment,
+    QualityTag,
+    RequisitionVersion,
+)
 from hiring.models import TERMINAL_KINDS
 
 
@@ -122,3 +128,13 @@ def timeline_page(
     more = len(rows) > size
     rows = rows[:size]
     return TimelinePage(contacts=rows, older_than=rows[-1].pk if more else None)
+
+
+def requisitions_with_version(requisitions):
+    """``requisitions`` (a query set, already ``visible_to`` the viewer) with
+    ``page_version``: the requisition's ``RequisitionVersion``, which changes with every write to
+    what its ranking, board and the manager's home show (None only if its row is missing, in
+    which case nothing may be cached). A subquery of the caller's own query: the visibility
+    check and the version cost one round trip."""
+    version = RequisitionVersion.objects.filter(requisition_id=OuterRef("pk")).values("version")
+    return requisitions.annotate(page_version=Subquery(version[:1]))

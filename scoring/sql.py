@@ -204,22 +204,6 @@ def scores_replace(*, retire: Sequence[int], rows_json: str, weights_id: int, no
         cursor.execute(_SCORES_INSERT_SQL, {"rows": rows_json, "weights": weights_id, "now": now})
 
 
-def rows_digest_sql(inner_sql: str) -> str:
-    """A query giving the count and an md5 of the text of every row of ``inner_sql``, ordered by
-    the row text itself, so the digest does not depend on the scan order."""
-    return (
-        "SELECT count(*), md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) "
-        f"FROM ({inner_sql}) AS r"
-    )
-
-
-def rows_digest(sql: str, params: Sequence) -> tuple[int, str]:
-    """Run a ``rows_digest_sql`` query: ``(count, md5)``."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(params))
-        return cursor.fetchone()
-
-
 def application_page_version_parts() -> list[str]:
     """This app's part of the application page's version (``candidates.page_cache``): the
     current score and the weights it was computed with."""

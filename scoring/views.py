@@ -4,30 +4,43 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
+from candidates.models import Application
 from candidates.selectors import application_for_page
 from followups.models import Channel, PersistenceScore, ScoringWeights
+from followups.selectors import requisitions_with_version
 from hiring.models import Requisition, SilenceOutcome, SilenceTestState, Stage
+from hiring.page_cache import Rendered, Substitutions, page_response
+from hiring.sql import compiled_rows
 from scoring import policy, scores
+from scoring import ranking as ranking_rules
 from scoring.ranking import (
     RANKING_PAGE_SIZE,
     RankingFilters,
     ranking_filtered,
     requisition_ranking,
 )
-from scoring.ranking_cache import filter_form_html, ranking_rows_html
 from scoring.rules import Weights
 
 #: Checks of a draft weights version that apps above scoring provide (evidence's backtest against
 #: post-hire outcomes), registered from their ``AppConfig.ready()``; the first non-None result
 #: is shown under the preview.
 _draft_checks: list[Callable[..., object]] = []
+
+
+ROWS_TEMPLATE = "followups/_ranking_rows.html"
+FORM_TEMPLATE = "followups/_ranking_filter_fields.html"
 
 
 def weights_draft_check_register(check: Callable[..., object]) -> None:
@@ -67,14 +80,16 @@ class RankingFilterForm(forms.Form):
         ],
     )
 
-    def __init__(self, *args, requisition, **kwargs):
+    def __init__(self, *args, requisition, stages=None, **kwargs):
+        """``stages``: the pipeline's ``(id, name)`` pairs in order, if the caller read them."""
         super().__init__(*args, **kwargs)
-        self.fields["stage"].choices = [
-            ("", "Any stage"),
-            *Stage.objects.filter(pipeline_id=requisition.pipeline_id)
-            .order_by("order")
-            .values_list("pk", "name"),
-        ]
+        if stages is None:
+            stages = (
+                Stage.objects.filter(pipeline_id=requisition.pipeline_id)
+                .order_by("order")
+                .values_list("pk", "name")
+            )
+        self.fields["stage"].choices = [("", "Any stage"), *stages]
 
     def clean(self):
         cleaned = super().clean()
@@ -99,47 +114,174 @@ class RankingFilterForm(forms.Form):
         )
 
 
+def _ranking_head(user, pk: int):
+    """The requisition if ``visible_to`` the user: what the page needs before it knows whether
+    its cached copy will do — the ids that decide who may override, the page version, the
+    pipeline's stages in order (the filter's choices) and the number of applications (bounds
+    the page number)."""
+    stages = Stage.objects.filter(pipeline_id=OuterRef("pipeline_id")).order_by("order")
+    count = (
+        Application.objects.filter(requisition_id=OuterRef("pk"))
+        .order_by()
+        .values("requisition_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        requisitions_with_version(Requisition.objects.visible_to(user))
+        .filter(pk=pk)
+        .annotate(
+            stage_ids=ArraySubquery(stages.values("pk")),
+            stage_names=ArraySubquery(stages.values("name")),
+            application_count=Coalesce(Subquery(count), 0),
+        )
+        .values_list(
+            "pk",
+            "pipeline_id",
+            "hiring_manager_id",
+            "page_version",
+            "stage_ids",
+            "stage_names",
+            "application_count",
+        )
+    )
+
+
+@dataclasses.dataclass
+class _RankingHead:
+    #: The requisition's ids only (``may_override_rank`` reads them); the whole row is loaded
+    #: when the page is rendered.
+    requisition: Requisition
+    page_version: int | None
+    stages: list[tuple[int, str]]
+    application_count: int
+
+
+def _ranking_head_for(request, pk: int) -> _RankingHead:
+    """``_ranking_head``: one query, checked on every request before any cached page, its SQL
+    compiled once per process (``hiring.sql``); a plain row (building a model instance through
+    ``raw()`` cost more than the query)."""
+    found = compiled_rows("ranking", _ranking_head, user=request.user, arg=pk)
+    if not found:
+        raise Http404("No such requisition.")
+    pk, pipeline_id, manager_id, version, stage_ids, stage_names, count = found[0]
+    return _RankingHead(
+        requisition=Requisition(pk=pk, pipeline_id=pipeline_id, hiring_manager_id=manager_id),
+        page_version=version,
+        stages=list(zip(stage_ids, stage_names, strict=True)),
+        application_count=count,
+    )
+
+
+def _canonical_query(filters: RankingFilters) -> QueryDict:
+    """The filters as the one query string that means them (defaults left out, fixed order):
+    a page cached under it serves every spelling of the same filters, and parameters the page
+    does not know add no entries."""
+    query = QueryDict(mutable=True)
+    for name, value in (
+        ("stage", filters.stage),
+        ("state", filters.state),
+        ("outcome", filters.outcome),
+        ("min_score", filters.min_score),
+        ("max_score", filters.max_score),
+        ("channel", filters.channel),
+        ("sort", "" if filters.sort == "rank" else filters.sort),
+    ):
+        if value is not None and value != "":
+            query[name] = str(value)
+    return query
+
+
+def _page_number(raw: str | None, application_count: int) -> int:
+    """The page ``Paginator.get_page`` would show for ``raw``, bounded by the unfiltered page
+    count (a filtered ranking has no more pages): not an integer → 1, out of range → the
+    last; so the cached pages of a ranking are at most its page count."""
+    pages = max(1, -(-application_count // RANKING_PAGE_SIZE))
+    try:
+        number = int(raw) if raw is not None else 1
+    except ValueError:
+        return 1
+    return number if 1 <= number <= pages else pages
+
+
 def ranking(request, pk: int):
-    requisition = _requisition(request, pk)
-    form = RankingFilterForm(request.GET or None, requisition=requisition)
+    head = _ranking_head_for(request, pk)
+    requisition, stages = head.requisition, head.stages
+    form = RankingFilterForm(request.GET or None, requisition=requisition, stages=stages)
     filters = form.filters()
     can_override = policy.may_override_rank(request.user, requisition)
+    # A refused filter shows its errors with what was typed; the channel filter reads contacts,
+    # which the page version does not follow: both are rendered afresh every time.
+    cacheable = (
+        head.page_version is not None
+        and not filters.channel
+        and (not form.is_bound or form.is_valid())
+    )
+    canonical = _canonical_query(filters)
+    page_number = _page_number(request.GET.get("page"), head.application_count)
+    query = canonical.urlencode() if cacheable else _without_page(request.GET)
 
-    def rows_context() -> dict:
+    def render(substitutions: Substitutions) -> Rendered:
+        # Visible: checked by the head query of this very request.
+        requisition = Requisition.objects.get(pk=head.requisition.pk)
+        shown = form
+        if cacheable:
+            # Rendered from the canonical filters, so the page depends on nothing else.
+            shown = RankingFilterForm(canonical or None, requisition=requisition, stages=stages)
+            shown.is_valid()
         rows = ranking_filtered(requisition, filters, viewer=request.user)
-        page = Paginator(rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
-        return {
-            "requisition": requisition,
-            "rows": page.object_list,
-            "page": page,
-            "filters": filters,
-            "query": _without_page(request.GET),
-            "can_override": can_override,
-        }
+        page = Paginator(rows, RANKING_PAGE_SIZE).get_page(page_number)
+        rows_html = render_to_string(
+            ROWS_TEMPLATE,
+            {
+                "requisition": requisition,
+                "rows": page.object_list,
+                "page": page,
+                "filters": filters,
+                "query": query,
+                "can_override": can_override,
+                "csrf_token": substitutions.csrf_token,
+            },
+        )
+        html = render_to_string(
+            "followups/ranking.html",
+            {
+                "requisition": requisition,
+                "form_html": render_to_string(FORM_TEMPLATE, {"form": shown}),
+                "filters": filters,
+                "rows_html": mark_safe(rows_html),
+                # The download carries the page's filters and sort (not its page number).
+                "csv_query": query,
+                # The bulk toolbar's stages (the filter's choices: no further query).
+                "bulk_stages": stages,
+                "csrf_token": substitutions.csrf_token,
+                "next_path": substitutions.path,
+            },
+            request=request,
+        )
+        return Rendered(html)
 
-    rows_html = ranking_rows_html(
+    return page_response(
         request,
-        requisition,
-        viewer=request.user,
-        can_override=can_override,
-        # The fingerprint covers what the rows show, not contacts, which the channel filter reads.
-        cacheable=not filters.channel,
-        build_context=rows_context,
+        name="ranking",
+        # Everything the page shows besides the viewer: the requisition's rows through its
+        # version; whether the viewer may override; blind scorecard averages are the viewer's
+        # own, and the page is per viewer anyway.
+        parts=(
+            requisition.pk,
+            head.page_version,
+            canonical.urlencode(),
+            page_number,
+            can_override,
+        ),
+        render=render,
+        sources=_RANKING_SOURCES,
+        cacheable=cacheable,
     )
-    return render(
-        request,
-        "followups/ranking.html",
-        {
-            "requisition": requisition,
-            "form_html": filter_form_html(form, query=request.META.get("QUERY_STRING", "")),
-            "filters": filters,
-            "rows_html": rows_html,
-            # The download carries the page's filters and sort (not its page number).
-            "csv_query": _without_page(request.GET),
-            # The bulk toolbar's stages (the filter's choices: no further query).
-            "bulk_stages": form.fields["stage"].choices[1:],
-        },
-    )
+
+
+#: The code that shapes the ranking page besides its templates (a deploy changes the key).
+_RANKING_SOURCES = (__file__, ranking_rules.__file__)
 
 
 CSV_COLUMNS = (

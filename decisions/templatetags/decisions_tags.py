@@ -18,8 +18,14 @@ def bulk_toolbar(context, requisition, stages):
         for stage in stages
         if (stage.pk if hasattr(stage, "pk") else stage[0]) != ""
     ]
+    request = context.get("request")
+    # A cached page (hiring.page_cache) passes a placeholder that each response replaces.
+    next_path = context.get("next_path")
+    if next_path is None:
+        next_path = request.get_full_path() if request is not None else ""
     return {
-        "request": context.get("request"),
+        "request": request,
+        "next_path": next_path,
         "csrf_token": context.get("csrf_token"),
         "requisition": requisition,
         "bulk_stages": choices,

@@ -1,5 +1,7 @@
-"""The pipeline board's columns are cached under a fingerprint of what the cards show: every
-change to a card shows on the next request, and the board costs the same queries at any size."""
+"""The pipeline board is cached whole per viewer under its requisition's page version
+(``hiring.page_cache``, bumped by database triggers): every change to a card shows on the next
+request, time alone changes days in stage and stuck badges, and a cached board costs the same
+queries at any size."""
 
 import datetime as dt
 
@@ -9,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from candidates.models import Application
-from dashboards import board_cache
+from dashboards import board as board_module
 from tests.factories import (
     ApplicationFactory,
     RequisitionFactory,
@@ -18,8 +20,8 @@ from tests.factories import (
     stage_of,
 )
 
-#: Session, user, zone and roles, the requisition, its stages, the cards' fingerprint.
-BOARD_QUERIES = 6
+#: Session, user, zone and roles, the requisition with its page version.
+BOARD_QUERIES = 4
 
 
 @pytest.fixture
@@ -82,9 +84,9 @@ def test_an_unchanged_board_is_served_from_the_cache_without_building_its_cards(
     client, url, _requisition, _application = board
     first = client.get(url).content.decode()
     built = []
-    original = board_cache.selectors.requisition_board
+    original = board_module.selectors.requisition_board
     monkeypatch.setattr(
-        board_cache.selectors,
+        board_module.selectors,
         "requisition_board",
         lambda **kwargs: built.append(kwargs) or original(**kwargs),
     )

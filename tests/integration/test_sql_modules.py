@@ -30,7 +30,6 @@ from followups.services import applications_for_candidates
 from hiring.models import SilenceDigest, SilenceOutcome, SilenceTest, SilenceTestState, StageKind
 from privacy import sql as privacy_sql
 from scoring import sql as scoring_sql
-from scoring.ranking import ranking_queryset
 from scoring.rules import IMPATIENCE_LOOKBACK
 from silence import sql as silence_sql
 from tests.factories import (
@@ -314,20 +313,6 @@ def test_scores_replace_retires_and_inserts_as_the_orm_would(scoring_data):
             [scoring_sql.SCORE_LOCK_NAMESPACE, application_id],
         )
         assert cursor.fetchone()[0] == 1
-
-
-def test_rows_digest_counts_the_orm_rows_and_follows_their_content():
-    requisition = RequisitionFactory()
-    ApplicationFactory.create_batch(2, requisition=requisition)
-    queryset = ranking_queryset(requisition, viewer=requisition.hiring_manager).order_by()
-    inner, params = queryset.query.sql_with_params()
-    count, digest = scoring_sql.rows_digest(scoring_sql.rows_digest_sql(inner), params)
-    assert count == queryset.count()
-    first = Application.objects.filter(requisition=requisition).order_by("id").first()
-    Application.objects.filter(pk=first.pk).update(stage_entered_at=NOW)
-    again = scoring_sql.rows_digest(scoring_sql.rows_digest_sql(inner), params)
-    assert again[0] == count
-    assert again[1] != digest
 
 
 # --- privacy.sql --------------------------------------------------------------------------------
