@@ -234,7 +234,8 @@ def test_the_limit_is_one_setting_of_25_mb_and_pages_keep_djangos_body_limit():
 
 def test_an_ordinary_page_still_refuses_a_3_mb_form(client):
     response = client.post(reverse("login"), {"username": "x" * (3 * MB), "password": "y"})
-    assert response.status_code == 400
+    assert response.status_code == 413
+    assert "too large" in response.text
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
