@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -52,7 +53,8 @@ LMTP_GOAL_OF_FLOOR = 0.8
 #: One process per message costs Django's start-up each time: a few are enough to measure it.
 PIPE_EACH_MESSAGES = 20
 RESCORE_GOAL = 2.0
-WORK_DB = "persist_bench_work"
+#: Helpers sharing one server each name their own (``BENCH_WORK_DB``): the parts drop it.
+WORK_DB = os.environ.get("BENCH_WORK_DB", "persist_bench_work")
 QUERIES_DB = "persist_bench_queries"
 #: wrk: 2 threads, 8 connections (2 per sync worker keeps every worker busy).
 WRK_THREADS, WRK_CONNECTIONS = 2, 8
@@ -447,18 +449,27 @@ def part_load(raw: dict) -> list[Row]:
     ]
 
 
-def part_growth(scale: int, raw: dict) -> list[Row]:
-    """Sweep and rescore per row at ``scale`` times the data against the 1x figures of this
-    run (the 1x rescore and sweep parts must have run first)."""
-    big_db = common.scale_db(scale)
-    raw[f"scale_{scale}"] = ensure_scale(scale=scale)
-    rescore = common.run_part("bench.rescore", big_db, timeout=3600 * scale)
-    work = f"{WORK_DB}_{scale}"
-    common.create_database(work, template=big_db)
+def _sweep_at(db: str, work: str) -> dict:
+    """``bench.sweep`` in a throwaway file-level copy ``work`` of ``db``."""
+    common.create_database(work, template=db)
     try:
-        sweep = common.run_part("bench.sweep", work, f"--tests={SWEEP_TESTS}", timeout=3600)
+        return common.run_part("bench.sweep", work, f"--tests={SWEEP_TESTS}", timeout=3600)
     finally:
         common.drop_database(work)
+
+
+def part_growth(scale: int, raw: dict) -> list[Row]:
+    """Sweep and rescore per row at ``scale`` times the data against the 1x figures of this
+    run: those of the rescore and sweep parts when they ran, else measured here first (so
+    ``--only growth --scale N`` gives the growth rows alone)."""
+    big_db = common.scale_db(scale)
+    raw[f"scale_{scale}"] = ensure_scale(scale=scale)
+    if "rescore" not in raw:
+        raw["rescore"] = common.run_part("bench.rescore", common.SCALE_DB, timeout=1800)
+    if "sweep" not in raw:
+        raw["sweep"] = _sweep_at(common.SCALE_DB, WORK_DB)
+    rescore = common.run_part("bench.rescore", big_db, timeout=3600 * scale)
+    sweep = _sweep_at(big_db, f"{WORK_DB}_{scale}")
     raw[f"growth_{scale}"] = {"rescore": rescore, "sweep": sweep}
     one_rescore, one_sweep = raw.get("rescore"), raw.get("sweep")
     rows = []

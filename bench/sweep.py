@@ -126,15 +126,31 @@ def seed_due_tests(count: int, now) -> None:
 
 def floor_seconds(now) -> tuple[float, dict]:
     """The floor: one set-based UPDATE … FROM deciding the same outcomes on a copy of the due
-    rows (the follow-up rule of ``followups.rules``, written out in SQL), nothing else — no
-    digests, no auto-reject, no score refresh, no batching. Returns seconds and the outcome
-    counts, which must equal the sweep's."""
+    rows (the outcome rule of ``followups.rules``, written out in SQL: withdrew, reached out,
+    contacted before the deadline only, silent), nothing else — no digests, no auto-reject, no
+    score refresh, no batching. Returns seconds and the outcome counts, which must equal the
+    sweep's."""
     from django.db import connection
 
-    from followups.models import Contact, ContactTag, QualityTag
-    from hiring.models import SilenceTest
+    from candidates.models import Application
+    from followups.models import Contact, ContactTag, Direction, QualityTag
+    from followups.rules import TEST_LOOKBACK
+    from hiring.models import SilenceOutcome, SilenceTest, Stage, StageKind
 
-    tests, contacts, tags = (m._meta.db_table for m in (SilenceTest, Contact, ContactTag))
+    tests, contacts, tags, applications, stages = (
+        m._meta.db_table for m in (SilenceTest, Contact, ContactTag, Application, Stage)
+    )
+    # A human inbound contact of the test's application in [from, to] (to_op: <= or <).
+    in_scope = f"""SELECT FROM {contacts} c
+        WHERE c.application_id = t2.application_id
+          AND c.direction = %(inbound)s AND NOT c.is_automated
+          AND c.occurred_at >= {{start}} AND c.occurred_at {{to_op}} {{end}}"""
+    opt_out = f"SELECT FROM {tags} g WHERE g.contact_id = c.id AND g.tag = %(opt_out)s"
+    persistence = f"NOT c.is_prompted AND NOT EXISTS ({opt_out})"
+    scope_start = "t2.deadline_at - %(lookback)s"
+    withdrawal = in_scope.format(start=scope_start, to_op="<=", end="t2.window_closes_at")
+    follow_up = in_scope.format(start="t2.deadline_at", to_op="<=", end="t2.window_closes_at")
+    early = in_scope.format(start=scope_start, to_op="<", end="t2.deadline_at")
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_sweep_floor")
         # The same rows the sweep finds due (``due`` in main).
@@ -153,23 +169,29 @@ def floor_seconds(now) -> tuple[float, dict]:
                              ELSE 'observing' END,
                 updated_at = %(now)s,
                 closed_at = CASE WHEN t2.window_closes_at <= %(now)s THEN %(now)s END,
-                outcome = CASE WHEN t2.window_closes_at > %(now)s THEN ''
-                               WHEN f.application_id IS NULL THEN 'silent'
-                               ELSE 'reached_out' END
+                outcome = CASE
+                    WHEN t2.window_closes_at > %(now)s THEN ''
+                    WHEN s.kind = %(withdrawn_stage)s
+                        OR EXISTS ({withdrawal} AND EXISTS ({opt_out})) THEN %(withdrew)s
+                    WHEN EXISTS ({follow_up} AND {persistence}) THEN %(reached_out)s
+                    WHEN EXISTS ({early} AND {persistence}) THEN %(early_only)s
+                    ELSE %(silent)s END
             FROM bench_sweep_floor t2
-            LEFT JOIN LATERAL (
-                SELECT c.application_id FROM {contacts} c
-                WHERE c.application_id = t2.application_id
-                  AND c.direction = 'inbound' AND NOT c.is_prompted AND NOT c.is_automated
-                  AND c.occurred_at >= t2.deadline_at AND c.occurred_at <= t2.window_closes_at
-                  AND NOT EXISTS (
-                      SELECT 1 FROM {tags} g WHERE g.contact_id = c.id AND g.tag = %(opt_out)s
-                  )
-                LIMIT 1
-            ) f ON true
+            JOIN {applications} a ON a.id = t2.application_id
+            JOIN {stages} s ON s.id = a.stage_id
             WHERE t.id = t2.id
             """,
-            {"now": now, "opt_out": QualityTag.OPT_OUT},
+            {
+                "now": now,
+                "inbound": Direction.INBOUND,
+                "opt_out": QualityTag.OPT_OUT,
+                "lookback": TEST_LOOKBACK,
+                "withdrawn_stage": StageKind.WITHDRAWN,
+                "withdrew": SilenceOutcome.WITHDREW,
+                "reached_out": SilenceOutcome.REACHED_OUT,
+                "early_only": SilenceOutcome.EARLY_ONLY,
+                "silent": SilenceOutcome.SILENT,
+            },
         )
         seconds = time.perf_counter() - started
         cursor.execute(

@@ -37,13 +37,19 @@ _BATCH_APPLICATIONS_SQL = """
 SELECT
     a.id, t.id, t.deadline_at, t.window_closes_at, t.state, t.contaminated_at IS NOT NULL,
     t.time_zone, r.country, r.subdivision, g.kind = %(withdrawn)s,
+    t.outcome,
+    EXISTS (
+        SELECT FROM {test} o
+        WHERE o.application_id = a.id AND o.state = %(closed)s AND o.id IS DISTINCT FROM t.id
+    ),
     s.score, s.outcome, s.comparable, s.lines, s.weights_id, s.silence_test_id
 FROM {application} a
 JOIN {requisition} r ON r.id = a.requisition_id
 JOIN {stage} g ON g.id = a.stage_id
 LEFT JOIN LATERAL (
     -- the latest test that was not cancelled counts
-    SELECT st.id, st.deadline_at, st.window_closes_at, st.state, st.contaminated_at, st.time_zone
+    SELECT st.id, st.deadline_at, st.window_closes_at, st.state, st.contaminated_at, st.time_zone,
+        st.outcome
     FROM {test} st
     WHERE st.application_id = a.id AND st.state <> %(cancelled)s
     ORDER BY st.announced_at DESC, st.id DESC
@@ -151,8 +157,9 @@ def score_batch_rows(
     """The three reads of a bulk recompute, as rows:
 
     * applications (those that exist): ``(id, test id, deadline_at, window_closes_at, state,
-      contaminated, time_zone, country, subdivision, in a Withdrawn stage, score, outcome,
-      comparable, lines, weights_id, silence_test_id)`` — the latest test not cancelled, the
+      contaminated, time_zone, country, subdivision, in a Withdrawn stage, test outcome, has
+      another closed test, score, outcome, comparable, lines, weights_id, silence_test_id)`` —
+      the latest test not cancelled, whether a closed test other than that one exists, the
       current score (``None``s without);
     * contacts that can change a result (``scoring.scores.score_inputs_bulk``): ``(id,
       application id, occurred_at, channel, is_prompted, summary, tag)``, one row per tag;
@@ -163,6 +170,7 @@ def score_batch_rows(
         "now": now,
         "lookback": lookback,
         "cancelled": SilenceTestState.CANCELLED.value,
+        "closed": SilenceTestState.CLOSED.value,
         "withdrawn": StageKind.WITHDRAWN.value,
         "inbound": Direction.INBOUND.value,
     }
