@@ -124,12 +124,14 @@ def seed_due_tests(count: int, now) -> None:
         cursor.execute("ANALYZE")
 
 
-def floor_seconds(now) -> tuple[float, dict]:
+def floor_seconds(now, *, indexes: bool = True) -> tuple[float, dict]:
     """The floor: one set-based UPDATE … FROM deciding the same outcomes on a copy of the due
     rows (the outcome rule of ``followups.rules``, written out in SQL: withdrew, reached out,
     contacted before the deadline only, silent), nothing else — no digests, no auto-reject, no
-    score refresh, no batching. Returns seconds and the outcome counts, which must equal the
-    sweep's."""
+    score refresh, no batching. With ``indexes`` the copy has the table's indexes, so the floor
+    pays the index entries every update of these rows must write (the tests' updates cannot be
+    HOT: docs/performance.md); without, it measures a bare heap. Returns seconds and the outcome
+    counts, which must equal the sweep's."""
     from django.db import connection
 
     from candidates.models import Application
@@ -153,9 +155,11 @@ def floor_seconds(now) -> tuple[float, dict]:
     early = in_scope.format(start=scope_start, to_op="<", end="t2.deadline_at")
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_sweep_floor")
+        like = "INCLUDING INDEXES" if indexes else ""
+        cursor.execute(f"CREATE TABLE bench_sweep_floor (LIKE {tests} {like})")
         # The same rows the sweep finds due (``due`` in main).
         cursor.execute(
-            f"""CREATE TABLE bench_sweep_floor AS SELECT * FROM {tests}
+            f"""INSERT INTO bench_sweep_floor SELECT * FROM {tests}
             WHERE (state = 'waiting' AND deadline_at <= %(now)s)
                OR (state = 'observing' AND window_closes_at <= %(now)s)""",
             {"now": now},
@@ -235,6 +239,7 @@ def main() -> int:
     explain_claim = _explain(claim.query.sql_with_params())
     due_before = SilenceTest.objects.filter(due).count()
     floor, floor_outcomes = floor_seconds(now)
+    bare_floor, _outcomes = floor_seconds(now, indexes=False)
     profiler = cProfile.Profile() if args.profile else None
     started = time.perf_counter()
     if profiler:
@@ -254,6 +259,7 @@ def main() -> int:
     outcome = {
         "floor_seconds": floor,
         "floor_outcomes": floor_outcomes,
+        "bare_floor_seconds": bare_floor,
         "outcomes": swept_outcomes,
         "ratio": seconds / floor,
         "tests": due_before,
