@@ -3,8 +3,9 @@
 Run in a throwaway copy of the scale database (1M contacts present). Adds ``--tests`` silence
 tests that are all overdue — waiting although their deadline passed ten days ago and their
 window closed three days ago, as after a long outage — for as many new applications in the
-scale pipeline's silence-test stage, spread over the scale requisitions; a third of them have
-an inbound follow-up inside their window (they reached out), a few only before the deadline.
+scale pipeline's silence-test stage, spread over the first 200 scale requisitions (all of them
+at 1x; the same digest groups at every scale); a third of them have an inbound follow-up inside
+their window (they reached out), a few only before the deadline.
 Then times ``silence_tests_sweep`` (each test, overdue for both transitions, goes from waiting
 to closed in one write, with its outcome and digest) and checks that nothing due remains.
 Prints EXPLAIN ANALYZE of the batch claim queries.
@@ -22,6 +23,9 @@ from pathlib import Path
 
 #: Share of the added tests whose candidate followed up inside the window.
 REACHED_OUT_EVERY = 3
+#: The tests go to this many scale requisitions (all of them at 1x), at every scale: the same
+#: tests in the same digest groups, so that ``--scale N`` changes the data around them only.
+SWEEP_REQUISITIONS = 200
 
 
 def _explain(sql_and_params) -> str:
@@ -44,7 +48,9 @@ def seed_due_tests(count: int, now) -> None:
     pipeline = Pipeline.objects.get(name=SCALE_PIPELINE_NAME)
     stage = pipeline.stages.get(kind=StageKind.SILENCE_TEST)
     requisitions = list(
-        Requisition.objects.filter(title__startswith=SCALE_PREFIX).values_list("pk", "time_zone")
+        Requisition.objects.filter(title__startswith=SCALE_PREFIX)
+        .order_by("pk")
+        .values_list("pk", "time_zone")[:SWEEP_REQUISITIONS]
     )
     announced, deadline, closes = (now - timedelta(days=d) for d in (14, 10, 3))
     with transaction.atomic():
