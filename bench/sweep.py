@@ -3,8 +3,9 @@
 Run in a throwaway copy of the scale database (1M contacts present). Adds ``--tests`` silence
 tests that are all overdue — waiting although their deadline passed ten days ago and their
 window closed three days ago, as after a long outage — for as many new applications in the
-scale pipeline's silence-test stage, spread over the scale requisitions; a third of them have
-an inbound follow-up inside their window (they reached out), a few only before the deadline.
+scale pipeline's silence-test stage, spread over the first 200 scale requisitions (all of them
+at 1x; the same digest groups at every scale); a third of them have an inbound follow-up inside
+their window (they reached out), a few only before the deadline.
 Then times ``silence_tests_sweep`` (each test, overdue for both transitions, goes from waiting
 to closed in one write, with its outcome and digest) and checks that nothing due remains.
 Prints EXPLAIN ANALYZE of the batch claim queries.
@@ -22,6 +23,9 @@ from pathlib import Path
 
 #: Share of the added tests whose candidate followed up inside the window.
 REACHED_OUT_EVERY = 3
+#: The tests go to this many scale requisitions (all of them at 1x), at every scale: the same
+#: tests in the same digest groups, so that ``--scale N`` changes the data around them only.
+SWEEP_REQUISITIONS = 200
 
 
 def _explain(sql_and_params) -> str:
@@ -44,7 +48,9 @@ def seed_due_tests(count: int, now) -> None:
     pipeline = Pipeline.objects.get(name=SCALE_PIPELINE_NAME)
     stage = pipeline.stages.get(kind=StageKind.SILENCE_TEST)
     requisitions = list(
-        Requisition.objects.filter(title__startswith=SCALE_PREFIX).values_list("pk", "time_zone")
+        Requisition.objects.filter(title__startswith=SCALE_PREFIX)
+        .order_by("pk")
+        .values_list("pk", "time_zone")[:SWEEP_REQUISITIONS]
     )
     announced, deadline, closes = (now - timedelta(days=d) for d in (14, 10, 3))
     with transaction.atomic():
@@ -124,22 +130,42 @@ def seed_due_tests(count: int, now) -> None:
         cursor.execute("ANALYZE")
 
 
-def floor_seconds(now) -> tuple[float, dict]:
+def floor_seconds(now, *, indexes: bool = True) -> tuple[float, dict]:
     """The floor: one set-based UPDATE … FROM deciding the same outcomes on a copy of the due
-    rows (the follow-up rule of ``followups.rules``, written out in SQL), nothing else — no
-    digests, no auto-reject, no score refresh, no batching. Returns seconds and the outcome
+    rows (the outcome rule of ``followups.rules``, written out in SQL: withdrew, reached out,
+    contacted before the deadline only, silent), nothing else — no digests, no auto-reject, no
+    score refresh, no batching. With ``indexes`` the copy has the table's indexes, so the floor
+    pays the index entries every update of these rows must write (the tests' updates cannot be
+    HOT: docs/performance.md); without, it measures a bare heap. Returns seconds and the outcome
     counts, which must equal the sweep's."""
     from django.db import connection
 
-    from followups.models import Contact, ContactTag, QualityTag
-    from hiring.models import SilenceTest
+    from candidates.models import Application
+    from followups.models import Contact, ContactTag, Direction, QualityTag
+    from followups.rules import TEST_LOOKBACK
+    from hiring.models import SilenceOutcome, SilenceTest, Stage, StageKind
 
-    tests, contacts, tags = (m._meta.db_table for m in (SilenceTest, Contact, ContactTag))
+    tests, contacts, tags, applications, stages = (
+        m._meta.db_table for m in (SilenceTest, Contact, ContactTag, Application, Stage)
+    )
+    # A human inbound contact of the test's application in [from, to] (to_op: <= or <).
+    in_scope = f"""SELECT FROM {contacts} c
+        WHERE c.application_id = t2.application_id
+          AND c.direction = %(inbound)s AND NOT c.is_automated
+          AND c.occurred_at >= {{start}} AND c.occurred_at {{to_op}} {{end}}"""
+    opt_out = f"SELECT FROM {tags} g WHERE g.contact_id = c.id AND g.tag = %(opt_out)s"
+    persistence = f"NOT c.is_prompted AND NOT EXISTS ({opt_out})"
+    scope_start = "t2.deadline_at - %(lookback)s"
+    withdrawal = in_scope.format(start=scope_start, to_op="<=", end="t2.window_closes_at")
+    follow_up = in_scope.format(start="t2.deadline_at", to_op="<=", end="t2.window_closes_at")
+    early = in_scope.format(start=scope_start, to_op="<", end="t2.deadline_at")
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_sweep_floor")
+        like = "INCLUDING INDEXES" if indexes else ""
+        cursor.execute(f"CREATE TABLE bench_sweep_floor (LIKE {tests} {like})")
         # The same rows the sweep finds due (``due`` in main).
         cursor.execute(
-            f"""CREATE TABLE bench_sweep_floor AS SELECT * FROM {tests}
+            f"""INSERT INTO bench_sweep_floor SELECT * FROM {tests}
             WHERE (state = 'waiting' AND deadline_at <= %(now)s)
                OR (state = 'observing' AND window_closes_at <= %(now)s)""",
             {"now": now},
@@ -153,23 +179,29 @@ def floor_seconds(now) -> tuple[float, dict]:
                              ELSE 'observing' END,
                 updated_at = %(now)s,
                 closed_at = CASE WHEN t2.window_closes_at <= %(now)s THEN %(now)s END,
-                outcome = CASE WHEN t2.window_closes_at > %(now)s THEN ''
-                               WHEN f.application_id IS NULL THEN 'silent'
-                               ELSE 'reached_out' END
+                outcome = CASE
+                    WHEN t2.window_closes_at > %(now)s THEN ''
+                    WHEN s.kind = %(withdrawn_stage)s
+                        OR EXISTS ({withdrawal} AND EXISTS ({opt_out})) THEN %(withdrew)s
+                    WHEN EXISTS ({follow_up} AND {persistence}) THEN %(reached_out)s
+                    WHEN EXISTS ({early} AND {persistence}) THEN %(early_only)s
+                    ELSE %(silent)s END
             FROM bench_sweep_floor t2
-            LEFT JOIN LATERAL (
-                SELECT c.application_id FROM {contacts} c
-                WHERE c.application_id = t2.application_id
-                  AND c.direction = 'inbound' AND NOT c.is_prompted AND NOT c.is_automated
-                  AND c.occurred_at >= t2.deadline_at AND c.occurred_at <= t2.window_closes_at
-                  AND NOT EXISTS (
-                      SELECT 1 FROM {tags} g WHERE g.contact_id = c.id AND g.tag = %(opt_out)s
-                  )
-                LIMIT 1
-            ) f ON true
+            JOIN {applications} a ON a.id = t2.application_id
+            JOIN {stages} s ON s.id = a.stage_id
             WHERE t.id = t2.id
             """,
-            {"now": now, "opt_out": QualityTag.OPT_OUT},
+            {
+                "now": now,
+                "inbound": Direction.INBOUND,
+                "opt_out": QualityTag.OPT_OUT,
+                "lookback": TEST_LOOKBACK,
+                "withdrawn_stage": StageKind.WITHDRAWN,
+                "withdrew": SilenceOutcome.WITHDREW,
+                "reached_out": SilenceOutcome.REACHED_OUT,
+                "early_only": SilenceOutcome.EARLY_ONLY,
+                "silent": SilenceOutcome.SILENT,
+            },
         )
         seconds = time.perf_counter() - started
         cursor.execute(
@@ -213,6 +245,7 @@ def main() -> int:
     explain_claim = _explain(claim.query.sql_with_params())
     due_before = SilenceTest.objects.filter(due).count()
     floor, floor_outcomes = floor_seconds(now)
+    bare_floor, _outcomes = floor_seconds(now, indexes=False)
     profiler = cProfile.Profile() if args.profile else None
     started = time.perf_counter()
     if profiler:
@@ -232,6 +265,7 @@ def main() -> int:
     outcome = {
         "floor_seconds": floor,
         "floor_outcomes": floor_outcomes,
+        "bare_floor_seconds": bare_floor,
         "outcomes": swept_outcomes,
         "ratio": seconds / floor,
         "tests": due_before,

@@ -166,6 +166,12 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured(f"Persist runs on PostgreSQL only; DATABASE_URL is {DATABASE_URL!r}")
+# PostgreSQL's JIT compiles any plan estimated above jit_above_cost. The app's statements are
+# index-driven and short, but correlated EXISTS (the silence outcome rule) and batch reads are
+# estimated far above what they cost, so the compilation (50-70 ms) took longer than the
+# statement: 60 % of the bulk rescore's outcome UPDATE (docs/performance.md, "Bulk rescore").
+_db_options = DATABASES["default"].setdefault("OPTIONS", {})
+_db_options["options"] = f"{_db_options.get('options', '')} -c jit=off".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

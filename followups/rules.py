@@ -37,11 +37,11 @@ from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from candidates.models import Application
 from followups.models import Channel, Contact, ContactTag, Direction, QualityTag
-from hiring.models import SilenceOutcome, SilenceTest, SilenceTestState, StageKind
+from hiring.models import SilenceOutcome, SilenceTest, SilenceTestState, Stage, StageKind
 
 #: How far before a silence test's deadline its scope starts: the test is announced at most
 #: about a week before its deadline, and older contacts belong to earlier stages. Chasing
@@ -194,10 +194,18 @@ def window_early_contacts() -> QuerySet:
 
 
 def in_withdrawn_stage_q() -> Exists:
-    """The *outer* silence test's application is in a Withdrawn stage."""
-    return Exists(
-        Application.objects.filter(pk=OuterRef("application_id"), stage__kind=StageKind.WITHDRAWN)
+    """The *outer* silence test's application is in a Withdrawn stage.
+
+    Its stage is looked up per test (the application's ``stage_id``, then that stage's kind):
+    written as a join of applications and stages, the planner hashed every application in a
+    Withdrawn stage for each sweep batch, a cost that grew with the table, not the batch."""
+    # order_by(): the model's default ordering would sort inside every test's lookup.
+    stage_id = (
+        Application.objects.filter(pk=OuterRef(OuterRef("application_id")))
+        .order_by()
+        .values("stage_id")
     )
+    return Exists(Stage.objects.filter(pk=Subquery(stage_id), kind=StageKind.WITHDRAWN))
 
 
 def silence_outcome_case() -> Case:

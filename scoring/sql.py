@@ -45,22 +45,31 @@ _BATCH_APPLICATIONS_SQL = """
 SELECT
     a.id, t.id, t.deadline_at, t.window_closes_at, t.state, t.contaminated_at IS NOT NULL,
     t.time_zone, r.country, r.subdivision, g.kind = %(withdrawn)s,
+    t.outcome,
+    EXISTS (
+        SELECT FROM {test} o
+        WHERE o.application_id = a.id AND o.state = %(closed)s AND o.id IS DISTINCT FROM t.id
+    ),
     s.score, s.outcome, s.comparable, s.lines, s.weights_id, s.silence_test_id
 FROM {application} a
 JOIN {requisition} r ON r.id = a.requisition_id
 JOIN {stage} g ON g.id = a.stage_id
 LEFT JOIN LATERAL (
     -- the latest test that was not cancelled counts
-    SELECT st.id, st.deadline_at, st.window_closes_at, st.state, st.contaminated_at, st.time_zone
+    SELECT st.id, st.deadline_at, st.window_closes_at, st.state, st.contaminated_at, st.time_zone,
+        st.outcome
     FROM {test} st
     WHERE st.application_id = a.id AND st.state <> %(cancelled)s
     ORDER BY st.announced_at DESC, st.id DESC
     LIMIT 1
 ) t ON true
 LEFT JOIN LATERAL (
+    -- LIMIT (there is at most one) keeps the lookup per application: flattened into a join, the
+    -- planner read every current score of the table for each batch (10x the rows at 10x data)
     SELECT s.score, s.outcome, s.comparable, s.lines, s.weights_id, s.silence_test_id
     FROM {score} s
     WHERE s.application_id = a.id AND s.is_current
+    LIMIT 1
 ) s ON true
 WHERE a.id = ANY(%(ids)s::bigint[])
 """.format(**_TABLES)
@@ -70,7 +79,9 @@ WHERE a.id = ANY(%(ids)s::bigint[])
 # impatience lookback before the deadline onwards; then, from the second part of the UNION,
 # each application's first untagged prompted reply (contact_prompted_reply_idx, migration 0006).
 # The two parts cannot return the same contact. A window function over all the contacts did
-# the second part before: sorting them cost a third of the query.
+# the second part before: sorting them cost a third of the query. The tags are looked up per
+# contact (OFFSET 0 keeps the subquery from being flattened into a join): joined, the planner
+# hashed the whole tag table for every batch, a cost that grew with the table, not the batch.
 _BATCH_CONTACTS_SQL = """
 WITH t AS (
     SELECT DISTINCT ON (application_id) application_id, deadline_at, window_closes_at
@@ -81,7 +92,7 @@ WITH t AS (
 SELECT c.id, c.application_id, c.occurred_at, c.channel, c.is_prompted, c.summary, ct.tag
 FROM {contact} c
 LEFT JOIN t ON t.application_id = c.application_id
-LEFT JOIN {tag} ct ON ct.contact_id = c.id
+LEFT JOIN LATERAL (SELECT tag FROM {tag} WHERE contact_id = c.id OFFSET 0) ct ON true
 WHERE c.application_id = ANY(%(ids)s::bigint[])
     AND c.direction = %(inbound)s AND NOT c.is_automated AND c.occurred_at <= %(now)s
     AND (t.application_id IS NULL OR c.occurred_at <= t.window_closes_at)
@@ -159,8 +170,9 @@ def score_batch_rows(
     """The three reads of a bulk recompute, as rows:
 
     * applications (those that exist): ``(id, test id, deadline_at, window_closes_at, state,
-      contaminated, time_zone, country, subdivision, in a Withdrawn stage, score, outcome,
-      comparable, lines, weights_id, silence_test_id)`` — the latest test not cancelled, the
+      contaminated, time_zone, country, subdivision, in a Withdrawn stage, test outcome, has
+      another closed test, score, outcome, comparable, lines, weights_id, silence_test_id)`` —
+      the latest test not cancelled, whether a closed test other than that one exists, the
       current score (``None``s without);
     * contacts that can change a result (``scoring.scores.score_inputs_bulk``): ``(id,
       application id, occurred_at, channel, is_prompted, summary, tag)``, one row per tag;
@@ -171,6 +183,7 @@ def score_batch_rows(
         "now": now,
         "lookback": lookback,
         "cancelled": SilenceTestState.CANCELLED.value,
+        "closed": SilenceTestState.CLOSED.value,
         "withdrawn": StageKind.WITHDRAWN.value,
         "inbound": Direction.INBOUND.value,
     }

@@ -16,12 +16,12 @@ from django.utils import timezone
 from candidates.models import StageTransition
 from candidates.services import application_move
 from dashboards.insights import _outcomes_by_week
-from followups.models import Channel, Direction, PersistenceScore
+from followups.models import Channel, ContactTag, Direction, PersistenceScore
 from followups.quality import contact_details_set
 from followups.services import contact_log
 from hiring.models import SilenceAction, SilenceOutcome, SilenceTest, SilenceTestState, StageKind
 from scoring.ranking import GROUP_CLOSED_APPLICATION, requisition_ranking
-from scoring.scores import score_for
+from scoring.scores import score_for, scores_recompute
 from silence.selectors import silence_board, silence_digest_content
 from silence.services import silence_tests_sweep
 from tests.factories import RequisitionFactory, SilenceTestFactory, stage_of
@@ -277,3 +277,35 @@ def test_moving_a_finished_candidate_to_withdrawn_re_decides_the_closed_test(
     test.refresh_from_db()
     assert test.outcome == SilenceOutcome.WITHDREW
     assert _stored_equals_recomputed(test.application).outcome == "withdrew"
+
+
+def test_a_bulk_recompute_re_decides_an_earlier_closed_test_and_only_when_needed(
+    django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    # The first test closed silent; the candidate is being tested again (a second test is
+    # waiting). An opt-out tagged on a contact in the first test's window is only seen by the
+    # sweeper's rule (the score looks at the latest test): the recompute still re-decides it.
+    first = SilenceTestFactory(closing=True)
+    _sweep(django_capture_on_commit_callbacks)
+    first.refresh_from_db()
+    assert first.outcome == SilenceOutcome.SILENT
+    second = SilenceTestFactory(
+        application=first.application,
+        stage=first.stage,
+        announced_at=first.window_closes_at + dt.timedelta(days=1),
+        deadline_at=timezone.now() + dt.timedelta(days=2),
+        window_closes_at=timezone.now() + dt.timedelta(days=5),
+    )
+    assert second.state == SilenceTestState.WAITING
+    contact = _log(first, first.deadline_at + dt.timedelta(hours=3), summary="I withdraw.")
+    ContactTag.objects.create(contact=contact, tag="opt_out")  # no freshness mark: the bulk path
+    scores_recompute(application_ids=[first.application_id], now=timezone.now())
+    first.refresh_from_db()
+    assert first.outcome == SilenceOutcome.WITHDREW
+    # A closed latest test whose stored outcome is the score's costs no outcome UPDATE.
+    other = SilenceTestFactory(closing=True)
+    _sweep(django_capture_on_commit_callbacks)
+    scores_recompute(application_ids=[other.application_id], now=timezone.now())
+    # weights and company calendar (2), savepoint and release (2), lock (1), reads (3)
+    with django_assert_num_queries(8):
+        scores_recompute(application_ids=[other.application_id], now=timezone.now())

@@ -240,18 +240,18 @@ def test_bulk_score_loading_uses_a_constant_number_of_queries(rows, django_asser
         bulk_inputs, current_scores = score_inputs_bulk(ids, now=timezone.now())
     assert len(bulk_inputs) == rows
     assert not current_scores
-    # weights and company calendar (2) + savepoint and release (2) + writer lock (1) + the closed
-    # tests' outcomes re-decided (1) + reads (3) + insert (1) + the webhook endpoints subscribed
-    # to score.changed (1)
-    with django_assert_num_queries(11):
+    # weights and company calendar (2) + savepoint and release (2) + writer lock (1) + reads (3)
+    # + insert (1) + the webhook endpoints subscribed to score.changed (1); no closed test's
+    # outcome can have changed, so none is re-decided
+    with django_assert_num_queries(10):
         assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == rows
-    # unchanged: the lock, the outcomes and the reads only
-    with django_assert_num_queries(9):
+    # unchanged: the lock and the reads only
+    with django_assert_num_queries(8):
         assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == 0
     for test in tests:
         ContactFactory(application=test.application, occurred_at=test.deadline_at, prompted=True)
     # changed: retire the old current rows, then insert (and the endpoints' lookup)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         assert scores_recompute(application_ids=ids, now=timezone.now(), batch_size=1000) == rows
 
 
@@ -263,9 +263,8 @@ def test_bulk_recompute_costs_the_same_queries_per_batch_whatever_the_batch_size
     ids = [_closed_with_call(req).application_id for _ in range(4 * batch_size)]
     ContactFactory.create_batch(3, application_id=ids[0], prompted=True)
     # weights and company calendar (2) + per batch: savepoint and release (2), writer lock (1),
-    # outcomes re-decided (1), reads (3), insert (1), the webhook endpoints subscribed to
-    # score.changed (1)
-    with django_assert_num_queries(2 + 4 * 9):
+    # reads (3), insert (1), the webhook endpoints subscribed to score.changed (1)
+    with django_assert_num_queries(2 + 4 * 8):
         scores_recompute(application_ids=ids, now=timezone.now(), batch_size=batch_size)
 
 

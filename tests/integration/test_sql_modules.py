@@ -160,8 +160,8 @@ def test_digests_ensure_creates_the_missing_groups_as_the_orm_would():
 
 @pytest.fixture
 def scoring_data():
-    """Applications without a test, with a cancelled and a closed test, and contacts of every
-    kind around the impatience lookback and the window."""
+    """Applications without a test, with an earlier closed, a closed and a cancelled test, and
+    contacts of every kind around the impatience lookback and the window."""
     with_test = ApplicationFactory(at_silence_test=True)
     deadline = NOW - dt.timedelta(days=5)
     SilenceTestFactory(
@@ -171,6 +171,14 @@ def scoring_data():
         window_closes_at=deadline + dt.timedelta(days=3),
         state=SilenceTestState.CLOSED,
         outcome=SilenceOutcome.REACHED_OUT,
+    )
+    SilenceTestFactory(
+        application=with_test,
+        announced_at=deadline - dt.timedelta(days=40),  # closed before: not the latest
+        deadline_at=deadline - dt.timedelta(days=38),
+        window_closes_at=deadline - dt.timedelta(days=35),
+        state=SilenceTestState.CLOSED,
+        outcome=SilenceOutcome.SILENT,
     )
     SilenceTestFactory(
         application=with_test,
@@ -254,14 +262,22 @@ def test_score_batch_rows_agree_with_the_orm(scoring_data):
             .first()
         )
         expected_apps[application.pk] = (
-            (test.pk, test.deadline_at, test.state, test.contaminated_at is not None)
+            (test.pk, test.deadline_at, test.state, test.contaminated_at is not None, test.outcome)
             if test
-            else (None, None, None, None),
+            else (None, None, None, None, None),
             application.requisition.country,
             application.stage.kind == StageKind.WITHDRAWN,
+            SilenceTest.objects.filter(application=application, state=SilenceTestState.CLOSED)
+            .exclude(pk=test.pk if test else None)
+            .exists(),
         )
     assert {
-        row[0]: ((row[1], row[2], row[4], row[5] if row[1] else None), row[7], row[9])
+        row[0]: (
+            (row[1], row[2], row[4], row[5] if row[1] else None, row[10]),
+            row[7],
+            row[9],
+            row[11],
+        )
         for row in applications
     } == expected_apps
     assert {(r[0], r[1], r[2], r[3], r[4], r[6]) for r in contacts} == _contacts_reference(ids, NOW)
