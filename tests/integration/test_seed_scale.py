@@ -134,13 +134,15 @@ def _recompute_all_queries(applications: int, now) -> int:
     )
 
 
-def test_bulk_recompute_over_scale_data_uses_a_constant_number_of_queries_per_batch():
+def test_bulk_recompute_over_scale_data_uses_a_bounded_number_of_queries_per_batch():
     now = timezone.now()
     one, two, three = (_recompute_all_queries(n, now) for n in (20, 40, 60))
-    per_batch = two - one
-    assert three - two == per_batch  # 60 vs 40 applications: one more batch, same cost
-    assert 0 < per_batch <= 10
-    assert one - per_batch <= 3  # per call: the ids and the weights
+    # A batch costs three reads, plus an UPDATE re-deciding closed tests' outcomes only when one
+    # may have changed and the retire/insert of changed scores (scoring/scores.py): what it
+    # holds decides which, never how many applications there are.
+    batches = (two - one, three - two)
+    assert all(3 <= cost <= 8 for cost in batches), batches
+    assert one <= 3 + max(batches)  # per call: the ids and the weights
 
 
 def test_seed_scale_has_silence_tests_in_every_state_whatever_the_weekday():
