@@ -1,5 +1,7 @@
+import copy
 import csv
 import dataclasses
+import functools
 from collections.abc import Callable
 
 from django import forms
@@ -89,29 +91,68 @@ class RankingFilterForm(forms.Form):
                 .order_by("order")
                 .values_list("pk", "name")
             )
-        self.fields["stage"].choices = [("", "Any stage"), *stages]
+        self.fields["stage"].choices = _stage_choices(stages)
 
     def clean(self):
         cleaned = super().clean()
-        low, high = cleaned.get("min_score"), cleaned.get("max_score")
-        if low is not None and high is not None and low > high:
+        error = _score_range_error(cleaned.get("min_score"), cleaned.get("max_score"))
+        if error:
             # Said, not silently answered with an empty ranking.
-            self.add_error(
-                "max_score", f"“to” ({high}) is below “Score from” ({low}): no score is in between."
-            )
+            self.add_error("max_score", error)
         return cleaned
 
     def filters(self) -> RankingFilters:
-        data = self.cleaned_data if self.is_valid() else {}
-        return RankingFilters(
-            stage=data.get("stage"),
-            state=data.get("state") or "",
-            outcome=data.get("outcome") or "",
-            min_score=data.get("min_score"),
-            max_score=data.get("max_score"),
-            channel=data.get("channel") or "",
-            sort=data.get("sort") or "rank",
-        )
+        return _filters_from(self.cleaned_data if self.is_valid() else {})
+
+
+def _stage_choices(stages) -> list:
+    return [("", "Any stage"), *stages]
+
+
+def _score_range_error(low: int | None, high: int | None) -> str | None:
+    if low is not None and high is not None and low > high:
+        return f"“to” ({high}) is below “Score from” ({low}): no score is in between."
+    return None
+
+
+def _filters_from(cleaned: dict) -> RankingFilters:
+    return RankingFilters(
+        stage=cleaned.get("stage"),
+        state=cleaned.get("state") or "",
+        outcome=cleaned.get("outcome") or "",
+        min_score=cleaned.get("min_score"),
+        max_score=cleaned.get("max_score"),
+        channel=cleaned.get("channel") or "",
+        sort=cleaned.get("sort") or "rank",
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _stage_field(stages: tuple[tuple[int, str], ...]) -> forms.Field:
+    """The form's stage field with a pipeline's choices, copied once per pipeline and names
+    (the key), never changed after: validating with it changes nothing in it."""
+    field = copy.deepcopy(RankingFilterForm.base_fields["stage"])
+    field.choices = _stage_choices(stages)
+    return field
+
+
+def ranking_filters_parse(query: QueryDict, stages) -> RankingFilters | None:
+    """``RankingFilterForm(query or None, stages=stages).filters()`` when that form accepts
+    ``query``, None when it refuses it — the form's own fields and rules, run as the form runs
+    them (each field's widget reads the value, the field cleans it, then the cross-field rule),
+    without building a form. A form deep-copies every field and its choices when built: on a
+    cached ranking that was most of the page's own work (``bench.profile_view``). The caller
+    builds the form only to render it, or to show why it refused ``query``."""
+    fields = {**RankingFilterForm.base_fields, "stage": _stage_field(tuple(stages))}
+    cleaned = {}
+    try:
+        for name, field in fields.items():
+            cleaned[name] = field.clean(field.widget.value_from_datadict(query, {}, name))
+    except ValidationError:
+        return None
+    if _score_range_error(cleaned["min_score"], cleaned["max_score"]):
+        return None
+    return _filters_from(cleaned)
 
 
 def _ranking_head(user, pk: int):
@@ -207,27 +248,32 @@ def _page_number(raw: str | None, application_count: int) -> int:
 def ranking(request, pk: int):
     head = _ranking_head_for(request, pk)
     requisition, stages = head.requisition, head.stages
-    form = RankingFilterForm(request.GET or None, requisition=requisition, stages=stages)
-    filters = form.filters()
+    filters = ranking_filters_parse(request.GET, stages)
+    refused = None
+    if filters is None:
+        # Shown with its errors and what was typed; the ranking as an unfiltered one.
+        refused = RankingFilterForm(request.GET, requisition=requisition, stages=stages)
+        filters = refused.filters()
     can_override = policy.may_override_rank(request.user, requisition)
-    # A refused filter shows its errors with what was typed; the channel filter reads contacts,
-    # which the page version does not follow: both are rendered afresh every time.
-    cacheable = (
-        head.page_version is not None
-        and not filters.channel
-        and (not form.is_bound or form.is_valid())
-    )
+    # A refused filter, and the channel filter (reads contacts, which the page version does
+    # not follow): rendered afresh every time.
+    cacheable = head.page_version is not None and refused is None and not filters.channel
     canonical = _canonical_query(filters)
+    canonical_query = canonical.urlencode()
     page_number = _page_number(request.GET.get("page"), head.application_count)
-    query = canonical.urlencode() if cacheable else _without_page(request.GET)
+    query = canonical_query if cacheable else _without_page(request.GET)
 
     def render(substitutions: Substitutions) -> Rendered:
         # Visible: checked by the head query of this very request.
         requisition = Requisition.objects.get(pk=head.requisition.pk)
-        shown = form
-        if cacheable:
-            # Rendered from the canonical filters, so the page depends on nothing else.
-            shown = RankingFilterForm(canonical or None, requisition=requisition, stages=stages)
+        # A cached page is rendered from the canonical filters, so it depends on nothing else.
+        shown = refused
+        if shown is None:
+            shown = RankingFilterForm(
+                (canonical if cacheable else request.GET) or None,
+                requisition=requisition,
+                stages=stages,
+            )
             shown.is_valid()
         rows = ranking_filtered(requisition, filters, viewer=request.user)
         page = Paginator(rows, RANKING_PAGE_SIZE).get_page(page_number)
@@ -270,7 +316,7 @@ def ranking(request, pk: int):
         parts=(
             requisition.pk,
             head.page_version,
-            canonical.urlencode(),
+            canonical_query,
             page_number,
             can_override,
         ),

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,6 +28,7 @@ from hiring.models import (
 )
 from hiring.services import user_time_zone_set
 from scoring.scores import scores_recompute
+from scoring.views import RankingFilterForm, ranking_filters_parse
 from silence.services import silence_tests_sweep
 from tests.clients import Client
 from tests.factories import (
@@ -355,3 +357,58 @@ def test_the_channel_filter_is_never_served_from_the_cache(client, scored):
     client.force_login(req.hiring_manager)
     _get(client, req, channel="phone")
     assert _rows_rendered(_get(client, req, channel="phone"))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "page=2&utm_source=x",
+        "sort=name",
+        "sort=rank&state=none&outcome=silent",
+        "min_score=10&max_score=90",
+        "min_score=90&max_score=10",
+        "min_score=101",
+        "min_score=abc",
+        "sort=bogus",
+        "state=bogus",
+        "channel=phone",
+        "stage=999999",
+        "stage=FIRST&sort=score",
+        "stage=x",
+        "stage=&state=",
+        "sort=name&sort=score",
+    ],
+)
+def test_the_pages_filter_parsing_accepts_and_refuses_exactly_what_the_form_does(query):
+    """The cached page reads its filters without building the form: it must agree with it."""
+    req = RequisitionFactory()
+    stages = list(req.pipeline.stages.order_by("order").values_list("pk", "name"))
+    data = QueryDict(query.replace("FIRST", str(stages[0][0])))
+    form = RankingFilterForm(data or None, requisition=req, stages=stages)
+    parsed = ranking_filters_parse(data, stages)
+    if form.is_bound and not form.is_valid():
+        assert parsed is None
+    else:
+        assert parsed == form.filters()
+
+
+def test_a_stage_filter_is_parsed_with_the_requisitions_own_stages(client, scored):
+    req, app, _other = scored
+    client.force_login(req.hiring_manager)
+    other_pipeline_stage = stage_of(RequisitionFactory(), StageKind.APPLIED)
+    refused = _get(client, req, stage=other_pipeline_stage.pk)
+    assert 'aria-invalid="true"' in refused.text
+    assert _rows_rendered(_get(client, req, stage=other_pipeline_stage.pk))
+    _get(client, req, stage=app.stage_id)
+    assert not _rows_rendered(_get(client, req, stage=app.stage_id))
+
+
+def test_a_refused_filter_shows_its_errors_every_time_and_is_never_cached(client, scored):
+    req, _app, _other = scored
+    client.force_login(req.hiring_manager)
+    for _ in range(2):
+        response = _get(client, req, min_score=60, max_score=20)
+        assert _rows_rendered(response)
+        assert "is below “Score from” (60)" in response.text
+    assert not PLACEHOLDER.search(response.text)
