@@ -1,7 +1,7 @@
-"""The application page's content is cached under the version of what it shows
-(candidates/page_cache.py): every kind of change shows on the next request, and nothing per
-user — the CSRF token, blind scorecards, role-dependent buttons, visibility, the time zone —
-is shared between users.
+"""The application page is cached whole under the version of what it shows
+(candidates/page_cache.py, hiring/page_cache.py): every kind of change shows on the next
+request, and nothing per user — the CSRF token, blind scorecards, role-dependent buttons,
+visibility, the time zone — is shared between users.
 
 Each change below is written in its own (sub)transaction, as every request and task writes in
 production: the version reads each row's xmin, the transaction that last wrote it, and the
@@ -387,4 +387,3 @@ def test_timeline_pages_and_htmx_requests_are_never_served_from_the_cache(client
             response = client.get(_url(page), params, headers=headers)
             names = {t.name for t in response.templates}
             assert "candidates/application_detail.html" in names
-            assert "candidates/application_cached.html" not in names
