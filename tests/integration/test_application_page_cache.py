@@ -48,7 +48,8 @@ User = get_user_model()
 
 @pytest.fixture(autouse=True)
 def _one_minute():
-    """The key holds the minute: the requests of a test fall in one minute."""
+    """A page offering the announcement is right until the next minute: the requests of a
+    test fall in one minute."""
     cache.clear()
     with time_machine.travel(timezone.now().replace(second=1, microsecond=0), tick=True):
         yield
