@@ -47,8 +47,11 @@ def main() -> int:
     manager, _ = User.objects.get_or_create(username="bench-manager")
     recruiter, _ = User.objects.get_or_create(username="bench-recruiter")
     for user, group in ((manager, HIRING_MANAGERS), (recruiter, RECRUITERS)):
-        user.set_unusable_password()
-        user.save()
+        # Once: an unusable password is random, and a new one would sign out the sessions of a
+        # benchmark that another checkout is running on the same database.
+        if user.has_usable_password():
+            user.set_unusable_password()
+            user.save()
         user.groups.add(Group.objects.get_or_create(name=group)[0])
 
     sized = list(

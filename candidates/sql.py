@@ -21,6 +21,7 @@ from candidates.models import (
     StaleScore,
 )
 from hiring.models import Closure, Pipeline, Requisition, ScorecardTrait, SilenceTest, Stage
+from hiring.sql import compiled_execute
 
 _q = connection.ops.quote_name
 _STALE = _q(StaleScore._meta.db_table)
@@ -136,6 +137,5 @@ def application_page_version_expression(parts: Sequence[str]) -> RawSQL:
 def application_page_version_fetch(query: str, params: Sequence) -> tuple | None:
     """The row of the compiled version query (``candidates.page_cache``), or None when the
     user may not see the application."""
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return cursor.fetchone()
+    rows = compiled_execute(query, list(params))
+    return rows[0] if rows else None

@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from datetime import timedelta
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -7,12 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponseBadRequest
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -27,6 +26,7 @@ from candidates.models import Application, ApplicationCV, InterviewRound
 from hiring.closures import company_calendar
 from hiring.forms import AnnounceForm
 from hiring.models import Requisition, SilenceTestState, StageKind
+from hiring.page_cache import Rendered, Substitutions, page_response, project_sources
 from hiring.selectors import scorecard_traits_for
 from hiring.services import silence_instants
 
@@ -37,10 +37,7 @@ from hiring.services import silence_instants
 _page_sections: list[Callable[..., dict]] = []
 
 
-#: The page; its content and title are partials, which the cached page renders into
-#: ``CACHED_PAGE`` (the same layout).
 PAGE = "candidates/application_detail.html"
-CACHED_PAGE = "candidates/application_cached.html"
 
 
 def application_page_section_register(section: Callable[..., dict]) -> None:
@@ -83,10 +80,13 @@ def _page_context(
     announce_form=None,
     cv_error=None,
     other_applications=None,
+    substitutions: Substitutions | None = None,
     **bound,
 ) -> dict:
     """What the page's template reads. ``other_applications``: already loaded (the cached
-    page's version query lists them), else queried."""
+    page's version query lists them), else queried. ``substitutions``: a cached page's
+    placeholders (``hiring.page_cache``), else this request's values."""
+    substitutions = substitutions or Substitutions.for_request(request)
     silence_tests = list(application.silence_tests.all())
     open_test = next((t for t in silence_tests if t.is_open), None)
     can_announce = application.stage.kind == StageKind.SILENCE_TEST and (
@@ -116,6 +116,8 @@ def _page_context(
         "announce_form": announce_form,
         "silence_tests": silence_tests,
         "open_test": open_test,
+        # Relative: a cached page gets it at each response.
+        "open_test_until": _open_test_until(open_test, substitutions),
         "can_announce": can_announce,
         # The sentence to say, with the deadline an announcement made now would get.
         "announce_deadline": (
@@ -148,6 +150,16 @@ def _page_context(
     return context
 
 
+def _open_test_until(open_test, substitutions: Substitutions) -> str:
+    if open_test is None:
+        return ""
+    if open_test.state == SilenceTestState.WAITING:
+        return substitutions.until(open_test.deadline_at)
+    if open_test.state == SilenceTestState.OBSERVING:
+        return substitutions.until(open_test.window_closes_at)
+    return ""
+
+
 def _deadline_if_announced_now(application, *, company):
     requisition = application.requisition
     try:
@@ -168,13 +180,11 @@ def application_detail(request, pk: int):
     if not page_cache.cacheable(request):
         application = selectors.application_for_page(user=request.user, pk=pk)
         return render_application_page(request, application)
-    # Plain GETs: one query says whether the user may see it and which version it is; the
-    # content rendered for that version (by this user, in this minute) is served from the
-    # cache (candidates.page_cache).
+    # Plain GETs: one query says whether the user may see it and which version it is; the page
+    # rendered for that version (for this viewer) is served from the cache (hiring.page_cache).
     version = page_cache.page_version(user=request.user, pk=pk)
-    key = page_cache.page_key(request, pk, version)
-    cached = page_cache.page_get(key, csrf_token=get_token(request))
-    if cached is None:
+
+    def render_page(substitutions: Substitutions) -> Rendered:
         application = selectors.application_for_page(user=request.user, pk=pk)
         others = [
             SimpleNamespace(
@@ -184,16 +194,25 @@ def application_detail(request, pk: int):
             )
             for other in version.others
         ]
-        context = _page_context(request, application, other_applications=others)
-        placeholder = page_cache.csrf_placeholder()
-        context["csrf_token"] = placeholder
-        title = render_to_string(f"{PAGE}#page-title", context, request=request)
-        content = render_to_string(f"{PAGE}#page-content", context, request=request)
-        page_cache.page_set(key, placeholder=placeholder, title=title, content=content)
-        token = get_token(request)
-        cached = mark_safe(title), mark_safe(content.replace(placeholder, token))
-    title, content = cached
-    return render(request, CACHED_PAGE, {"page_title": title, "page_content": content})
+        context = _page_context(
+            request, application, other_applications=others, substitutions=substitutions
+        )
+        context["csrf_token"] = substitutions.csrf_token
+        html = render_to_string(PAGE, context, request=request)
+        # The announcement's default time and deadline are the current minute's.
+        return Rendered(html, valid_until=_next_minute() if context["can_announce"] else None)
+
+    return page_response(
+        request,
+        name="application",
+        parts=(pk, version.digest, version.others),
+        render=render_page,
+        sources=project_sources(),
+    )
+
+
+def _next_minute():
+    return timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
 
 
 @require_POST

@@ -164,6 +164,12 @@ DATABASES = {
         DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
     )
 }
+# The pages' compiled access-and-version queries (hiring.sql.compiled_execute) run prepared,
+# planned once per connection; Django's own queries never are (they bind on the client). Turn
+# off behind a transaction-pooling PgBouncer older than 1.21, which cannot keep a prepared
+# statement with the session that made it.
+if env_bool("DB_PREPARED_STATEMENTS", True):
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 1
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured(f"Persist runs on PostgreSQL only; DATABASE_URL is {DATABASE_URL!r}")
 # PostgreSQL's JIT compiles any plan estimated above jit_above_cost. The app's statements are

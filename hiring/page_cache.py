@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
@@ -69,6 +70,25 @@ def code_version(*sources: str) -> str:
     for source in sources:
         digest.update(Path(source).read_bytes())
     return digest.hexdigest()[:16]
+
+
+@functools.cache
+def project_sources() -> tuple[str, ...]:
+    """Every first-party module (migrations aside), for a page that apps of every layer draw
+    (the application page: its sections are registered from above)."""
+    base = Path(settings.BASE_DIR).resolve()
+    roots = {base / "config"}
+    roots |= {
+        Path(config.path).resolve()
+        for config in apps.get_app_configs()
+        if Path(config.path).resolve().is_relative_to(base)
+    }
+    return tuple(
+        str(path)
+        for root in sorted(roots)
+        for path in sorted(root.rglob("*.py"))
+        if "migrations" not in path.parts
+    )
 
 
 def viewer_parts(request) -> tuple:

@@ -37,8 +37,9 @@ CACHED_PAGE_QUERIES = 4
 
 @pytest.fixture(autouse=True)
 def _one_minute():
-    """The cached page is keyed by the minute (the forms' default times): the requests of a
-    test fall in one minute, so the rendered and the cached request are the ones measured."""
+    """A page offering the announcement is right until the next minute (its default time):
+    the requests of a test fall in one minute, so the rendered and the cached request are the
+    ones measured."""
     cache.clear()
     start = timezone.now().replace(second=1, microsecond=0)
     with time_machine.travel(start, tick=True):

@@ -1,7 +1,7 @@
-"""The application page's content is cached under the version of what it shows
-(candidates/page_cache.py): every kind of change shows on the next request, and nothing per
-user — the CSRF token, blind scorecards, role-dependent buttons, visibility, the time zone —
-is shared between users.
+"""The application page is cached whole under the version of what it shows
+(candidates/page_cache.py, hiring/page_cache.py): every kind of change shows on the next
+request, and nothing per user — the CSRF token, blind scorecards, role-dependent buttons,
+visibility, the time zone — is shared between users.
 
 Each change below is written in its own (sub)transaction, as every request and task writes in
 production: the version reads each row's xmin, the transaction that last wrote it, and the
@@ -41,13 +41,15 @@ from tests.factories import (
 
 #: Included by the page's content: rendered only when the content is (partials send no signal).
 CONTENT = "followups/_timeline_items.html"
+COUNTDOWN = re.compile(r"another 2\xa0hours, (\d+)\xa0minutes")
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 User = get_user_model()
 
 
 @pytest.fixture(autouse=True)
 def _one_minute():
-    """The key holds the minute: the requests of a test fall in one minute."""
+    """A page offering the announcement is right until the next minute: the requests of a
+    test fall in one minute."""
     cache.clear()
     with time_machine.travel(timezone.now().replace(second=1, microsecond=0), tick=True):
         yield
@@ -387,4 +389,36 @@ def test_timeline_pages_and_htmx_requests_are_never_served_from_the_cache(client
             response = client.get(_url(page), params, headers=headers)
             names = {t.name for t in response.templates}
             assert "candidates/application_detail.html" in names
-            assert "candidates/application_cached.html" not in names
+
+
+def test_a_page_that_offers_no_announcement_stays_cached_from_minute_to_minute(client, page):
+    client.force_login(page.requisition.hiring_manager)
+    assert _rendered(_get(client, page))
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5), tick=True):
+        assert not _rendered(_get(client, page))
+
+
+def test_a_page_that_offers_the_announcement_is_rendered_again_the_next_minute(client):
+    """The announcement's default time and the deadline it would get are the current
+    minute's."""
+    application = ApplicationFactory(at_silence_test=True)
+    client.force_login(application.requisition.hiring_manager)
+    assert _rendered(_get(client, application))
+    assert not _rendered(_get(client, application))
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=1), tick=True):
+        later = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+        response = _get(client, application)
+        assert _rendered(response)
+        assert later in response.text
+
+
+def test_the_silence_tests_countdown_is_computed_for_each_cached_response(client):
+    test = SilenceTestFactory(
+        observing=True, window_closes_at=timezone.now() + dt.timedelta(hours=2, minutes=30)
+    )
+    client.force_login(test.application.requisition.hiring_manager)
+    assert COUNTDOWN.search(_get(client, test.application).text)[1] in ("29", "30")
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=10), tick=True):
+        response = _get(client, test.application)
+        assert not _rendered(response)
+        assert COUNTDOWN.search(response.text)[1] in ("19", "20")

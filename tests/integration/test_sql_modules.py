@@ -28,6 +28,7 @@ from followups.models import (
 )
 from followups.services import applications_for_candidates
 from hiring.models import SilenceDigest, SilenceOutcome, SilenceTest, SilenceTestState, StageKind
+from hiring.sql import compiled_execute
 from privacy import sql as privacy_sql
 from scoring import sql as scoring_sql
 from scoring.rules import IMPATIENCE_LOOKBACK
@@ -431,3 +432,20 @@ def test_the_raw_sql_guard_catches_a_cursor_outside_sql_modules():
     assert RAW_SQL.search("Contact.objects.raw('SELECT * FROM followups_contact')")
     assert RAW_SQL.search("may_quote = RawSQL('x ~ %s', [p])")
     assert not RAW_SQL.search("parsed = parse_email(bytes(contact.message.raw))")
+
+
+def test_compiled_queries_run_prepared_and_are_still_counted(django_assert_num_queries):
+    """``hiring.sql.compiled_execute``: planned once per connection (``DB_PREPARED_STATEMENTS``,
+    on by default) and logged like any query, so the pages' query pins still count it."""
+    connection.ensure_connection()
+    assert connection.connection.prepare_threshold is not None
+    query = "SELECT %s::int + 40 AS unify_prepared_probe"
+    with django_assert_num_queries(3):
+        for value in (1, 2, 2):
+            assert compiled_execute(query, [value]) == [(value + 40,)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%unify_prepared_probe%"],
+        )
+        assert cursor.fetchone() == (1,)
