@@ -309,11 +309,17 @@ def candidate_match(*, user, query: str) -> Q | None:
     )
     digits = re.sub(r"\D", "", query)
     if len(digits) >= SEARCH_MIN_PHONE_DIGITS:
-        condition |= Exists(
-            CandidatePhone.objects.filter(
-                candidate_id=OuterRef("candidate_id"), number__contains=digits
+        runs = {digits}
+        if digits.startswith("00"):
+            # "00" is how most of the world dials "+": 00 1 212… is +1 212… whatever the
+            # requisition's country (the US itself dials 011, which its own format reads).
+            runs.add(digits[2:])
+        for run in sorted(runs):
+            condition |= Exists(
+                CandidatePhone.objects.filter(
+                    candidate_id=OuterRef("candidate_id"), number__contains=run
+                )
             )
-        )
         countries = (
             Requisition.objects.visible_to(user).order_by().values_list("country", flat=True)
         )

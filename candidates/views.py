@@ -199,8 +199,10 @@ def application_detail(request, pk: int):
         )
         context["csrf_token"] = substitutions.csrf_token
         html = render_to_string(PAGE, context, request=request)
-        # The announcement's default time and deadline are the current minute's.
-        return Rendered(html, valid_until=_next_minute() if context["can_announce"] else None)
+        # The forms' default times are the current minute's (a contact's "When", on every page;
+        # the announcement's "told at" and the deadline it would get): a page cached longer
+        # would log a call made now at the minute the page was first rendered.
+        return Rendered(html, valid_until=_next_minute())
 
     return page_response(
         request,

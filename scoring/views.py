@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -354,8 +354,19 @@ def _without_page(query) -> str:
 def ranking_csv(request, pk: int):
     """Every row the ranking page shows with the same filters and sort (all pages)."""
     requisition = _requisition(request, pk)
-    filters = RankingFilterForm(request.GET or None, requisition=requisition).filters()
-    return ranking_csv_response(requisition, viewer=request.user, filters=filters)
+    form = RankingFilterForm(request.GET or None, requisition=requisition)
+    if form.is_bound and not form.is_valid():
+        # A download cannot show the page's "filters not applied" notice: every row under a
+        # hand-edited link would pass for the filtered list. Say what is wrong instead.
+        problems = "; ".join(
+            f"{form.fields[name].label if name in form.fields else 'filters'}: {' '.join(errors)}"
+            for name, errors in form.errors.items()
+        )
+        return HttpResponseBadRequest(
+            f"The ranking was not exported: its filters are not valid ({problems}).",
+            content_type="text/plain; charset=utf-8",
+        )
+    return ranking_csv_response(requisition, viewer=request.user, filters=form.filters())
 
 
 def ranking_csv_response(

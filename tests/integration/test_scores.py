@@ -427,6 +427,19 @@ def test_ranking_csv_has_the_contract_columns(client, ranked_requisition):
     assert {"stage", "test_state", "scorecard_average", "override"} <= set(rows[0])
 
 
+@pytest.mark.parametrize("query", ["min_score=abc", "sort=evil", "min_score=80&max_score=10"])
+def test_ranking_csv_with_invalid_filters_says_so_instead_of_exporting_every_row(
+    client, ranked_requisition, query
+):
+    """Found in Chromium: a hand-edited link exported the whole ranking as if filtered."""
+    req, _expected = ranked_requisition
+    client.force_login(req.hiring_manager)
+    response = client.get(f"/requisitions/{req.pk}/ranking.csv?{query}")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert "not exported" in response.text
+
+
 def test_ranking_csv_is_404_for_another_team(client, ranked_requisition):
     req, _expected = ranked_requisition
     client.force_login(UserFactory(hiring_manager=True))

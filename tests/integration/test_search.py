@@ -57,7 +57,15 @@ def test_finds_a_candidate_by_name_or_email(client, world, query):
 
 
 @pytest.mark.parametrize(
-    "query", ["+1 415 555 0123", "(415) 555-0123", "415.555.0123", "14155550123", "555 0123"]
+    "query",
+    [
+        "+1 415 555 0123",
+        "(415) 555-0123",
+        "415.555.0123",
+        "14155550123",
+        "555 0123",
+        "00 1 415 555 0123",
+    ],
 )
 def test_finds_a_candidate_by_phone_in_any_format(client, world, query):
     assert world["own"].pk in found(search(client, world["manager"], query))
